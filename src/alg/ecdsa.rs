@@ -1,0 +1,65 @@
+//! ECDSA over P-256, P-384 and P-521 (RFC 7518 §3.4): the JWS form is the fixed-width `r ‖ s`,
+//! never DER. `r` and `s` must lie in [1, n-1], which rules out the "psychic" all-zero signature
+//! (CVE-2022-21449); the curve crates' `Signature::from_slice` enforces that range.
+
+use super::{Algorithm, SignatureError};
+use crate::keys::KeyMaterial;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+
+pub(super) fn verify(
+    alg: Algorithm,
+    key: &KeyMaterial,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    let digest = alg.hash().digest(message);
+    let outcome = match (alg, key) {
+        (Algorithm::ES256, KeyMaterial::P256(k)) => {
+            check_width(signature, 32)?;
+            let sig = p256::ecdsa::Signature::from_slice(signature).map_err(|_| out_of_range())?;
+            k.verify_prehash(&digest, &sig)
+        }
+        (Algorithm::ES384, KeyMaterial::P384(k)) => {
+            check_width(signature, 48)?;
+            let sig = p384::ecdsa::Signature::from_slice(signature).map_err(|_| out_of_range())?;
+            k.verify_prehash(&digest, &sig)
+        }
+        (Algorithm::ES512, KeyMaterial::P521(k)) => {
+            check_width(signature, 66)?;
+            let sig = p521::ecdsa::Signature::from_slice(signature).map_err(|_| out_of_range())?;
+            k.verify_prehash(&digest, &sig)
+        }
+        _ => {
+            let curve = match alg {
+                Algorithm::ES256 => "P-256",
+                Algorithm::ES384 => "P-384",
+                _ => "P-521",
+            };
+            return Err(SignatureError::KeyMismatch(format!(
+                "{alg} needs an EC key on {curve}, not {}",
+                key.describe()
+            )));
+        }
+    };
+    outcome.map_err(|_| SignatureError::Invalid("the ECDSA signature does not match".into()))
+}
+
+fn check_width(signature: &[u8], scalar_len: usize) -> Result<(), SignatureError> {
+    if signature.len() == 2 * scalar_len {
+        return Ok(());
+    }
+    let hint = if signature.first() == Some(&0x30) {
+        " (it looks DER-encoded, which JWS does not use)"
+    } else {
+        ""
+    };
+    Err(SignatureError::Invalid(format!(
+        "an ECDSA signature here is r‖s, {} bytes; this one is {} bytes{hint}",
+        2 * scalar_len,
+        signature.len()
+    )))
+}
+
+fn out_of_range() -> SignatureError {
+    SignatureError::Invalid("r or s is zero or not below the group order".into())
+}

@@ -1,0 +1,133 @@
+//! A public key ready to verify with, whatever format it arrived in. Constructors validate:
+//! RSA moduli of at least 2048 bits, EC points on their curve, Ed25519 keys not of small order.
+
+use rsa::traits::PublicKeyParts;
+use rsa::{BoxedUint, RsaPublicKey};
+
+/// RSA keys below this size are refused (RFC 7518 §3.3 requires 2048 bits or more).
+pub const MIN_RSA_BITS: usize = 2048;
+const MAX_RSA_BITS: usize = 8192;
+
+/// Verification key material.
+#[derive(Clone)]
+pub enum KeyMaterial {
+    Rsa(RsaPublicKey),
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    P521(p521::ecdsa::VerifyingKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
+    /// A shared secret for HMAC.
+    Oct(Vec<u8>),
+}
+
+impl std::fmt::Debug for KeyMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print secret bytes.
+        f.write_str(&self.describe())
+    }
+}
+
+impl KeyMaterial {
+    /// RSA from big-endian modulus and exponent.
+    pub fn rsa(n: &[u8], e: &[u8]) -> Result<KeyMaterial, String> {
+        let n = strip_zeros(n);
+        let e = strip_zeros(e);
+        let bits = bit_length(n);
+        if bits < MIN_RSA_BITS {
+            return Err(format!(
+                "the RSA key is {bits} bits; azlens requires at least {MIN_RSA_BITS} (RFC 7518 §3.3)"
+            ));
+        }
+        if bits > MAX_RSA_BITS {
+            return Err(format!(
+                "the RSA key is {bits} bits; the largest accepted is {MAX_RSA_BITS}"
+            ));
+        }
+        if e.len() > 8 {
+            return Err("the RSA public exponent is implausibly large".into());
+        }
+        let key = RsaPublicKey::new_with_size_limits(
+            BoxedUint::from_be_slice_vartime(n),
+            BoxedUint::from_be_slice_vartime(e),
+            MIN_RSA_BITS..=MAX_RSA_BITS,
+        )
+        .map_err(|e| format!("the RSA key is not valid ({e})"))?;
+        Ok(KeyMaterial::Rsa(key))
+    }
+
+    pub fn p256_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
+        p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+            .map(KeyMaterial::P256)
+            .map_err(|_| "the P-256 public key is not a point on the curve".into())
+    }
+
+    pub fn p384_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
+        p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+            .map(KeyMaterial::P384)
+            .map_err(|_| "the P-384 public key is not a point on the curve".into())
+    }
+
+    pub fn p521_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
+        p521::ecdsa::VerifyingKey::from_sec1_bytes(point)
+            .map(KeyMaterial::P521)
+            .map_err(|_| "the P-521 public key is not a point on the curve".into())
+    }
+
+    pub fn ed25519(bytes: &[u8]) -> Result<KeyMaterial, String> {
+        let arr: &[u8; 32] = bytes.try_into().map_err(|_| {
+            format!(
+                "an Ed25519 public key is 32 bytes; this one is {}",
+                bytes.len()
+            )
+        })?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(arr)
+            .map_err(|_| "the Ed25519 public key is not a valid curve point".to_owned())?;
+        if key.is_weak() {
+            return Err(
+                "the Ed25519 public key has small order, so any signature could verify".into(),
+            );
+        }
+        Ok(KeyMaterial::Ed25519(key))
+    }
+
+    pub fn oct(secret: &[u8]) -> Result<KeyMaterial, String> {
+        if secret.is_empty() {
+            return Err("the symmetric key is empty".into());
+        }
+        Ok(KeyMaterial::Oct(secret.to_vec()))
+    }
+
+    /// "an RSA 2048-bit key", "an EC P-256 key", …
+    pub fn describe(&self) -> String {
+        match self {
+            KeyMaterial::Rsa(k) => format!("an RSA {}-bit key", k.size() * 8),
+            KeyMaterial::P256(_) => "an EC P-256 key".into(),
+            KeyMaterial::P384(_) => "an EC P-384 key".into(),
+            KeyMaterial::P521(_) => "an EC P-521 key".into(),
+            KeyMaterial::Ed25519(_) => "an Ed25519 key".into(),
+            KeyMaterial::Oct(k) => format!("a {}-byte symmetric key", k.len()),
+        }
+    }
+
+    /// The JWK `kty` this material corresponds to.
+    pub fn kty(&self) -> &'static str {
+        match self {
+            KeyMaterial::Rsa(_) => "RSA",
+            KeyMaterial::P256(_) | KeyMaterial::P384(_) | KeyMaterial::P521(_) => "EC",
+            KeyMaterial::Ed25519(_) => "OKP",
+            KeyMaterial::Oct(_) => "oct",
+        }
+    }
+}
+
+fn strip_zeros(b: &[u8]) -> &[u8] {
+    let skip = b.iter().take_while(|&&x| x == 0).count();
+    &b[skip..]
+}
+
+fn bit_length(b: &[u8]) -> usize {
+    match b.first() {
+        None => 0,
+        Some(&top) => (b.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
+    }
+}

@@ -1,0 +1,260 @@
+//! The policy document: the one JSON vocabulary that configures every host (Rust API, JS shim,
+//! edge worker, Envoy filter, CLI). snake_case in JSON; the JS shim accepts the same names in
+//! camelCase. Unknown fields are errors, so a typo never silently weakens a check.
+
+use crate::alg::Algorithm;
+use crate::limits::Limits;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+use std::fmt;
+
+/// Default clock skew tolerance, in seconds.
+pub const DEFAULT_LEEWAY: u64 = 60;
+
+/// How a token is verified.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Algorithms accepted. Required: the token never chooses its own algorithm.
+    pub algorithms: Vec<Algorithm>,
+    /// Trusted issuers with their own audiences, algorithms and key sources. When non-empty,
+    /// `iss` must match one exactly.
+    #[serde(default)]
+    pub issuers: Vec<IssuerPolicy>,
+    /// Audiences this service answers to (string or array), for issuers that name none.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub audience: Vec<String>,
+    /// Clock skew tolerance in seconds for `exp`, `nbf`, `iat` (default 60).
+    #[serde(default = "default_leeway")]
+    pub leeway: u64,
+    /// Required header `typ` (e.g. `at+jwt` for RFC 9068 access tokens), compared
+    /// case-insensitively with an optional `application/` prefix.
+    #[serde(default)]
+    pub typ: Option<String>,
+    /// Claims that must be present.
+    #[serde(default)]
+    pub required_claims: Vec<String>,
+    /// Reject tokens whose `iat` is more than this many seconds ago.
+    #[serde(default)]
+    pub max_token_age: Option<u64>,
+    /// Reject tokens valid for longer than this many seconds (`exp` − `iat`).
+    #[serde(default)]
+    pub max_lifetime: Option<u64>,
+    /// Require `exp` (default true).
+    #[serde(default = "yes")]
+    pub require_exp: bool,
+    /// Expected `sub`, if any.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Header extensions the application understands, for `crit` (RFC 7515 §4.1.11).
+    #[serde(default)]
+    pub crit: Vec<String>,
+    /// Keys trusted for every issuer: anything [`crate::KeySet::parse`] reads, as a JSON value
+    /// (JWK Set, JWK, array) or a string (PEM, OpenSSH line).
+    #[serde(default)]
+    pub keys: Option<Value>,
+    /// Bounds on untrusted input.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// One trusted issuer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerPolicy {
+    /// The exact `iss` value.
+    pub issuer: String,
+    /// Audiences accepted from this issuer (string or array); falls back to the policy's.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub audience: Vec<String>,
+    /// Narrows the policy's algorithms for this issuer.
+    #[serde(default)]
+    pub algorithms: Option<Vec<Algorithm>>,
+    /// Inline keys for this issuer (same forms as [`Policy::keys`]).
+    #[serde(default)]
+    pub keys: Option<Value>,
+    /// Where hosts fetch this issuer's JWK Set.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// Let hosts find `jwks_uri` through OpenID / SMART discovery of this issuer.
+    #[serde(default)]
+    pub discovery: bool,
+    /// `jku` URLs this issuer's tokens may name (exact match). Any other `jku` is refused.
+    #[serde(default)]
+    pub jku: Vec<String>,
+}
+
+fn default_leeway() -> u64 {
+    DEFAULT_LEEWAY
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+/// Why a policy document was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError(pub String);
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid policy: {}", self.0)
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+impl Policy {
+    /// Read and check a policy document.
+    pub fn from_json(text: &str) -> Result<Policy, PolicyError> {
+        let policy: Policy = serde_json::from_str(text).map_err(|e| PolicyError(e.to_string()))?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// A minimal policy: these algorithms, everything else default.
+    pub fn with_algorithms(algorithms: &[Algorithm]) -> Policy {
+        Policy {
+            algorithms: algorithms.to_vec(),
+            issuers: Vec::new(),
+            audience: Vec::new(),
+            leeway: DEFAULT_LEEWAY,
+            typ: None,
+            required_claims: Vec::new(),
+            max_token_age: None,
+            max_lifetime: None,
+            require_exp: true,
+            subject: None,
+            crit: Vec::new(),
+            keys: None,
+            limits: Limits::default(),
+        }
+    }
+
+    /// Checks serde cannot express.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        if self.algorithms.is_empty() {
+            return Err(PolicyError(
+                "\"algorithms\" is empty: name the algorithms your issuers sign with".into(),
+            ));
+        }
+        if self.leeway > 600 {
+            return Err(PolicyError(format!(
+                "\"leeway\" is {} s; more than 600 s hides real clock problems",
+                self.leeway
+            )));
+        }
+        let mut seen = Vec::new();
+        for iss in &self.issuers {
+            if iss.issuer.is_empty() {
+                return Err(PolicyError("an issuer has an empty \"issuer\"".into()));
+            }
+            if seen.contains(&iss.issuer.as_str()) {
+                return Err(PolicyError(format!(
+                    "the issuer \"{}\" is listed twice",
+                    iss.issuer
+                )));
+            }
+            seen.push(iss.issuer.as_str());
+            if let Some(algs) = &iss.algorithms {
+                if let Some(a) = algs.iter().find(|a| !self.algorithms.contains(a)) {
+                    return Err(PolicyError(format!(
+                        "the issuer \"{}\" allows {a}, which the policy's \"algorithms\" does not",
+                        iss.issuer
+                    )));
+                }
+            }
+        }
+        for name in &self.crit {
+            if crate::token::header::REGISTERED.contains(&name.as_str()) {
+                return Err(PolicyError(format!(
+                    "\"crit\" lists \"{name}\", a registered header parameter, which crit may not name"
+                )));
+            }
+        }
+        let l = &self.limits;
+        if l.max_token_bytes == 0 || l.max_json_depth == 0 || l.max_keys == 0 {
+            return Err(PolicyError("limits must be greater than zero".into()));
+        }
+        if l.max_json_depth > 64 {
+            return Err(PolicyError(
+                "limits.max_json_depth may be at most 64".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The issuer entry for an `iss` value, if configured.
+    pub fn issuer(&self, iss: &str) -> Option<&IssuerPolicy> {
+        self.issuers.iter().find(|i| i.issuer == iss)
+    }
+
+    /// The algorithms accepted for tokens from `issuer`.
+    pub fn algorithms_for<'a>(&'a self, issuer: Option<&'a IssuerPolicy>) -> &'a [Algorithm] {
+        match issuer.and_then(|i| i.algorithms.as_deref()) {
+            Some(a) => a,
+            None => &self.algorithms,
+        }
+    }
+
+    /// The audiences accepted for tokens from `issuer`.
+    pub fn audiences_for<'a>(&'a self, issuer: Option<&'a IssuerPolicy>) -> &'a [String] {
+        match issuer {
+            Some(i) if !i.audience.is_empty() => &i.audience,
+            _ => &self.audience,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_full_policy() {
+        let p = Policy::from_json(
+            r#"{
+              "algorithms": ["RS256", "ES256"],
+              "issuers": [{"issuer": "https://as.example", "audience": "https://fhir.example",
+                           "algorithms": ["RS256"], "jwks_uri": "https://as.example/jwks",
+                           "jku": ["https://as.example/jwks"]}],
+              "leeway": 30, "typ": "at+jwt", "required_claims": ["jti"],
+              "max_token_age": 3600, "limits": {"max_token_bytes": 8192}
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(p.issuers[0].audience, vec!["https://fhir.example"]);
+        assert_eq!(p.limits.max_token_bytes, 8192);
+        assert_eq!(p.limits.max_json_depth, 32);
+    }
+
+    #[test]
+    fn refuses_weak_or_mistyped_policies() {
+        for bad in [
+            r#"{}"#,
+            r#"{"algorithms": []}"#,
+            r#"{"algorithms": ["none"]}"#,
+            r#"{"algorithms": ["NONE"]}"#,
+            r#"{"algorithms": ["rs256"]}"#,
+            r#"{"algorithms": ["RS256"], "audiance": "x"}"#,
+            r#"{"algorithms": ["RS256"], "issuers": [{"issuer": "a", "algorithms": ["HS256"]}]}"#,
+            r#"{"algorithms": ["RS256"], "crit": ["alg"]}"#,
+            r#"{"algorithms": ["RS256"], "leeway": 86400}"#,
+        ] {
+            assert!(Policy::from_json(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! One verification, start to finish: parse → header rules → key source → key selection →
+//! signature → claims. Every problem found is reported, not just the first.
+
+use crate::alg::{self, Algorithm, SignatureError};
+use crate::claims::{self, ClaimRules};
+use crate::error::{ErrorCode, Problem, Warning};
+use crate::keys::{Key, KeySet};
+use crate::policy::{IssuerPolicy, Policy, PolicyError};
+use crate::token::{self, header, ParsedToken};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// The outcome of [`Verifier::verify`].
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verdict {
+    pub valid: bool,
+    /// The decoded header, when the token could be decoded.
+    pub header: Option<Map<String, Value>>,
+    /// The decoded claims, when the token could be decoded. Trust them only if `valid`.
+    pub payload: Option<Map<String, Value>>,
+    pub errors: Vec<Problem>,
+    pub warnings: Vec<Warning>,
+    /// The key whose signature check passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<UsedKey>,
+}
+
+/// Which trusted key verified the signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UsedKey {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    pub kty: &'static str,
+    pub alg: Algorithm,
+}
+
+impl Verdict {
+    fn rejected(p: Problem) -> Verdict {
+        Verdict {
+            errors: vec![p],
+            ..Verdict::default()
+        }
+    }
+
+    /// Does the verdict carry this error code?
+    pub fn has(&self, code: ErrorCode) -> bool {
+        self.errors.iter().any(|e| e.code == code)
+    }
+}
+
+/// A policy made ready to verify: inline keys parsed once, reused for every token.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    policy: Policy,
+    shared_keys: KeySet,
+    issuer_keys: Vec<KeySet>,
+}
+
+impl Verifier {
+    /// Check the policy and parse its inline keys.
+    pub fn new(policy: Policy) -> Result<Verifier, PolicyError> {
+        policy.validate()?;
+        let shared_keys = inline_keys(policy.keys.as_ref(), &policy, "keys")?;
+        let issuer_keys = policy
+            .issuers
+            .iter()
+            .map(|i| {
+                inline_keys(
+                    i.keys.as_ref(),
+                    &policy,
+                    &format!("issuer \"{}\" keys", i.issuer),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Verifier {
+            policy,
+            shared_keys,
+            issuer_keys,
+        })
+    }
+
+    /// Read a policy document and make it ready.
+    pub fn from_json(text: &str) -> Result<Verifier, PolicyError> {
+        Verifier::new(Policy::from_json(text)?)
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Verify `token` at time `now` (seconds since the epoch), with the policy's inline keys
+    /// plus `keys` (typically the issuer's key set, fetched by the host).
+    pub fn verify(&self, token: &str, keys: &KeySet, now: i64) -> Verdict {
+        let parsed = match token::parse(token, &self.policy.limits) {
+            Ok(p) => p,
+            Err(p) => return Verdict::rejected(p),
+        };
+        self.verify_parsed(&parsed, keys, now)
+    }
+
+    /// Verify an already parsed token.
+    pub fn verify_parsed(&self, parsed: &ParsedToken, keys: &KeySet, now: i64) -> Verdict {
+        let mut v = Verdict {
+            header: Some(parsed.header_json.clone()),
+            payload: Some(parsed.payload.clone()),
+            ..Verdict::default()
+        };
+        let iss = parsed.payload.get("iss").and_then(Value::as_str);
+        let issuer_index =
+            iss.and_then(|iss| self.policy.issuers.iter().position(|i| i.issuer == iss));
+        let issuer = issuer_index.map(|i| &self.policy.issuers[i]);
+
+        let alg = self.check_alg(parsed, issuer, &mut v.errors);
+        self.check_crit(parsed, &mut v.errors);
+        self.check_typ(parsed, &mut v.errors);
+        check_key_sources(parsed, issuer, &mut v.errors, &mut v.warnings);
+
+        if let Some(alg) = alg {
+            let mut sets: Vec<&KeySet> = vec![keys];
+            if let Some(i) = issuer_index {
+                sets.push(&self.issuer_keys[i]);
+            }
+            sets.push(&self.shared_keys);
+            match check_signature(parsed, alg, &sets) {
+                Ok(key) => {
+                    v.key = Some(UsedKey {
+                        kid: key.kid.clone(),
+                        kty: key.material.kty(),
+                        alg,
+                    })
+                }
+                Err(p) => v.errors.push(p),
+            }
+        }
+
+        let mut issuers: Vec<&str> = self
+            .policy
+            .issuers
+            .iter()
+            .map(|i| i.issuer.as_str())
+            .collect();
+        issuers.dedup();
+        let rules = ClaimRules {
+            leeway: self.policy.leeway as i64,
+            require_exp: self.policy.require_exp,
+            issuers,
+            audiences: self.policy.audiences_for(issuer),
+            subject: self.policy.subject.as_deref(),
+            required: &self.policy.required_claims,
+            max_token_age: self.policy.max_token_age,
+            max_lifetime: self.policy.max_lifetime,
+        };
+        claims::check(&parsed.payload, &rules, now, &mut v.errors, &mut v.warnings);
+        v.valid = v.errors.is_empty();
+        v
+    }
+
+    fn check_alg(
+        &self,
+        parsed: &ParsedToken,
+        issuer: Option<&IssuerPolicy>,
+        errors: &mut Vec<Problem>,
+    ) -> Option<Algorithm> {
+        let name = parsed.header.alg.as_str();
+        let allowed = self.policy.algorithms_for(issuer);
+        let list = allowed
+            .iter()
+            .map(|a| a.name())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if name.eq_ignore_ascii_case("none") {
+            errors.push(Problem::at(
+                ErrorCode::AlgNotAllowed,
+                "header.alg",
+                format!("The token is unsigned (\"alg\": \"{name}\"); unsigned tokens are never accepted."),
+            ));
+            return None;
+        }
+        match Algorithm::from_name(name) {
+            Some(a) if allowed.contains(&a) => Some(a),
+            Some(a) => {
+                let extra = if a.is_symmetric() && allowed.iter().any(|x| !x.is_symmetric()) {
+                    " (a symmetric algorithm where public-key signatures are expected is the HS/RS confusion attack)"
+                } else {
+                    ""
+                };
+                errors.push(Problem::at(
+                    ErrorCode::AlgNotAllowed,
+                    "header.alg",
+                    format!("The algorithm {a} is not allowed here (allowed: {list}){extra}."),
+                ));
+                None
+            }
+            None => {
+                errors.push(Problem::at(
+                    ErrorCode::AlgNotAllowed,
+                    "header.alg",
+                    format!(
+                        "The algorithm \"{name}\" is unknown or unsupported (allowed: {list})."
+                    ),
+                ));
+                None
+            }
+        }
+    }
+
+    fn check_crit(&self, parsed: &ParsedToken, errors: &mut Vec<Problem>) {
+        let Some(crit) = &parsed.header.crit else {
+            return;
+        };
+        let fail = |msg: String| Problem::at(ErrorCode::CritUnsupported, "header.crit", msg);
+        if crit.is_empty() {
+            errors.push(fail(
+                "The header's \"crit\" is an empty list, which RFC 7515 §4.1.11 forbids.".into(),
+            ));
+            return;
+        }
+        for (i, name) in crit.iter().enumerate() {
+            if crit[..i].contains(name) {
+                errors.push(fail(format!(
+                    "The header's \"crit\" lists \"{name}\" twice."
+                )));
+            } else if header::REGISTERED.contains(&name.as_str()) {
+                errors.push(fail(format!(
+                    "The header's \"crit\" lists \"{name}\", a registered parameter, which crit may not name."
+                )));
+            } else if !parsed.header_json.contains_key(name) {
+                errors.push(fail(format!(
+                    "The header's \"crit\" lists \"{name}\", but the header has no such parameter."
+                )));
+            } else if !self.policy.crit.contains(name) {
+                errors.push(fail(format!(
+                    "The token requires the extension \"{name}\" to be understood, and this verifier does not (add it to the policy's \"crit\" if your application handles it)."
+                )));
+            }
+        }
+    }
+
+    fn check_typ(&self, parsed: &ParsedToken, errors: &mut Vec<Problem>) {
+        let Some(expected) = &self.policy.typ else {
+            return;
+        };
+        match &parsed.header.typ {
+            Some(t) if header::typ_matches(t, expected) => {}
+            Some(t) => errors.push(Problem::at(
+                ErrorCode::TypMismatch,
+                "header.typ",
+                format!("The token's type is \"{t}\"; this service expects \"{expected}\"."),
+            )),
+            None => errors.push(Problem::at(
+                ErrorCode::TypMismatch,
+                "header.typ",
+                format!("The token has no \"typ\"; this service expects \"{expected}\"."),
+            )),
+        }
+    }
+}
+
+fn inline_keys(value: Option<&Value>, policy: &Policy, what: &str) -> Result<KeySet, PolicyError> {
+    let Some(value) = value else {
+        return Ok(KeySet::new());
+    };
+    let parsed = match value {
+        Value::String(text) => KeySet::parse(text.as_bytes(), &policy.limits),
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            let mut set = KeySet::new();
+            for item in items.iter().filter_map(Value::as_str) {
+                match KeySet::parse(item.as_bytes(), &policy.limits) {
+                    Ok(s) => set.extend(s),
+                    Err(e) => return Err(PolicyError(format!("{what}: {}", e.message))),
+                }
+            }
+            Ok(set)
+        }
+        other => KeySet::from_json(other, &policy.limits),
+    };
+    parsed.map_err(|e| PolicyError(format!("{what}: {}", e.message)))
+}
+
+/// Key sources named by the token itself are never trusted blindly (RFC 8725 §3.10).
+fn check_key_sources(
+    parsed: &ParsedToken,
+    issuer: Option<&IssuerPolicy>,
+    errors: &mut Vec<Problem>,
+    warnings: &mut Vec<Warning>,
+) {
+    let h = &parsed.header;
+    if h.has_jwk {
+        errors.push(Problem::at(
+            ErrorCode::KeySourceNotAllowed,
+            "header.jwk",
+            "The token carries its own public key (\"jwk\"); a token cannot vouch for itself, so it is refused.",
+        ));
+    }
+    if let Some(jku) = &h.jku {
+        if !jku_allowed(jku, issuer) {
+            errors.push(Problem::at(
+                ErrorCode::KeySourceNotAllowed,
+                "header.jku",
+                format!("The token points to keys at \"{jku}\", which is not on this issuer's jku allow-list."),
+            ));
+        }
+    }
+    if let Some(x5u) = &h.x5u {
+        errors.push(Problem::at(
+            ErrorCode::KeySourceNotAllowed,
+            "header.x5u",
+            format!("The token points to a certificate at \"{x5u}\"; azlens never fetches x5u, configure the issuer's keys instead."),
+        ));
+    }
+    if h.has_x5c {
+        warnings.push(Warning::at(
+            "x5c_ignored",
+            "header.x5c",
+            "The token carries a certificate chain (\"x5c\"); it was not used as a key source.",
+        ));
+    }
+}
+
+/// Is `jku` on the allow-list of the token's (configured) issuer?
+pub fn jku_allowed(jku: &str, issuer: Option<&IssuerPolicy>) -> bool {
+    issuer.is_some_and(|i| i.jku.iter().any(|a| a == jku))
+}
+
+fn check_signature<'a>(
+    parsed: &ParsedToken,
+    alg: Algorithm,
+    sets: &[&'a KeySet],
+) -> Result<&'a Key, Problem> {
+    let candidates = KeySet::select_from(sets, alg, parsed.header.kid.as_deref())?;
+    let mut last = None;
+    for key in &candidates {
+        match alg::verify(
+            alg,
+            &key.material,
+            parsed.signing_input.as_bytes(),
+            &parsed.signature,
+        ) {
+            Ok(()) => return Ok(key),
+            Err(e) => last = Some(e),
+        }
+    }
+    let tried = if candidates.len() > 1 {
+        format!(" ({} candidate keys tried)", candidates.len())
+    } else {
+        String::new()
+    };
+    Err(match last {
+        Some(SignatureError::KeyMismatch(why)) => Problem::at(
+            ErrorCode::KeyInvalid,
+            "header.kid",
+            format!("The key cannot be used: {why}{tried}."),
+        ),
+        Some(SignatureError::Invalid(why)) => Problem::new(
+            ErrorCode::SignatureInvalid,
+            format!("The signature is not valid: {why}{tried}. The token was altered or signed with another key."),
+        ),
+        None => Problem::new(ErrorCode::KeyNotFound, "No trusted key was available."),
+    })
+}
