@@ -1,0 +1,141 @@
+//! Which keys a host should fetch for a token, decided by the core so that every host (JS shim,
+//! edge worker, Envoy filter) fetches exactly the same, allow-listed, sources.
+//!
+//! The token is not trusted here: its unverified `iss`, `kid` and `jku` only select among
+//! sources the policy already names. A token can never add a URL to fetch.
+
+use crate::error::Problem;
+use crate::policy::Policy;
+use crate::token;
+use crate::verify::jku_allowed;
+use serde::Serialize;
+use serde_json::Value;
+
+/// A remote source of keys, named by the policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum KeySource {
+    /// The issuer's configured JWK Set URL.
+    JwksUri { url: String },
+    /// A `jku` the token names and the issuer's allow-list contains.
+    Jku { url: String },
+    /// OpenID / SMART discovery of the issuer: `{issuer}/.well-known/openid-configuration`,
+    /// then `{issuer}/.well-known/smart-configuration`; the document's `issuer` must match.
+    Discovery { issuer: String },
+}
+
+/// What to fetch before verifying a token.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KeyPlan {
+    /// The token's (unverified) issuer, when the policy trusts it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    /// Sources to fetch, in order of preference; empty when only inline keys apply.
+    pub sources: Vec<KeySource>,
+    /// Problems that make fetching pointless (malformed token). Verification reports them too.
+    pub errors: Vec<Problem>,
+}
+
+/// Decide which key sources to fetch for `token` under `policy`.
+pub fn key_plan(token: &str, policy: &Policy) -> KeyPlan {
+    let parsed = match token::parse(token, &policy.limits) {
+        Ok(p) => p,
+        Err(e) => {
+            return KeyPlan {
+                errors: vec![e],
+                ..KeyPlan::default()
+            }
+        }
+    };
+    let mut plan = KeyPlan {
+        kid: parsed.header.kid.clone(),
+        ..KeyPlan::default()
+    };
+    let Some(issuer) = parsed
+        .payload
+        .get("iss")
+        .and_then(Value::as_str)
+        .and_then(|iss| policy.issuer(iss))
+    else {
+        return plan;
+    };
+    plan.issuer = Some(issuer.issuer.clone());
+    if let Some(jku) = &parsed.header.jku {
+        if jku_allowed(jku, Some(issuer)) {
+            plan.sources.push(KeySource::Jku { url: jku.clone() });
+        }
+    }
+    if let Some(url) = &issuer.jwks_uri {
+        plan.sources.push(KeySource::JwksUri { url: url.clone() });
+    }
+    if issuer.discovery {
+        plan.sources.push(KeySource::Discovery {
+            issuer: issuer.issuer.clone(),
+        });
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::base64url::encode;
+
+    fn token(header: &str, payload: &str) -> String {
+        format!(
+            "{}.{}.c2ln",
+            encode(header.as_bytes()),
+            encode(payload.as_bytes())
+        )
+    }
+
+    #[test]
+    fn only_policy_named_sources_are_planned() {
+        let policy = Policy::from_json(
+            r#"{"algorithms":["RS384"],"issuers":[{"issuer":"https://ehr.example",
+                "jwks_uri":"https://ehr.example/jwks","jku":["https://ehr.example/cds-jwks"],
+                "discovery":true}]}"#,
+        )
+        .unwrap();
+        let ok = key_plan(
+            &token(
+                r#"{"alg":"RS384","kid":"a","jku":"https://ehr.example/cds-jwks"}"#,
+                r#"{"iss":"https://ehr.example"}"#,
+            ),
+            &policy,
+        );
+        assert_eq!(ok.issuer.as_deref(), Some("https://ehr.example"));
+        assert_eq!(ok.sources.len(), 3);
+        assert_eq!(
+            ok.sources[0],
+            KeySource::Jku {
+                url: "https://ehr.example/cds-jwks".into()
+            }
+        );
+
+        let evil = key_plan(
+            &token(
+                r#"{"alg":"RS384","jku":"https://evil.example/jwks"}"#,
+                r#"{"iss":"https://ehr.example"}"#,
+            ),
+            &policy,
+        );
+        assert!(!evil
+            .sources
+            .iter()
+            .any(|s| matches!(s, KeySource::Jku { .. })));
+
+        let stranger = key_plan(
+            &token(
+                r#"{"alg":"RS384","jku":"https://evil.example/jwks"}"#,
+                r#"{"iss":"https://evil.example"}"#,
+            ),
+            &policy,
+        );
+        assert!(stranger.sources.is_empty() && stranger.issuer.is_none());
+
+        assert_eq!(key_plan("garbage", &policy).errors.len(), 1);
+    }
+}
