@@ -1,0 +1,12 @@
+# The Rust core: formatting, lints, unit and integration tests.
+.PHONY: test-rust lint
+TEST_TARGETS += test-rust
+
+lint:
+	@echo "== cargo fmt --check, cargo clippy -D warnings"
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+test-rust: lint
+	@echo "== cargo test (core)"
+	cargo test
