@@ -24,6 +24,7 @@
 pub mod alg;
 pub mod claims;
 pub mod error;
+pub mod hosts;
 pub mod json;
 pub mod keys;
 pub mod limits;

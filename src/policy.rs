@@ -3,6 +3,7 @@
 //! camelCase. Unknown fields are errors, so a typo never silently weakens a check.
 
 use crate::alg::Algorithm;
+use crate::hosts::{EnvoySettings, Forward, KeyCache, Route, TokenSources};
 use crate::limits::Limits;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
@@ -56,6 +57,21 @@ pub struct Policy {
     /// Bounds on untrusted input.
     #[serde(default)]
     pub limits: Limits,
+    /// Hosts: how remote key sets are fetched and cached.
+    #[serde(default)]
+    pub key_cache: KeyCache,
+    /// Hosts: where the token is read from.
+    #[serde(default)]
+    pub token: TokenSources,
+    /// Hosts: what each path needs; paths no route covers need a valid token.
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    /// Hosts: verified facts sent upstream.
+    #[serde(default)]
+    pub forward: Forward,
+    /// The Envoy filter's own settings.
+    #[serde(default)]
+    pub envoy: EnvoySettings,
 }
 
 /// One trusted issuer.
@@ -141,6 +157,11 @@ impl Policy {
             crit: Vec::new(),
             keys: None,
             limits: Limits::default(),
+            key_cache: KeyCache::default(),
+            token: TokenSources::default(),
+            routes: Vec::new(),
+            forward: Forward::default(),
+            envoy: EnvoySettings::default(),
         }
     }
 
