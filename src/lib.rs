@@ -33,6 +33,8 @@ pub mod policy;
 pub mod time;
 pub mod token;
 pub mod verify;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use alg::Algorithm;
 pub use error::{ErrorCode, Problem, Warning};
