@@ -22,14 +22,17 @@
 #![forbid(unsafe_code)]
 
 pub mod alg;
+pub mod cache;
 pub mod claims;
 pub mod error;
+pub mod guard;
 pub mod hosts;
 pub mod json;
 pub mod keys;
 pub mod limits;
 pub mod plan;
 pub mod policy;
+pub mod profiles;
 pub mod time;
 pub mod token;
 pub mod verify;
