@@ -34,8 +34,14 @@ async function load(source) {
     return;
   }
   if (source === undefined && typeof process !== 'undefined' && process.versions?.node) {
-    const { readFile } = await import('node:fs/promises');
-    initSync({ module: await readFile(new URL('./pkg/azlens_bg.wasm', import.meta.url)) });
+    // getBuiltinModule, not import(): bundlers and workerd's module loader never see a Node
+    // built-in to resolve, so this one file serves every host unchanged.
+    const fs = process.getBuiltinModule?.('node:fs/promises');
+    const wasmUrl = new URL('./pkg/azlens_bg.wasm', import.meta.url);
+    if (!fs) {
+      throw new Error(`azlens: this Node (${process.version}) is older than 20.16; pass the module's bytes: init(await readFile(new URL('${wasmUrl}')))`);
+    }
+    initSync({ module: await fs.readFile(wasmUrl) });
     return;
   }
   await initWasm(source === undefined ? undefined : { module_or_path: source });
