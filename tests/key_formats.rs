@@ -218,7 +218,12 @@ fn private_keys_are_refused_with_a_clear_error() {
     ] {
         let e = KeySet::parse(key.private_pem().as_bytes(), &Limits::default()).unwrap_err();
         assert_eq!(e.code, ErrorCode::KeyInvalid, "{}", key.name);
-        assert!(e.message.contains("private key"), "{}: {}", key.name, e.message);
+        assert!(
+            e.message.contains("private key"),
+            "{}: {}",
+            key.name,
+            e.message
+        );
     }
     // A traditional "RSA PRIVATE KEY" block too.
     let pkcs1_private = TestKey::rsa2048()
@@ -236,11 +241,8 @@ fn private_keys_are_refused_with_a_clear_error() {
     let set = parse(json!({"keys": [jwk]}).to_string());
     assert!(set.is_empty());
     assert!(set.skipped()[0].reason.contains("private"));
-    let verdict = verifier(&policy(&[Algorithm::ES256])).verify(
-        &good_token(&TestKey::p256()),
-        &set,
-        NOW,
-    );
+    let verdict =
+        verifier(&policy(&[Algorithm::ES256])).verify(&good_token(&TestKey::p256()), &set, NOW);
     assert!(verdict.has(ErrorCode::KeyInvalid), "{:?}", verdict.errors);
 }
 
@@ -270,7 +272,11 @@ fn keys_without_kid_serve_any_kid_but_named_keys_win() {
     let mut keys = parse(rsa.spki_pem());
     keys.extend(parse(other.jwks("k1")));
     let verdict = verifier(&policy(&[Algorithm::RS256])).verify(&good_token(&rsa), &keys, NOW);
-    assert!(verdict.has(ErrorCode::SignatureInvalid), "{:?}", verdict.errors);
+    assert!(
+        verdict.has(ErrorCode::SignatureInvalid),
+        "{:?}",
+        verdict.errors
+    );
     // An unknown kid falls back to the kid-less key.
     let token = sign(
         &header(Algorithm::RS256, "rotated"),

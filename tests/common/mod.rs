@@ -17,7 +17,8 @@ pub const AUDIENCE: &str = "https://fhir.example";
 
 /// HMAC secrets of the exact minimum length for each hash, and one longer.
 pub const HS256_SECRET: &[u8; 32] = b"azlens-test-hs256-secret-32bytes";
-pub const HS512_SECRET: &[u8; 64] = b"azlens-test-hs512-secret-that-is-sixty-four-bytes-long-exactly!!";
+pub const HS512_SECRET: &[u8; 64] =
+    b"azlens-test-hs512-secret-that-is-sixty-four-bytes-long-exactly!!";
 
 pub fn fixture_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -221,9 +222,15 @@ impl TestKey {
                 s.to_bytes().to_vec()
             }
             (Signer::Ed25519(k), Algorithm::EdDSA) => k.sign(message).to_bytes().to_vec(),
-            (Signer::Hmac(secret), Algorithm::HS256) => hmac_tag::<hmac::Hmac<sha2::Sha256>>(secret, message),
-            (Signer::Hmac(secret), Algorithm::HS384) => hmac_tag::<hmac::Hmac<sha2::Sha384>>(secret, message),
-            (Signer::Hmac(secret), Algorithm::HS512) => hmac_tag::<hmac::Hmac<sha2::Sha512>>(secret, message),
+            (Signer::Hmac(secret), Algorithm::HS256) => {
+                hmac_tag::<hmac::Hmac<sha2::Sha256>>(secret, message)
+            }
+            (Signer::Hmac(secret), Algorithm::HS384) => {
+                hmac_tag::<hmac::Hmac<sha2::Sha384>>(secret, message)
+            }
+            (Signer::Hmac(secret), Algorithm::HS512) => {
+                hmac_tag::<hmac::Hmac<sha2::Sha512>>(secret, message)
+            }
             (_, alg) => panic!("the {} test key cannot sign {alg}", self.name),
         }
     }
