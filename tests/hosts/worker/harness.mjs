@@ -13,8 +13,13 @@ import { Miniflare } from 'miniflare';
 process.env.WRANGLER_SEND_METRICS = 'false';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..', '..');
+export const ROOT = join(HERE, '..', '..', '..');
 export const WORKER = join(ROOT, 'js', 'worker.js');
+export const MODULES_RULES = [
+  { type: 'ESModule', include: ['**/*.js'] },
+  { type: 'CompiledWasm', include: ['**/*.wasm'] },
+];
+export const COMPATIBILITY_DATE = '2026-04-01';
 export const ISSUER = 'https://as.example';
 export const AUDIENCE = 'https://fhir.example';
 export const INTROSPECTION_SECRET = 'resource-server-secret-0123456789';
@@ -140,17 +145,14 @@ export async function startWorker({ policy: p, upstream, cacheDir, bindings = {}
     modules: true,
     scriptPath: WORKER,
     modulesRoot: ROOT,
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
-    compatibilityDate: '2026-04-01',
-    bindings: {
-      AZLENS_POLICY: JSON.stringify(p),
-      UPSTREAM: upstream,
-      INTROSPECTION_SECRET,
-      ...bindings,
-    },
+    modulesRules: MODULES_RULES,
+    compatibilityDate: COMPATIBILITY_DATE,
+    // A binding given as undefined is left out (a missing secret).
+    bindings: Object.fromEntries(
+      Object.entries({ AZLENS_POLICY: JSON.stringify(p), UPSTREAM: upstream, INTROSPECTION_SECRET, ...bindings }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    ),
     cachePersist: cacheDir,
     cf: false,
     telemetry: { enabled: false },
