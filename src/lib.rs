@@ -22,14 +22,18 @@
 #![forbid(unsafe_code)]
 
 pub mod alg;
+pub mod cache;
 pub mod claims;
 pub mod error;
+pub mod guard;
 pub mod hosts;
 pub mod json;
 pub mod keys;
 pub mod limits;
 pub mod plan;
 pub mod policy;
+pub mod profiles;
+pub mod report;
 pub mod time;
 pub mod token;
 pub mod verify;
@@ -40,4 +44,5 @@ pub use keys::{Key, KeySet};
 pub use limits::Limits;
 pub use plan::{key_plan, KeyPlan, KeySource};
 pub use policy::{IssuerPolicy, Policy, PolicyError};
+pub use profiles::{Profile, ProfileOptions};
 pub use verify::{Verdict, Verifier};
