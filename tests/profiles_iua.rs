@@ -48,7 +48,11 @@ fn policy() -> Value {
 }
 
 fn keys() -> azlens::KeySet {
-    key_set(&[("HS256", "hs-1"), ("RS256", "rsa-1"), ("ES256", "sts-es256")])
+    key_set(&[
+        ("HS256", "hs-1"),
+        ("RS256", "rsa-1"),
+        ("ES256", "sts-es256"),
+    ])
 }
 
 fn verify(header: Value, claims: Value) -> azlens::Verdict {
@@ -86,12 +90,36 @@ fn rule_table() {
     let mut iua = claims()["extensions"]["ihe_iua"].clone();
     iua["subject_role"] = json!("Pharmacist");
     let table: Vec<(Value, Vec<&str>)> = vec![
-        (with(&claims(), json!({"client_id": null})), vec!["missing_claim iua.required-claims"]),
-        (with(&claims(), json!({"scope": null})), vec!["missing_claim iua.required-claims"]),
-        (with(&claims(), json!({"jti": null, "iat": null})), vec!["missing_claim iua.required-claims", "missing_claim iua.required-claims"]),
-        (with(&claims(), json!({"extensions": {"ihe_iua": iua}})), vec!["claim_invalid iua.codings"]),
-        (with(&claims(), json!({"extensions": {"ihe_bppc": {"acp": ["x"]}}})), vec!["claim_invalid iua.ihe-bppc-strings"]),
-        (with(&claims(), json!({"extensions": []})), vec!["claim_invalid iua.extensions"]),
+        (
+            with(&claims(), json!({"client_id": null})),
+            vec!["missing_claim iua.required-claims"],
+        ),
+        (
+            with(&claims(), json!({"scope": null})),
+            vec!["missing_claim iua.required-claims"],
+        ),
+        (
+            with(&claims(), json!({"jti": null, "iat": null})),
+            vec![
+                "missing_claim iua.required-claims",
+                "missing_claim iua.required-claims",
+            ],
+        ),
+        (
+            with(&claims(), json!({"extensions": {"ihe_iua": iua}})),
+            vec!["claim_invalid iua.codings"],
+        ),
+        (
+            with(
+                &claims(),
+                json!({"extensions": {"ihe_bppc": {"acp": ["x"]}}}),
+            ),
+            vec!["claim_invalid iua.ihe-bppc-strings"],
+        ),
+        (
+            with(&claims(), json!({"extensions": []})),
+            vec!["claim_invalid iua.extensions"],
+        ),
     ];
     for (c, want) in table {
         let v = verify(h.clone(), c.clone());

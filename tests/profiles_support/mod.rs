@@ -40,14 +40,15 @@ fn rsa_key() -> rsa::RsaPrivateKey {
 
 /// Sign `claims` under `header` (which names `alg` and, for EC keys, the `kid` to derive from).
 pub fn sign(header: Value, claims: Value) -> String {
-    let alg = header["alg"].as_str().expect("alg").to_owned();
     let kid = header["kid"].as_str().unwrap_or("default").to_owned();
-    let input = format!(
-        "{}.{}",
-        b64(header.to_string()),
-        b64(claims.to_string())
-    );
-    let sig = signature(&alg, &kid, input.as_bytes());
+    sign_as(&kid, header, claims)
+}
+
+/// Sign with the key of `kid` whatever the header says (for headers without a `kid`).
+pub fn sign_as(kid: &str, header: Value, claims: Value) -> String {
+    let alg = header["alg"].as_str().expect("alg").to_owned();
+    let input = format!("{}.{}", b64(header.to_string()), b64(claims.to_string()));
+    let sig = signature(&alg, kid, input.as_bytes());
     format!("{input}.{}", b64(sig))
 }
 
