@@ -144,9 +144,15 @@ pub fn header(h: &Map<String, Value>, signature_len: usize, out: &mut Vec<Findin
     }
 }
 
-/// Findings on a JWT claim set, at `now`.
-pub fn claims(c: &Map<String, Value>, now: i64, out: &mut Vec<Finding>) {
+/// Findings on a JWT claim set, at `now`. A `statement` (a signed token nested in another)
+/// often has no `exp` or `aud` by design; those are then only worth knowing.
+pub fn claims(c: &Map<String, Value>, now: i64, statement: bool, out: &mut Vec<Finding>) {
     use Severity::*;
+    let (missing_exp, missing_aud) = if statement {
+        (Info, Info)
+    } else {
+        (Error, Warning)
+    };
     let read = |name: &str, out: &mut Vec<Finding>| -> Option<i64> {
         let v = c.get(name)?;
         match numeric_date::read(v) {
@@ -172,10 +178,14 @@ pub fn claims(c: &Map<String, Value>, now: i64, out: &mut Vec<Finding>) {
     let iat = read("iat", out);
     match exp {
         None if !c.contains_key("exp") => out.push(Finding::new(
-            Error,
+            missing_exp,
             "no_exp",
             Some("exp"),
-            "The token has no \"exp\": it never expires, so a stolen copy works forever.",
+            if statement {
+                "The statement has no \"exp\": it stays valid until its signing key is retired (common for signed statements)."
+            } else {
+                "The token has no \"exp\": it never expires, so a stolen copy works forever."
+            },
         )),
         Some(exp) if exp <= now => out.push(Finding::new(
             Error,
@@ -226,10 +236,14 @@ pub fn claims(c: &Map<String, Value>, now: i64, out: &mut Vec<Finding>) {
     }
     if !c.contains_key("aud") {
         out.push(Finding::new(
-            Warning,
+            missing_aud,
             "aud_missing",
             Some("aud"),
-            "The token names no audience: any service that trusts its issuer would accept it (RFC 8725 §3.9).",
+            if statement {
+                "The statement names no audience (common for signed statements: the outer token's audience applies)."
+            } else {
+                "The token names no audience: any service that trusts its issuer would accept it (RFC 8725 §3.9)."
+            },
         ));
     }
     if !c.contains_key("iss") {
@@ -269,7 +283,7 @@ mod tests {
 
     fn c(v: Value) -> Vec<&'static str> {
         let mut out = Vec::new();
-        claims(v.as_object().unwrap(), NOW, &mut out);
+        claims(v.as_object().unwrap(), NOW, false, &mut out);
         codes(&out)
     }
 
@@ -351,8 +365,15 @@ mod tests {
         claims(
             patch(json!({"exp": NOW - 3 * 3600})).as_object().unwrap(),
             NOW,
+            false,
             &mut out,
         );
         assert!(out[0].message.contains("3 h ago"), "{}", out[0].message);
+        // in a nested statement, no exp and no aud are only worth knowing
+        let mut out = Vec::new();
+        let bare = patch(json!({"exp": null, "aud": null}));
+        claims(bare.as_object().unwrap(), NOW, true, &mut out);
+        assert!(out.iter().all(|f| f.severity == Severity::Info), "{out:?}");
+        assert_eq!(codes(&out), ["no_exp", "aud_missing"]);
     }
 }
