@@ -12,7 +12,28 @@ use profiles_support::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
+/// Every finding code in a report (and its nested reports) is one the README documents.
+fn known_codes_only(r: &Report) {
+    let known: Vec<&str> = azlens::report::findings::CODES
+        .iter()
+        .map(|c| c.0)
+        .collect();
+    for f in &r.findings {
+        assert!(
+            known.contains(&f.code),
+            "undocumented finding code {}",
+            f.code
+        );
+    }
+    for n in &r.nested {
+        known_codes_only(&n.report);
+    }
+}
+
 fn snapshot(name: &str, cases: &[(&str, Report)]) {
+    for (_, r) in cases {
+        known_codes_only(r);
+    }
     let doc: Vec<Value> = cases
         .iter()
         .map(|(token, report)| json!({"token": token, "report": report}))

@@ -743,6 +743,65 @@ mod tests {
         assert!(r.findings.iter().any(|f| f.code == "nested_depth_limit"));
     }
 
+    /// Deterministic mutations of real-shaped tokens: every report is produced, none panics.
+    #[test]
+    fn survives_mutated_tokens() {
+        let seeds = [
+            unsigned(
+                json!({"alg": "ES256", "kid": "k", "typ": "at+jwt"}),
+                json!({"iss": "https://as", "aud": ["a", "b"], "exp": NOW + 60, "scope": "patient/*.rs launch",
+                       "patient": "Patient/1", "extensions": {"ihe_iua": {"subject_role": {"code": "x"}}},
+                       "fhirContext": ["A/1", {"reference": "B/2"}], "amr": ["pwd"], "nonce": "n"}),
+            ),
+            format!("{}.a.b.c.d", base64url::encode(br#"{"alg":"RSA1_5","enc":"A128GCM","zip":"DEF"}"#)),
+            base64url::encode(br#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Issuer>i</saml:Issuer><saml:Conditions NotOnOrAfter="2026-11-18T11:10:00Z"/></saml:Assertion>"#),
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"eyJhbGciOiJ.-_=+/\"{}[]:,0123456789ABCxyz%<>";
+        for round in 0..1500 {
+            let seed = &seeds[round % seeds.len()];
+            let mut bytes = seed.as_bytes().to_vec();
+            for _ in 0..(1 + next() % 4) {
+                let at = (next() as usize) % bytes.len().max(1);
+                match next() % 3 {
+                    0 => bytes[at] = alphabet[(next() as usize) % alphabet.len()],
+                    1 => {
+                        bytes.insert(at, alphabet[(next() as usize) % alphabet.len()]);
+                    }
+                    _ => {
+                        bytes.remove(at);
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let r = inspect(&text, NOW, &InspectOptions::default());
+            assert!(!r.summary.is_empty());
+            let _ = to_json(&r);
+            // and the scope language, on whatever the mutation left of the payload
+            if let Some(p) = &r.payload {
+                let a = crate::profiles::smart::authorize(
+                    p,
+                    &crate::profiles::smart::FhirAccess {
+                        interaction: crate::profiles::smart::Interaction::Search,
+                        resource_type: "Observation",
+                        patient: None,
+                        params: &[
+                            ("patient".into(), "1".into()),
+                            ("_include".into(), "*".into()),
+                        ],
+                    },
+                );
+                assert!(!a.reason.is_empty());
+            }
+        }
+    }
+
     #[test]
     fn never_panics_on_garbage() {
         let inputs = [
