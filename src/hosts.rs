@@ -55,6 +55,8 @@ pub struct TokenSources {
     pub allow_query: bool,
     /// Accept the legacy IHE IUA `IHE-JWT` Authorization scheme (reported as deprecated).
     pub allow_ihe_jwt: bool,
+    /// The `realm` of the `WWW-Authenticate` challenge.
+    pub realm: String,
 }
 
 impl Default for TokenSources {
@@ -67,6 +69,7 @@ impl Default for TokenSources {
             from_cookies: Vec::new(),
             allow_query: false,
             allow_ihe_jwt: true,
+            realm: "azlens".into(),
         }
     }
 }

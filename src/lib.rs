@@ -22,8 +22,10 @@
 #![forbid(unsafe_code)]
 
 pub mod alg;
+pub mod cache;
 pub mod claims;
 pub mod error;
+pub mod guard;
 pub mod hosts;
 pub mod json;
 pub mod keys;
