@@ -23,6 +23,7 @@
 
 pub mod alg;
 pub mod claims;
+pub mod envoy;
 pub mod error;
 pub mod guard;
 pub mod hosts;
