@@ -31,7 +31,7 @@ pub fn now_ms() -> u64 {
 }
 
 pub fn log(level: LogLevel, message: &str) {
-    let _ = hostcalls::log(level, &format!("azlens: {message}"));
+    let _ = hostcalls::log(level, message);
 }
 
 pub fn info(message: &str) {

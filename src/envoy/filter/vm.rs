@@ -166,7 +166,10 @@ impl Vm {
 
     /// Log the decision and turn it into Envoy operations.
     fn finish(&self, decision: &Decision, req: &Request) -> Outcome {
-        let line = serde_json::to_string(&decision.log).unwrap_or_default();
+        let line = format!(
+            "decision {}",
+            serde_json::to_string(&decision.log).unwrap_or_default()
+        );
         if decision.allow {
             host::log(proxy_wasm::types::LogLevel::Debug, &line);
         } else {
