@@ -233,6 +233,15 @@ impl KeyManager {
             .map(|e| &e.keys)
     }
 
+    /// The generation of URL `idx`'s keys as served at `now`: 0 when there are none, so a
+    /// verdict cached under real keys never outlives them.
+    pub fn generation(&self, idx: usize, now: u64) -> u64 {
+        match self.entries.get(idx) {
+            Some(e) if self.usable(idx, now) => e.parsed_generation,
+            _ => 0,
+        }
+    }
+
     pub fn epoch(&self, idx: usize) -> u64 {
         self.entries.get(idx).map_or(0, |e| e.epoch)
     }

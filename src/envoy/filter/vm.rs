@@ -2,6 +2,7 @@
 //! `RefCell`). Borrows never span a host call that could call back into the VM.
 
 use super::host::{self, EnvoyStore};
+use crate::cache::VerdictCache;
 use crate::envoy::exchange::{self, Outcome};
 use crate::envoy::manager::{Event, KeyManager, Refetch};
 use crate::envoy::waiting::{WaitFor, Waiter, Waiting};
@@ -14,6 +15,11 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
+/// Valid verdicts kept per VM, so a repeated token costs one signature check.
+pub const VERDICT_CACHE_SIZE: usize = 1024;
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
 /// Tick period while requests wait or a refetch is wanted (ms).
 pub const FAST_TICK: u64 = 20;
 /// Tick period otherwise: refresh schedules and back-off are in whole seconds.
@@ -23,6 +29,7 @@ pub struct Vm {
     pub root_id: u32,
     pub verifier: Verifier,
     pub keys: RefCell<KeyManager>,
+    verdicts: RefCell<VerdictCache>,
     pub waiting: RefCell<Waiting<Request>>,
     /// Headers for the client's response, per stream (a deprecation notice).
     pub response_headers: RefCell<HashMap<u32, Vec<(String, String)>>>,
@@ -37,6 +44,7 @@ impl Vm {
             root_id,
             verifier,
             keys: RefCell::new(keys),
+            verdicts: RefCell::new(VerdictCache::new(VERDICT_CACHE_SIZE)),
             waiting: RefCell::new(Waiting::default()),
             response_headers: RefCell::new(HashMap::new()),
             calls: RefCell::new(HashMap::new()),
@@ -129,8 +137,22 @@ impl Vm {
                 Cow::Owned(all)
             }
         };
+        // One number for the key sets in play: a cached verdict is reused only while every
+        // one of them is the same generation and still served.
+        let generation = sources.iter().fold(FNV_OFFSET, |h, &i| {
+            [i as u64, keys.generation(i, now)]
+                .iter()
+                .fold(h, |h, v| (h ^ v).wrapping_mul(FNV_PRIME))
+        });
         let now_secs = i64::try_from(now / 1000).unwrap_or(i64::MAX);
-        let decision = guard::decide(&self.verifier, req, &set, now_secs);
+        let decision = guard::decide_cached(
+            &self.verifier,
+            req,
+            &set,
+            generation,
+            &mut self.verdicts.borrow_mut(),
+            now_secs,
+        );
         let outcome = self.finish(&decision, req);
         (decision, outcome)
     }
