@@ -227,11 +227,16 @@ def envoy_config(wasm: str, policy_doc: dict | str, upstream_port: int, key_port
 class Envoy:
     """One Envoy process with `--concurrency 2`; killed by `stop()`."""
 
-    def __init__(self, config: dict, concurrency: int = 2, wait_ready: bool = True):
+    def __init__(self, config: dict | str, concurrency: int = 2, wait_ready: bool = True):
+        """`config`: a bootstrap as a dict (written as JSON) or as YAML text."""
         self.dir = tempfile.mkdtemp(prefix="azlens-envoy-")
-        self.config_path = os.path.join(self.dir, "envoy.json")
+        is_yaml = isinstance(config, str)
+        self.config_path = os.path.join(self.dir, "envoy.yaml" if is_yaml else "envoy.json")
         with open(self.config_path, "w") as f:
-            json.dump(config, f)
+            if is_yaml:
+                f.write(config)
+            else:
+                json.dump(config, f)
         self.admin_path = os.path.join(self.dir, "admin-address")
         self.log_path = os.path.join(self.dir, "envoy.log")
         self.log = open(self.log_path, "wb")

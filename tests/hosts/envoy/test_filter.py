@@ -268,3 +268,29 @@ def test_an_invalid_configuration_stops_the_plugin_with_a_clear_log_line(stack):
     logs = e.logs()
     assert "invalid plugin configuration, the filter will not start" in logs
     assert "has no cluster" in logs
+
+
+def test_the_example_configuration_runs_as_is(stack):
+    """examples/envoy/envoy.yaml with only its ports and the filter's path changed."""
+    with open(os.path.join(ROOT, "examples", "envoy", "envoy.yaml")) as f:
+        text = f.read()
+    keys_port = free_port()
+    text = (text.replace("port_value: 9901", "port_value: 0")
+                .replace("port_value: 10000", "port_value: 0")
+                .replace("10001", str(keys_port))
+                .replace("target/wasm32-wasip1/release/azlens.wasm", WASM))
+    e = Envoy(text)
+    try:
+        token = open(os.path.join(ROOT, "examples", "envoy", "demo-token.jwt")).read().strip()
+        admin = open(os.path.join(ROOT, "examples", "envoy", "demo-admin-token.jwt")).read().strip()
+        assert e.request("/api").status == 401
+        wait_for(lambda: e.request("/api", token).status == 200, "the demo key set")
+        r = e.request("/api", token)
+        assert r.headers["x-seen-user"] == "demo-user"
+        assert r.headers["x-seen-audit-user"] == "https://demo-api.azlens.test<demo-user@https://demo-as.azlens.test>"
+        assert "x-seen-authorization" not in r.headers
+        assert e.request("/admin", token).status == 403
+        assert e.request("/admin", admin).status == 200
+        assert e.request("/public/x").status == 200
+    finally:
+        e.stop()
