@@ -270,7 +270,7 @@ def test_an_invalid_configuration_stops_the_plugin_with_a_clear_log_line(stack):
     assert "has no cluster" in logs
 
 
-def test_the_example_configuration_runs_as_is(stack):
+def test_the_example_configuration_runs_as_is():
     """examples/envoy/envoy.yaml with only its ports and the filter's path changed."""
     with open(os.path.join(ROOT, "examples", "envoy", "envoy.yaml")) as f:
         text = f.read()
