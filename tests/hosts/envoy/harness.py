@@ -71,11 +71,16 @@ def claims(scope: str = "openid", **extra) -> dict:
             **extra}
 
 
+class _Backlogged(ThreadingHTTPServer):
+    # Paused requests are resumed together: room for them all in the accept queue.
+    request_queue_size = 128
+
+
 class _Server:
     """A ThreadingHTTPServer on 127.0.0.1 in a background thread."""
 
     def __init__(self, handler, port: int = 0):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = _Backlogged(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self
         self.port = self.httpd.server_address[1]
