@@ -131,9 +131,6 @@ def test_the_smart_on_fhir_decision_is_the_guards(running):
     key, _, e = running
     patient = claims("launch/patient patient/Observation.rs", patient="123")
     ok = e.request("/fhir/Observation?patient=123", key.sign(patient))
-    if ok.status == 403 and ok.json().get("error_description") == "shim":
-        pytest.skip("the core's SMART scope decision is still the temporary shim in "
-                    "src/profiles/mod.rs (until the profiles branch lands)")
     assert ok.status == 200, ok
     assert ok.upstream_headers()["x-azlens-scope"] == "launch/patient patient/Observation.rs"
     other = e.request("/fhir/Observation?patient=456", key.sign(patient))
