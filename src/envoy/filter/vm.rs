@@ -232,6 +232,10 @@ impl Vm {
             let Some(outcome) = self.decide_or_wait(w.context_id, w.request, now, false) else {
                 continue;
             };
+            // A stream that ended meanwhile is gone from the host: nothing to apply.
+            if !host::switch_to(w.context_id) {
+                continue;
+            }
             if let Outcome::Forward(up) = &outcome {
                 if !up.response_headers.is_empty() {
                     self.response_headers
@@ -239,9 +243,7 @@ impl Vm {
                         .insert(w.context_id, up.response_headers.clone());
                 }
             }
-            if host::switch_to(w.context_id) {
-                host::apply(&outcome, true);
-            }
+            host::apply(&outcome, true);
         }
         host::switch_to(self.root_id);
     }

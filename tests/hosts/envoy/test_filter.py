@@ -183,6 +183,15 @@ def test_rotation_to_a_new_kid_is_accepted_after_one_refetch(stack):
     assert e.request("/api", newer.sign(claims())).status == 200
     assert ks.count() == 3
 
+    # A kid nobody publishes: one refetch after the cooldown, then a 401, and the filter
+    # carries on.
+    time.sleep(3.1)
+    stranger = SigningKey("rsa-unpublished")
+    r = e.request("/api", stranger.sign(claims()))
+    assert r.status == 401 and "key_not_found" in r.body.decode(), r
+    assert ks.count() == 4
+    assert e.request("/api", old.sign(claims())).status == 200
+
 
 def test_key_server_down_at_start_requests_wait_then_fail_closed(stack):
     key = SigningKey("rsa-1")
