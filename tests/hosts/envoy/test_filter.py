@@ -52,11 +52,15 @@ def stack(upstream):
             return e
 
     yield Stack()
+    crashed = []
     for thing in reversed(started):
         if isinstance(thing, Envoy):
             thing.stop()
+            if "panicked at" in thing.logs() or "Function: proxy_on" in thing.logs():
+                crashed.append(thing.logs()[-4000:])
         else:
             thing.close()
+    assert not crashed, f"the filter crashed in Envoy:\n{crashed[0]}"
 
 
 @pytest.fixture
@@ -198,13 +202,18 @@ def test_key_server_down_at_start_requests_wait_then_fail_closed(stack):
     port = free_port()
     url = f"http://127.0.0.1:{port}/jwks"
     e = stack.envoy(url, port, max_wait_ms=1500)
+    # A client that gives up while its request is paused leaves nothing behind.
+    with pytest.raises(OSError):
+        e.request("/api", key.sign(claims()), timeout=0.3)
     started = time.monotonic()
     r = e.request("/api", key.sign(claims()))
     waited = time.monotonic() - started
     assert r.status == 401, r
     assert "key_not_found" in r.body.decode()
     assert 1.4 <= waited < 4.0, f"waited {waited:.2f} s for a 1.5 s bound"
-    assert "fetch failed" in e.logs()
+    logs = e.logs()
+    assert "fetch failed" in logs
+    assert "panicked" not in logs and "Function: proxy_on" not in logs, logs[-3000:]
 
 
 def test_a_request_paused_before_the_first_fetch_resumes_when_keys_arrive(stack):
