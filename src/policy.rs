@@ -220,6 +220,7 @@ impl Policy {
             }
         }
         self.validate_profiles()?;
+        self.forward.validate().map_err(PolicyError)?;
         let l = &self.limits;
         if l.max_token_bytes == 0 || l.max_json_depth == 0 || l.max_keys == 0 {
             return Err(PolicyError("limits must be greater than zero".into()));
@@ -370,6 +371,10 @@ mod tests {
             r#"{"algorithms": ["RS256"], "issuers": [{"issuer": "a", "algorithms": ["HS256"]}]}"#,
             r#"{"algorithms": ["RS256"], "crit": ["alg"]}"#,
             r#"{"algorithms": ["RS256"], "leeway": 86400}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {":path": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"Host": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"x sub": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"authorization": "sub"}}}"#,
             r#"{"algorithms": ["RS256"], "profile": "SMART"}"#,
             r#"{"algorithms": ["RS256"], "profile_options": {"nonse": "x"}}"#,
             r#"{"algorithms": ["RS256"], "profile": "oidc"}"#,
