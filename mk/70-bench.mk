@@ -1,0 +1,51 @@
+# Benchmarks (issue 8): `make bench` runs every measurement in bench/ and rewrites BENCHMARKS.md
+# from their results (target/bench/results/*.json). Nothing here is part of `make test`.
+#
+# The pieces run one after the other even under `make -j` (order-only prerequisites chain them):
+# two benchmarks sharing two cores would measure each other. Quick runs: BENCH_ROUNDS=5.
+.PHONY: bench-deps bench-fixtures bench-verify-node bench-verify-native bench-report
+
+BENCH_OUT := $(CURDIR)/target/bench
+BENCH_RESULTS := $(BENCH_OUT)/results
+BENCH_FIXTURES := $(BENCH_OUT)/fixtures/fixtures.json
+BENCH_NODE_DEPS := bench/node_modules/.package-lock.json
+BENCH_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+BENCH_NATIVE := $(BENCH_CARGO_TARGET)/release/azlens-bench-native
+BENCH_ROUNDS ?= 31
+BENCH_ROUND_MS ?= 25
+export BENCH_ROUNDS BENCH_ROUND_MS
+
+BENCH_TARGETS += bench-report
+bench: build
+
+# jose (and miniflare's workerd) pinned by bench/package-lock.json.
+bench-deps: $(BENCH_NODE_DEPS)
+$(BENCH_NODE_DEPS): bench/package.json bench/package-lock.json
+	@echo "== npm ci in bench/ (jose, miniflare: pinned by bench/package-lock.json)"
+	cd bench && npm ci --no-audit --no-fund
+	@touch $@
+
+# Fresh keys and tokens for every run; results of earlier runs are removed so a piece that does
+# not run this time cannot leave an old number in BENCHMARKS.md.
+bench-fixtures:
+	@echo "== bench fixtures: keys and tokens for every algorithm → $(BENCH_FIXTURES)"
+	rm -rf "$(BENCH_RESULTS)" && mkdir -p "$(BENCH_RESULTS)"
+	node bench/fixtures.mjs
+
+bench-verify-node: build-wasm bench-deps bench-fixtures
+	@echo "== verification in Node: azlens WASM vs jose (WebCrypto), interleaved rounds"
+	node bench/verify-node.mjs
+
+$(BENCH_NATIVE): bench/native/Cargo.toml bench/native/Cargo.lock bench/native/src/main.rs Cargo.toml $(wildcard src/*.rs src/*/*.rs src/*/*/*.rs)
+	@echo "== cargo build --release bench/native (azlens native and ring; ring stays out of azlens's own dependencies)"
+	cargo build --release --manifest-path bench/native/Cargo.toml
+
+bench-verify-native: $(BENCH_NATIVE) bench-fixtures | bench-verify-node
+	@echo "== native verification: azlens vs ring, interleaved rounds"
+	"$(BENCH_NATIVE)" "$(BENCH_FIXTURES)" "$(BENCH_RESULTS)/verify-native.json" $(BENCH_ROUNDS) $(BENCH_ROUND_MS)
+
+BENCH_PIECES := bench-verify-node bench-verify-native
+
+bench-report: bench-size $(BENCH_PIECES)
+	@echo "== BENCHMARKS.md from $(BENCH_RESULTS)/*.json"
+	node bench/report.mjs
