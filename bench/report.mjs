@@ -210,17 +210,18 @@ function inspectSection() {
 function coldSection() {
   const out = ['## Size and cold start', ''];
   if (cold.skipped) return [...out, skipped(cold)].join('\n');
-  const sizeRows = Object.entries(cold.sizes).map(([name, s]) =>
+  const label = { web: 'web (`make build`: js/pkg)', envoy: 'Envoy filter (wasm32-wasip1)' };
+  const sizeRows = Object.entries(cold.sizes).map(([key, s], _, __, name = label[key] ?? key) =>
     s.skipped ? [name, '—', '—', '—', `not measured: ${s.skipped}`] : [name, `${bytes(s.raw)} (${kib(s.raw)})`, `${bytes(s.gzip)} (${kib(s.gzip)})`, `${bytes(s.brotli)} (${kib(s.brotli)})`, `\`${s.path}\``],
   );
   out.push(table(['build', 'raw', 'gzip -9', 'brotli', 'file'], sizeRows), '');
   out.push(
-    `Cold start in a fresh Node process (${cold.samples} processes per contender, interleaved), milliseconds, median <sub>min–max</sub>. azlens: read the \`.wasm\`, \`WebAssembly.compile\`, instantiate (wasm-bindgen's \`initSync\`), then the first verification (policy and key set parsed, token verified). jose: \`import('jose')\`, \`importJWK\`, the first \`jwtVerify\`.`,
+    `Cold start in a fresh Node process (${cold.samples} processes per contender, interleaved), milliseconds, median <sub>min–max</sub>. azlens: import the wasm-bindgen glue, read the \`.wasm\`, \`WebAssembly.compile\`, instantiate (wasm-bindgen's \`initSync\`), then the first verification (policy and key set parsed, token verified). jose: \`import('jose')\`, \`importJWK\`, the first \`jwtVerify\`.`,
     '',
   );
   const rows = [];
   for (const [alg, c] of Object.entries(cold.algorithms)) {
-    rows.push([`${alg} azlens`, ms(c.azlens.total), `compile ${sig(c.azlens.compile.median)}, instantiate ${sig(c.azlens.instantiate.median)}, first verify ${sig(c.azlens.first_verify.median)}`]);
+    rows.push([`${alg} azlens`, ms(c.azlens.total), `import glue ${sig(c.azlens.import.median)}, read ${sig(c.azlens.read.median)}, compile ${sig(c.azlens.compile.median)}, instantiate ${sig(c.azlens.instantiate.median)}, first verify ${sig(c.azlens.first_verify.median)}`]);
     rows.push([`${alg} jose`, ms(c.jose.total), `import ${sig(c.jose.import.median)}, key import ${sig(c.jose.key_import.median)}, first verify ${sig(c.jose.first_verify.median)}`]);
   }
   out.push(table(['', 'total ms', 'phases (medians, ms)'], rows, 'lrl'));
@@ -228,20 +229,28 @@ function coldSection() {
 }
 
 function loadRow(name, c) {
-  return [name, rate(c.rps), ms(c.p50_ms), ms(c.p99_ms), c.errors ? `${c.errors} non-2xx/errors` : ''];
+  return [name, rate(c.rps), ms(c.p50_ms), ms(c.p99_ms), `${c.errors} of ${int(c.requests)}`];
 }
 
 function workerSection() {
   const out = ['## Edge worker in workerd', ''];
   if (worker.skipped) return [...out, skipped(worker)].join('\n');
   out.push(
-    `${worker.description} \`wrk -t1 -c${worker.connections} -d${worker.duration_s}s --latency\` against workerd on 127.0.0.1, ${worker.rounds} interleaved rounds; requests/s and latency (ms): median <sub>min–max</sub> over rounds.`,
+    `${worker.description} Load: \`wrk -t1 -c${worker.connections} -d${worker.duration_s}s\` against workerd on 127.0.0.1, ${worker.rounds} interleaved rounds per algorithm; requests/s and latency (ms): median <sub>min–max</sub> over rounds.`,
     '',
   );
-  out.push(table(['worker', 'requests/s', 'p50 ms', 'p99 ms', ''], Object.entries(worker.contenders).map(([n, c]) => loadRow(n, c))));
-  if (worker.ratios) {
-    out.push('', Object.entries(worker.ratios).map(([k, r]) => `${k} requests/s: ${times(r)}`).join('; ') + '.');
+  const rows = [];
+  for (const [alg, a] of Object.entries(worker.algorithms)) {
+    for (const [n, c] of Object.entries(a.contenders)) rows.push(loadRow(`${alg} ${n}`, c));
   }
+  out.push(table(['worker', 'requests/s', 'p50 ms', 'p99 ms', 'errors¹'], rows), '');
+  out.push(
+    '¹ responses other than 200, and socket errors, over all rounds.',
+    '',
+    Object.entries(worker.algorithms)
+      .map(([alg, a]) => `${alg}: azlens ÷ jose requests/s ${times(a.ratios['azlens ÷ jose'])}`)
+      .join('; ') + '.',
+  );
   return out.join('\n');
 }
 
@@ -251,7 +260,7 @@ function envoySection() {
   out.push(`${envoy.description}`, '');
   for (const [mode, m] of Object.entries(envoy.modes)) {
     out.push(`**${mode}**: \`wrk -t1 -c${m.connections} -d${m.duration_s}s --latency\`, ${m.rounds} interleaved rounds.`, '');
-    out.push(table(['filter', 'requests/s', 'p50 ms', 'p99 ms', ''], Object.entries(m.contenders).map(([n, c]) => loadRow(n, c))), '');
+    out.push(table(['filter', 'requests/s', 'p50 ms', 'p99 ms', 'errors'], Object.entries(m.contenders).map(([n, c]) => loadRow(n, c))), '');
   }
   if (envoy.added_p50) {
     const a = envoy.added_p50;

@@ -3,7 +3,8 @@
 #
 # The pieces run one after the other even under `make -j` (order-only prerequisites chain them):
 # two benchmarks sharing two cores would measure each other. Quick runs: BENCH_ROUNDS=5.
-.PHONY: bench-deps bench-fixtures bench-verify-node bench-verify-native bench-report
+.PHONY: bench-deps bench-fixtures bench-verify-node bench-verify-native bench-inspect-node \
+	bench-coldstart-node bench-worker bench-report
 
 BENCH_OUT := $(CURDIR)/target/bench
 BENCH_RESULTS := $(BENCH_OUT)/results
@@ -44,7 +45,27 @@ bench-verify-native: $(BENCH_NATIVE) bench-fixtures | bench-verify-node
 	@echo "== native verification: azlens vs ring, interleaved rounds"
 	"$(BENCH_NATIVE)" "$(BENCH_FIXTURES)" "$(BENCH_RESULTS)/verify-native.json" $(BENCH_ROUNDS) $(BENCH_ROUND_MS)
 
-BENCH_PIECES := bench-verify-node bench-verify-native
+bench-inspect-node: build-wasm bench-deps bench-fixtures | bench-verify-native
+	@echo "== inspect() in Node: azlens vs jose decodeJwt + decodeProtectedHeader"
+	node bench/inspect-node.mjs
+
+# The Envoy filter's size is measured when its build (mk/40-envoy.mk: ENVOY_WASM) exists.
+bench-coldstart-node: build-wasm bench-deps bench-fixtures | bench-inspect-node
+	@echo "== wasm sizes and cold start in fresh Node processes: azlens vs jose"
+	AZLENS_ENVOY_WASM="$(ENVOY_WASM)" node bench/coldstart-node.mjs
+
+# wrk from Debian, installed when missing (the host load tests use it).
+.PHONY: bench-wrk
+bench-wrk:
+	@if command -v wrk >/dev/null; then echo "== wrk: $$(command -v wrk)"; else \
+		echo "== apt-get install -y wrk (the load generator of the worker and Envoy benchmarks)"; \
+		apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; fi
+
+bench-worker: build-wasm bench-deps bench-fixtures bench-wrk | bench-coldstart-node
+	@echo "== edge worker under load in workerd (miniflare): azlens vs jose vs no verification"
+	WRANGLER_SEND_METRICS=false node bench/worker.mjs
+
+BENCH_PIECES := bench-verify-node bench-verify-native bench-inspect-node bench-coldstart-node bench-worker
 
 bench-report: bench-size $(BENCH_PIECES)
 	@echo "== BENCHMARKS.md from $(BENCH_RESULTS)/*.json"
