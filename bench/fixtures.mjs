@@ -5,7 +5,8 @@
 // Per algorithm: a fresh key pair (RSA 2048, P-256/384/521, Ed25519, a 256-bit HMAC secret), its
 // public JWK, and a typical SMART/IUA access token signed with it. For inspect(): a small token
 // (the RS256 one) and a large one (several KB of claims: fhirContext, authorization_details,
-// IUA extensions, a long scope list).
+// IUA extensions, a long scope list). And pool-RS256.txt: distinct RS256 tokens from the same
+// key, for load tests where a verified-token cache must not help.
 
 import { generateKeyPairSync, sign, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -54,6 +55,11 @@ function accessToken(extra = {}) {
   };
 }
 
+// For load tests where no cache may help: many RS256 tokens from the one RS256 key, each
+// different (its own jti), one per line.
+const POOL = Number(process.env.BENCH_TOKEN_POOL) || 2500;
+let pool = [];
+
 const algorithms = {};
 for (const [alg, how] of Object.entries(ALGS)) {
   const kid = `bench-${alg.toLowerCase()}`;
@@ -70,6 +76,9 @@ for (const [alg, how] of Object.entries(ALGS)) {
   jwk = { ...jwk, kid, alg, use: 'sig' };
   const token = jwt({ alg, typ: 'at+jwt', kid }, accessToken(), alg, signingKey);
   algorithms[alg] = { kid, jwk, jwks: { keys: [jwk] }, token };
+  if (alg === 'RS256') {
+    pool = Array.from({ length: POOL }, () => jwt({ alg, typ: 'at+jwt', kid }, accessToken(), alg, signingKey));
+  }
 }
 
 // A large token, as the heaviest SMART/IUA tokens get: a long scope list, a launch context with
@@ -123,5 +132,6 @@ const fixtures = {
 const dir = join(OUT, 'fixtures');
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'fixtures.json'), `${JSON.stringify(fixtures, null, 2)}\n`);
+writeFileSync(join(dir, 'pool-RS256.txt'), `${pool.join('\n')}\n`);
 const sizes = Object.entries(algorithms).map(([a, f]) => `${a} ${f.token.length} B`).join(', ');
-console.log(`fixtures: ${sizes}; inspect: small ${fixtures.inspect.small.length} B, large ${large.length} B`);
+console.log(`fixtures: ${sizes}; inspect: small ${fixtures.inspect.small.length} B, large ${large.length} B; ${pool.length} distinct RS256 tokens in pool-RS256.txt`);

@@ -5,7 +5,7 @@
 // baseline. Each worker runs in its own workerd; wrk loads one at a time, interleaved by round.
 
 import { Miniflare } from 'miniflare';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixtures, setting, stats, writeResult, loadAverage, ROOT } from './lib/measure.mjs';
 import { wrk, wrkVersion } from './lib/wrk.mjs';
@@ -18,26 +18,24 @@ const ALGS = (process.env.BENCH_WORKER_ALGS ?? 'RS256,ES256').split(',');
 const startLoad = loadAverage();
 const fx = fixtures();
 
-// The shim and its wasm, listed (rather than found by following imports) because js/index.js
-// has a Node-only dynamic import that workerd never runs.
-const jsFiles = (dir) => readdirSync(join(ROOT, dir)).filter((n) => n.endsWith('.js')).map((n) => join(ROOT, dir, n));
-const shim = [...jsFiles('js'), ...jsFiles('js/pkg')].map((path) => ({ type: 'ESModule', path }));
-const joseFiles = (dir) =>
-  readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.js'))
-    .map((e) => ({ type: 'ESModule', path: join(e.parentPath ?? e.path, e.name) }));
-
+// Started as the JS package's own workerd suite starts workerd (js/test/workerd): modules found by
+// following the imports from the worker's file, .js as ES modules and .wasm compiled.
 const WORKERS = {
-  'azlens': () => [{ type: 'ESModule', path: join(ROOT, 'bench/worker/azlens.js') }, ...shim, { type: 'CompiledWasm', path: join(ROOT, 'js/pkg/azlens_bg.wasm') }],
-  'jose': () => [{ type: 'ESModule', path: join(ROOT, 'bench/worker/jose.js') }, ...joseFiles(join(ROOT, 'bench/node_modules/jose/dist/webapi'))],
-  'no verification': () => [{ type: 'ESModule', path: join(ROOT, 'bench/worker/plain.js') }],
+  'azlens': 'bench/worker/azlens.js',
+  'jose': 'bench/worker/jose.js',
+  'no verification': 'bench/worker/plain.js',
 };
 
-async function start(modules, alg) {
+async function start(script, alg) {
   const f = fx.algorithms[alg];
   const mf = new Miniflare({
-    modules: modules(),
+    modules: true,
+    scriptPath: join(ROOT, script),
     modulesRoot: ROOT,
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+    ],
     compatibilityDate: '2026-04-01',
     host: '127.0.0.1',
     port: 0,
@@ -58,7 +56,7 @@ for (const alg of ALGS) {
   const token = fx.algorithms[alg].token;
   const running = {};
   try {
-    for (const [name, modules] of Object.entries(WORKERS)) running[name] = await start(modules, alg);
+    for (const [name, script] of Object.entries(WORKERS)) running[name] = await start(script, alg);
     // Each verifying worker must accept the token and refuse a tampered one before it is loaded.
     for (const [name, { url }] of Object.entries(running)) {
       const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });

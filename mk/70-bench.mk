@@ -4,7 +4,7 @@
 # The pieces run one after the other even under `make -j` (order-only prerequisites chain them):
 # two benchmarks sharing two cores would measure each other. Quick runs: BENCH_ROUNDS=5.
 .PHONY: bench-deps bench-fixtures bench-verify-node bench-verify-native bench-inspect-node \
-	bench-coldstart-node bench-worker bench-report
+	bench-coldstart-node bench-worker bench-envoy bench-wrk bench-report
 
 BENCH_OUT := $(CURDIR)/target/bench
 BENCH_RESULTS := $(BENCH_OUT)/results
@@ -65,7 +65,14 @@ bench-worker: build-wasm bench-deps bench-fixtures bench-wrk | bench-coldstart-n
 	@echo "== edge worker under load in workerd (miniflare): azlens vs jose vs no verification"
 	WRANGLER_SEND_METRICS=false node bench/worker.mjs
 
-BENCH_PIECES := bench-verify-node bench-verify-native bench-inspect-node bench-coldstart-node bench-worker
+# The Envoy filter, Envoy and its venv come from mk/40-envoy.mk; Envoy is started with the
+# Envoy suite's harness (tests/hosts/envoy/harness.py).
+bench-envoy: build-envoy $(ENVOY_VENV)/.installed bench-fixtures bench-wrk | bench-worker
+	@echo "== Envoy under load: azlens filter vs jwt_authn vs no auth (one Envoy, three listeners)"
+	"$(ENVOY_VENV)/bin/python" bench/envoy-load.py "$(BENCH_OUT)/fixtures" "$(BENCH_RESULTS)/envoy.json" "$(ENVOY_WASM)"
+
+BENCH_PIECES := bench-verify-node bench-verify-native bench-inspect-node bench-coldstart-node \
+	bench-worker bench-envoy
 
 bench-report: bench-size $(BENCH_PIECES)
 	@echo "== BENCHMARKS.md from $(BENCH_RESULTS)/*.json"

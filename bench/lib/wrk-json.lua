@@ -1,5 +1,21 @@
--- wrk reporting hook for `make bench`: one JSON line with the run's totals and latency
+-- wrk script for `make bench`. With WRK_TOKENS naming a file of tokens (one per line), each
+-- request carries the next one as its bearer token, round robin, so that no verified-token
+-- cache can answer. At the end it prints one JSON line with the run's totals and latency
 -- percentiles (microseconds), so the benchmarks read numbers instead of parsing wrk's text.
+local path = os.getenv("WRK_TOKENS")
+if path and path ~= "" then
+  local tokens = {}
+  for line in io.lines(path) do
+    if line ~= "" then tokens[#tokens + 1] = "Bearer " .. line end
+  end
+  local i = 0
+  request = function()
+    i = i % #tokens + 1
+    wrk.headers["Authorization"] = tokens[i]
+    return wrk.format()
+  end
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
