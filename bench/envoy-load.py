@@ -167,10 +167,21 @@ def stats(values: list[float]) -> dict:
 
 def version(cmd: list[str]) -> str:
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True).stdout + ""
+        done = subprocess.run(cmd, capture_output=True, text=True)
     except OSError:
         return "unknown"
-    return out.strip().splitlines()[-1] if out.strip() else "unknown"
+    out = (done.stdout + done.stderr).strip()
+    return out.splitlines()[0] if out else "unknown"
+
+
+def envoy_version(binary: str) -> str:
+    """`1.40.0 (9e5580933739, RELEASE, BoringSSL)` from `envoy --version`'s
+    `…/envoy  version: HASH/1.40.0/Clean/RELEASE/BoringSSL`."""
+    line = version([binary, "--version"])
+    parts = line.split("version:", 1)[-1].strip().split("/")
+    if len(parts) >= 5:
+        return f"{parts[1]} ({parts[0][:12]}, {parts[3]}, {parts[4]})"
+    return line
 
 
 def main() -> int:
@@ -235,7 +246,7 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "load": {"start": load_start, "end": os.getloadavg()[0]},
         "description": __doc__.split("\n\nEnvoy is started")[0].split("Usage:")[0].strip(),
-        "versions": {"envoy": version([envoy_bin, "--version"]), "wrk": version(["wrk", "--version"]).split(" Copyright")[0]},
+        "versions": {"envoy": envoy_version(envoy_bin), "wrk": version(["wrk", "--version"]).split(" Copyright")[0]},
         "envoy_concurrency": 1,
         "cache_size": CACHE,
         "scenarios": scenarios,

@@ -37,6 +37,11 @@ bench-verify-node: build-wasm bench-deps bench-fixtures
 	@echo "== verification in Node: azlens WASM vs jose (WebCrypto), interleaved rounds"
 	node bench/verify-node.mjs
 
+# The native crate's lock file starts as a copy of azlens's own, so azlens is built with the same
+# crates it ships with; cargo adds ring (pinned in bench/native/Cargo.toml) to it.
+bench/native/Cargo.lock: Cargo.lock
+	cp Cargo.lock $@
+
 $(BENCH_NATIVE): bench/native/Cargo.toml bench/native/Cargo.lock bench/native/src/main.rs Cargo.toml $(wildcard src/*.rs src/*/*.rs src/*/*/*.rs)
 	@echo "== cargo build --release bench/native (azlens native and ring; ring stays out of azlens's own dependencies)"
 	cargo build --release --manifest-path bench/native/Cargo.toml
