@@ -437,6 +437,24 @@ impl KeyManager {
     }
 }
 
+impl KeyManager {
+    /// The VM is going away: give back the leases of its calls still out, so another VM
+    /// fetches at once instead of waiting for them to expire.
+    pub fn release(&mut self, store: &impl SharedStore) {
+        let holder = self.holder.clone();
+        for e in self.entries.iter_mut().filter(|e| e.fetching) {
+            e.fetching = false;
+            let _ = update(store, &e.source.shared_key, |r| {
+                if r.lease.as_ref().is_none_or(|l| l.holder != holder) {
+                    return false;
+                }
+                r.lease = None;
+                true
+            });
+        }
+    }
+}
+
 /// Is a fetch due for this record, and why?
 fn due(r: &KeyRecord, now: u64, want_refetch: bool, t: &Timing) -> Option<FetchWhy> {
     if r.leased(now) || now < r.next_attempt {
@@ -834,6 +852,30 @@ mod tests {
         b.complete(&store, URL, ok(jwks(&["b"]), "max-age=60"), T0 + lease + 2);
         a.sync_all(&store);
         assert_eq!(kids(&a, T0 + lease + 3), ["b"]);
+    }
+
+    #[test]
+    fn a_vm_going_away_gives_its_lease_back() {
+        let store = Store::default();
+        let mut a = vm("a", &store);
+        let mut b = vm("b", &store);
+        assert_eq!(a.poll(&store, T0).0.len(), 1);
+        assert!(b.poll(&store, T0 + 1).0.is_empty());
+        a.release(&store);
+        assert_eq!(
+            b.poll(&store, T0 + 2).0.len(),
+            1,
+            "no wait for the lease to expire"
+        );
+        // A lease that expired and passed to another VM is not the old holder's to give back.
+        let mut c = vm("c", &store);
+        let later = T0 + 2 + a.timing().lease_for();
+        assert_eq!(a.poll(&store, later).0.len(), 1, "b's lease expired");
+        assert_eq!(c.poll(&store, later + a.timing().lease_for()).0.len(), 1);
+        a.release(&store);
+        b.sync_all(&store);
+        let lease = b.record(0).unwrap().lease.clone().unwrap();
+        assert_eq!(lease.holder, "c");
     }
 
     #[test]

@@ -103,6 +103,13 @@ impl Root {
 }
 
 impl Context for Root {
+    fn on_done(&mut self) -> bool {
+        if let Some(vm) = &self.vm {
+            vm.keys.borrow_mut().release(&EnvoyStore);
+        }
+        true
+    }
+
     fn on_http_call_response(
         &mut self,
         token_id: u32,

@@ -80,27 +80,23 @@ impl Vm {
             }
         }
         let wait = first && !sources.is_empty() && self.keys.borrow().timing().max_wait > 0;
-        if wait {
-            let events: Vec<Event> = {
-                let mut keys = self.keys.borrow_mut();
-                sources
-                    .iter()
-                    .flat_map(|&i| keys.sync(&EnvoyStore, i))
-                    .collect()
-            };
-            log_events(&events);
-            let missing = {
-                let keys = self.keys.borrow();
-                !sources.iter().all(|&i| keys.usable(i, now))
-            };
-            if missing {
+        if wait && !self.all_usable(&sources, now) {
+            // The root syncs on its tick; a peer VM may have fetched since.
+            self.sync(&sources);
+            if !self.all_usable(&sources, now) {
                 match self.pause(context_id, req, &sources, WaitFor::Keys, now) {
                     Ok(()) => return None,
-                    Err(req) => return Some(self.decide_with_keys(&req, &sources, now).1),
+                    Err(req) => return Some(self.finish(&self.decide(&req, &sources, now), &req)),
                 }
             }
         }
-        let (decision, outcome) = self.decide_with_keys(&req, &sources, now);
+        let mut decision = self.decide(&req, &sources, now);
+        if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
+            // A peer VM may already have refetched: try its keys before asking for more.
+            if self.sync(&sources) {
+                decision = self.decide(&req, &sources, now);
+            }
+        }
         if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
             let pending = {
                 let mut keys = self.keys.borrow_mut();
@@ -114,14 +110,42 @@ impl Vm {
             if pending {
                 match self.pause(context_id, req, &sources, WaitFor::Refetch, now) {
                     Ok(()) => return None,
-                    Err(_) => return Some(outcome),
+                    Err(req) => return Some(self.finish(&decision, &req)),
                 }
             }
         }
-        Some(outcome)
+        Some(self.finish(&decision, &req))
     }
 
-    fn decide_with_keys(&self, req: &Request, sources: &[usize], now: u64) -> (Decision, Outcome) {
+    fn all_usable(&self, sources: &[usize], now: u64) -> bool {
+        let keys = self.keys.borrow();
+        sources.iter().all(|&i| keys.usable(i, now))
+    }
+
+    /// Re-read the shared records of `sources`; true when a key set changed.
+    fn sync(&self, sources: &[usize]) -> bool {
+        let (changed, events) = {
+            let mut keys = self.keys.borrow_mut();
+            let before: Vec<Option<u64>> = sources
+                .iter()
+                .map(|&i| keys.record(i).map(|r| r.generation))
+                .collect();
+            let events: Vec<Event> = sources
+                .iter()
+                .flat_map(|&i| keys.sync(&EnvoyStore, i))
+                .collect();
+            let after: Vec<Option<u64>> = sources
+                .iter()
+                .map(|&i| keys.record(i).map(|r| r.generation))
+                .collect();
+            (before != after, events)
+        };
+        log_events(&events);
+        changed
+    }
+
+    /// The guard's decision with the keys this VM holds for `sources`.
+    fn decide(&self, req: &Request, sources: &[usize], now: u64) -> Decision {
         let keys = self.keys.borrow();
         let set: Cow<KeySet> = match sources {
             [one] => keys
@@ -145,16 +169,14 @@ impl Vm {
                 .fold(h, |h, v| (h ^ v).wrapping_mul(FNV_PRIME))
         });
         let now_secs = i64::try_from(now / 1000).unwrap_or(i64::MAX);
-        let decision = guard::decide_cached(
+        guard::decide_cached(
             &self.verifier,
             req,
             &set,
             generation,
             &mut self.verdicts.borrow_mut(),
             now_secs,
-        );
-        let outcome = self.finish(&decision, req);
-        (decision, outcome)
+        )
     }
 
     fn pause(
@@ -210,6 +232,10 @@ impl Vm {
             let Some(outcome) = self.decide_or_wait(w.context_id, w.request, now, false) else {
                 continue;
             };
+            // A stream that ended meanwhile is gone from the host: nothing to apply.
+            if !host::switch_to(w.context_id) {
+                continue;
+            }
             if let Outcome::Forward(up) = &outcome {
                 if !up.response_headers.is_empty() {
                     self.response_headers
@@ -217,9 +243,7 @@ impl Vm {
                         .insert(w.context_id, up.response_headers.clone());
                 }
             }
-            if host::switch_to(w.context_id) {
-                host::apply(&outcome, true);
-            }
+            host::apply(&outcome, true);
         }
         host::switch_to(self.root_id);
     }
