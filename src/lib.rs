@@ -40,6 +40,8 @@ pub mod token;
 pub mod verify;
 #[cfg(feature = "web")]
 pub mod web;
+#[cfg(feature = "web")]
+pub mod web_guard;
 
 pub use alg::Algorithm;
 pub use error::{ErrorCode, Problem, Warning};

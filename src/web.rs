@@ -114,7 +114,7 @@ impl WebVerifier {
 /// Parsed trusted keys, kept on the JS side and reused across verifications.
 #[wasm_bindgen(js_name = KeySet)]
 pub struct WebKeySet {
-    inner: crate::KeySet,
+    pub(crate) inner: crate::KeySet,
 }
 
 impl Default for WebKeySet {

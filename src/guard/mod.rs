@@ -8,6 +8,7 @@
 pub mod challenge;
 pub mod fhir;
 pub mod forward;
+pub mod introspection;
 pub mod request;
 pub mod route;
 pub mod token_source;
