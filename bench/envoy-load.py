@@ -215,6 +215,10 @@ def main() -> int:
                     for i in range(len(CONTENDERS)):
                         name = CONTENDERS[(i + r) % len(CONTENDERS)]
                         runs[name].append(wrk(at[name], c, SECONDS, token, tokens))
+                for n, rs in runs.items():
+                    failed = sum(x["errors"] for x in rs)
+                    if failed:
+                        raise RuntimeError(f"{n}: {failed} requests under load were not answered 200")
                 contenders = {
                     n: {
                         "rps": stats([x["rps"] for x in rs]),

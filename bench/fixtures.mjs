@@ -5,8 +5,8 @@
 // Per algorithm: a fresh key pair (RSA 2048, P-256/384/521, Ed25519, a 256-bit HMAC secret), its
 // public JWK, and a typical SMART/IUA access token signed with it. For inspect(): a small token
 // (the RS256 one) and a large one (several KB of claims: fhirContext, authorization_details,
-// IUA extensions, a long scope list). And pool-RS256.txt: distinct RS256 tokens from the same
-// key, for load tests where a verified-token cache must not help.
+// IUA extensions, a long scope list). And pool-RS256.txt, pool-ES256.txt: distinct tokens from
+// the same keys, for load tests where a verified-token cache must not help.
 
 import { generateKeyPairSync, sign, createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -55,10 +55,11 @@ function accessToken(extra = {}) {
   };
 }
 
-// For load tests where no cache may help: many RS256 tokens from the one RS256 key, each
-// different (its own jti), one per line.
+// For load tests where no verified-token cache may help: many tokens from the one RS256 (and
+// ES256) key, each different (its own jti), one per line.
 const POOL = Number(process.env.BENCH_TOKEN_POOL) || 2500;
-let pool = [];
+const POOLED = ['RS256', 'ES256'];
+const pools = {};
 
 const algorithms = {};
 for (const [alg, how] of Object.entries(ALGS)) {
@@ -76,8 +77,8 @@ for (const [alg, how] of Object.entries(ALGS)) {
   jwk = { ...jwk, kid, alg, use: 'sig' };
   const token = jwt({ alg, typ: 'at+jwt', kid }, accessToken(), alg, signingKey);
   algorithms[alg] = { kid, jwk, jwks: { keys: [jwk] }, token };
-  if (alg === 'RS256') {
-    pool = Array.from({ length: POOL }, () => jwt({ alg, typ: 'at+jwt', kid }, accessToken(), alg, signingKey));
+  if (POOLED.includes(alg)) {
+    pools[alg] = Array.from({ length: POOL }, () => jwt({ alg, typ: 'at+jwt', kid }, accessToken(), alg, signingKey));
   }
 }
 
@@ -132,6 +133,6 @@ const fixtures = {
 const dir = join(OUT, 'fixtures');
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'fixtures.json'), `${JSON.stringify(fixtures, null, 2)}\n`);
-writeFileSync(join(dir, 'pool-RS256.txt'), `${pool.join('\n')}\n`);
+for (const [alg, pool] of Object.entries(pools)) writeFileSync(join(dir, `pool-${alg}.txt`), `${pool.join('\n')}\n`);
 const sizes = Object.entries(algorithms).map(([a, f]) => `${a} ${f.token.length} B`).join(', ');
-console.log(`fixtures: ${sizes}; inspect: small ${fixtures.inspect.small.length} B, large ${large.length} B; ${pool.length} distinct RS256 tokens in pool-RS256.txt`);
+console.log(`fixtures: ${sizes}; inspect: small ${fixtures.inspect.small.length} B, large ${large.length} B; ${POOL} distinct tokens each in ${POOLED.map((a) => `pool-${a}.txt`).join(', ')}`);

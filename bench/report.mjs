@@ -240,21 +240,22 @@ function workerSection() {
   const out = ['## Edge worker in workerd', ''];
   if (worker.skipped) return [...out, skipped(worker)].join('\n');
   out.push(
-    `${worker.description} Load: \`wrk -t1 -c${worker.connections} -d${worker.duration_s}s\` against workerd on 127.0.0.1, ${worker.rounds} interleaved rounds per algorithm; requests/s and latency (ms): median <sub>min–max</sub> over rounds.`,
+    `${worker.description} Load: \`wrk -t1 -c${worker.connections} -d${worker.duration_s}s\` against workerd on 127.0.0.1, ${worker.rounds} interleaved rounds per row group; requests/s and latency (ms): median <sub>min–max</sub> over rounds.`,
     '',
   );
   const rows = [];
-  for (const [alg, a] of Object.entries(worker.algorithms)) {
-    for (const [n, c] of Object.entries(a.contenders)) rows.push(loadRow(`${alg} ${n}`, c));
+  for (const [key, sc] of Object.entries(worker.scenarios)) {
+    for (const [n, c] of Object.entries(sc.contenders)) rows.push(loadRow(`${key}: ${n}`, c));
   }
-  out.push(table(['worker', 'requests/s', 'p50 ms', 'p99 ms', 'errors¹'], rows), '');
+  out.push(table(['load: worker', 'requests/s', 'p50 ms', 'p99 ms', 'errors¹'], rows), '');
+  out.push('¹ responses other than 200, and socket errors, over all rounds.', '');
   out.push(
-    '¹ responses other than 200, and socket errors, over all rounds.',
-    '',
-    Object.entries(worker.algorithms)
-      .map(([alg, a]) => `${alg}: azlens ÷ jose requests/s ${times(a.ratios['azlens ÷ jose'])}`)
-      .join('; ') + '.',
+    table(
+      ['load', 'edge worker ÷ jose', 'verify() ÷ jose'],
+      Object.entries(worker.scenarios).map(([key, sc]) => [key, times(sc.ratios['azlens edge worker ÷ jose']), times(sc.ratios['azlens verify() ÷ jose'])]),
+    ),
   );
+  out[out.length - 1] = `Requests/s ratios within a round:\n\n${out[out.length - 1]}`;
   return out.join('\n');
 }
 

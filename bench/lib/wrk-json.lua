@@ -8,6 +8,10 @@ if path and path ~= "" then
   for line in io.lines(path) do
     if line ~= "" then tokens[#tokens + 1] = "Bearer " .. line end
   end
+  -- The token replaces any Authorization header given with -H, whatever its case.
+  for name in pairs(wrk.headers) do
+    if string.lower(name) == "authorization" then wrk.headers[name] = nil end
+  end
   local i = 0
   request = function()
     i = i % #tokens + 1

@@ -15,10 +15,12 @@ export async function wrkVersion() {
 }
 
 /** One wrk run: { rps, p50_ms, p90_ms, p99_ms, mean_ms, requests, errors }. */
-export async function wrk(url, { connections, seconds, headers = {} }) {
+/** `tokens`: a file of tokens, one per line, sent in turn as bearer tokens (lib/wrk-json.lua). */
+export async function wrk(url, { connections, seconds, headers = {}, tokens }) {
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '5s', '-s', SCRIPT];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
-  const { stdout } = await run('wrk', [...args, url], { maxBuffer: 1 << 20 });
+  const env = { ...process.env, WRK_TOKENS: tokens ?? '' };
+  const { stdout } = await run('wrk', [...args, url], { maxBuffer: 1 << 20, env });
   const line = stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
   if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
   const r = JSON.parse(line.slice('WRK_JSON '.length));

@@ -1,6 +1,8 @@
-// The azlens side of the edge-worker benchmark: a module worker that verifies the bearer token
-// with the JS shim over the wasm core (keys inline, the verifier created once per isolate) and
-// answers 200 or 401. Bindings: JWKS, ALG, ISSUER, AUDIENCE, NOW (the fixtures' instant).
+// The library-level azlens worker of the edge-worker benchmark: the JS shim's `createVerifier`
+// over the wasm core (keys inline, the verifier made once per isolate), then the request goes to
+// the origin (the UPSTREAM service binding) or gets a 401. Bindings: JWKS, ALG, ISSUER,
+// AUDIENCE, NOW (the fixtures' instant). The real edge worker (js/worker.js) is benchmarked
+// beside it.
 import wasm from '../../js/pkg/azlens_bg.wasm';
 import { init, createVerifier } from '../../js/index.js';
 
@@ -15,6 +17,9 @@ export default {
     const token = (request.headers.get('authorization') ?? '').replace(/^Bearer /, '');
     const result = await verifier.verify(token, { now: Number(env.NOW) });
     if (!result.valid) return new Response(result.errors.map((e) => e.code).join(' '), { status: 401 });
-    return new Response(`hello ${result.payload.sub}`);
+    const forwarded = new Request(request);
+    forwarded.headers.delete('authorization');
+    forwarded.headers.set('x-auth-sub', String(result.payload.sub));
+    return env.UPSTREAM.fetch(forwarded);
   },
 };
