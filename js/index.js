@@ -1,4 +1,4 @@
-// azlens for JavaScript: the Rust core as WebAssembly, the same API in Node (≥ 20), browsers
+// azlens for JavaScript: the Rust core as WebAssembly, the same API in Node (≥ 20.16), browsers
 // and workerd. This file translates options and moves bytes; every decision about a token is
 // the core's.
 //

@@ -121,6 +121,37 @@ pub struct Forward {
     pub keep_token: bool,
 }
 
+impl Forward {
+    /// Every forwarded header name must be an HTTP token and not one a host may not set: a
+    /// pseudo-header, a framing header, or the headers the token itself arrives in.
+    pub fn validate(&self) -> Result<(), String> {
+        const RESERVED: [&str; 8] = [
+            "host",
+            "content-length",
+            "transfer-encoding",
+            "connection",
+            "te",
+            "upgrade",
+            "authorization",
+            "cookie",
+        ];
+        for name in self.headers.keys() {
+            let lower = name.to_ascii_lowercase();
+            let token = !lower.is_empty()
+                && lower
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !token || RESERVED.contains(&lower.as_str()) {
+                return Err(format!(
+                    "\"forward.headers\" names \"{name}\", which hosts may not set (a header name is a token, \
+                     and not a pseudo-header, a framing header, Authorization or Cookie)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Envoy-only settings: Envoy fetches through named clusters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -224,6 +224,7 @@ impl Policy {
             }
         }
         self.validate_profiles()?;
+        self.forward.validate().map_err(PolicyError)?;
         if let Some(i) = &self.introspection {
             i.validate().map_err(PolicyError)?;
         }
@@ -377,6 +378,10 @@ mod tests {
             r#"{"algorithms": ["RS256"], "issuers": [{"issuer": "a", "algorithms": ["HS256"]}]}"#,
             r#"{"algorithms": ["RS256"], "crit": ["alg"]}"#,
             r#"{"algorithms": ["RS256"], "leeway": 86400}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {":path": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"Host": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"x sub": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"authorization": "sub"}}}"#,
             r#"{"algorithms": ["RS256"], "profile": "SMART"}"#,
             r#"{"algorithms": ["RS256"], "profile_options": {"nonse": "x"}}"#,
             r#"{"algorithms": ["RS256"], "profile": "oidc"}"#,

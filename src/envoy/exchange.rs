@@ -2,7 +2,6 @@
 //! does. What the decision *is* belongs to [`crate::guard`].
 
 use crate::guard::{Decision, Request};
-use crate::policy::Policy;
 
 /// The guard's request from Envoy's header pairs (`:method` and `:path` pseudo-headers, then
 /// the rest). Header values that are not UTF-8 are read lossily: they can carry no token.
@@ -87,33 +86,6 @@ pub fn outcome(decision: &Decision, req: &Request) -> Outcome {
         headers,
         body,
     })
-}
-
-/// Envoy-specific checks on the policy: the filter may not touch pseudo-headers or the
-/// headers that frame the request.
-pub fn check_policy(policy: &Policy) -> Result<(), String> {
-    const FRAMING: [&str; 6] = [
-        "host",
-        "content-length",
-        "transfer-encoding",
-        "connection",
-        "te",
-        "upgrade",
-    ];
-    for name in policy.forward.headers.keys() {
-        let lower = name.to_ascii_lowercase();
-        let token = !lower.is_empty()
-            && lower
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-        if !token || FRAMING.contains(&lower.as_str()) {
-            return Err(format!(
-                "\"forward.headers\" names \"{name}\", which the filter may not set \
-                 (a header name is a token, and not a pseudo-header or a framing header)"
-            ));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -218,14 +190,5 @@ mod tests {
             panic!()
         };
         assert_eq!(up.path.as_deref(), Some("/a"));
-    }
-
-    #[test]
-    fn refuses_forwarding_into_pseudo_or_framing_headers() {
-        for bad in [":path", "Host", "content-length", "x sub", ""] {
-            let v = verifier(json!({"forward": {"headers": {bad: "sub"}}}));
-            assert!(check_policy(v.policy()).is_err(), "{bad}");
-        }
-        assert!(check_policy(verifier(json!({})).policy()).is_ok());
     }
 }

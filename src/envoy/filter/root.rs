@@ -4,7 +4,6 @@
 use super::host::{self, EnvoyStore};
 use super::stream::Stream;
 use super::vm::{self, Vm, FAST_TICK};
-use crate::envoy::exchange;
 use crate::envoy::freshness::Timing;
 use crate::envoy::manager::{FetchResult, KeyManager};
 use crate::envoy::sources;
@@ -35,7 +34,6 @@ impl Root {
         let verifier = Verifier::from_json(text).map_err(|e| e.to_string())?;
         let policy = verifier.policy();
         let urls = sources::sources(policy).map_err(|e| format!("invalid policy: {e}"))?;
-        exchange::check_policy(policy).map_err(|e| format!("invalid policy: {e}"))?;
         let timing = Timing::new(&policy.key_cache, &policy.envoy);
         // A name unique to this VM for fetch leases; the hasher seed comes from the host's
         // random source.

@@ -113,3 +113,24 @@ test('configuration errors fail closed with a 500 and a log line that names the 
     assert.equal(upstream.seen.length, before, 'nothing is forwarded by a misconfigured gate');
   }
 });
+
+test('a policy that allows query-string tokens: accepted, and removed from the upstream query', async (t) => {
+  const key = h.signingKey('k1');
+  const keys = await h.keyServer([key]);
+  const upstream = await h.upstreamServer();
+  const tmp = h.tempDir();
+  const p = h.policy(keys.url);
+  p.token = { ...p.token, allow_query: true };
+  const w = await h.startWorker({ policy: p, upstream: upstream.url, cacheDir: tmp.dir });
+  t.after(async () => {
+    await w.dispose();
+    await keys.close();
+    await upstream.close();
+    tmp.remove();
+  });
+  const token = h.sign(key, h.claims());
+  const res = await w.fetch(`/fhir/Observation?patient=A&access_token=${token}&category=vital-signs`);
+  assert.equal(res.status, 200);
+  assert.equal(upstream.seen.at(-1).url, '/fhir/Observation?patient=A&category=vital-signs');
+  assert.equal(upstream.seen.at(-1).headers['x-auth-patient'], 'A');
+});

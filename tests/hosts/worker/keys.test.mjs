@@ -80,3 +80,26 @@ test('a fresh isolate reads the persisted key set instead of refetching', async 
   await cold.dispose();
   assert.equal(keys.requests, 2);
 });
+
+test('an unreachable key server: the token is refused and the log line says why', async (t) => {
+  const k1 = h.signingKey('k1');
+  const keys = await h.keyServer([k1]);
+  const url = keys.url;
+  await keys.close();
+  const upstream = await h.upstreamServer();
+  const tmp = h.tempDir();
+  const worker = await h.startWorker({ policy: h.policy(url), upstream: upstream.url, cacheDir: tmp.dir });
+  t.after(async () => {
+    await worker.dispose();
+    await upstream.close();
+    tmp.remove();
+  });
+  const res = await worker.fetch('/fhir/Patient/A', { headers: bearer(h.sign(k1, h.claims())) });
+  assert.equal(res.status, 401);
+  assert.equal(upstream.seen.length, 0);
+  for (let i = 0; i < 50 && worker.decisions().length === 0; i++) await h.sleep(20);
+  const [line] = worker.decisions();
+  assert.equal(line.decision, 'deny');
+  assert.deepEqual(line.codes, ['key_not_found']);
+  assert.ok(line.key_warnings.some((w) => w.includes(url)), JSON.stringify(line));
+});
