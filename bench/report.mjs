@@ -90,7 +90,11 @@ function machine() {
     [
       'load average (1 min)',
       loads.length
-        ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} while the benchmarks ran${Math.max(...loads) > 2.5 ? ': the machine is shared, and other jobs ran alongside' : ''}`
+        ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} while the benchmarks ran${
+            Math.max(...loads) > 2.5
+              ? ': the machine is shared and other jobs ran alongside. Under such load, ratios have moved by up to 2× between runs; the min–max and the CPU-time columns show how steady this run was'
+              : ''
+          }`
         : 'not recorded',
     ],
     ['Node', verify.versions ? `${verify.versions.node} (V8 ${verify.versions.v8}, OpenSSL ${verify.versions.openssl})` : process.version],
