@@ -92,7 +92,7 @@ function machine() {
       loads.length
         ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} while the benchmarks ran${
             Math.max(...loads) > 2.5
-              ? ': the machine is shared and other jobs ran alongside. Under such load, ratios have moved by up to 2× between runs; the min–max and the CPU-time columns show how steady this run was'
+              ? ': the machine is shared and other jobs ran alongside. Under such load, ratios have moved by a factor of two or more between runs; the min–max and the CPU-time columns show how steady this run was'
               : ''
           }`
         : 'not recorded',
