@@ -1,0 +1,162 @@
+// The edge worker under load: requests/s and p50/p99 through workerd (miniflare's, pinned by
+// bench/package-lock.json) on 127.0.0.1, with a valid bearer token from the fixtures. Four
+// workers, each in its own workerd and each sending what it lets through to the same origin
+// worker (bench/worker/origin.js, bound as UPSTREAM):
+//
+//   azlens edge worker   js/worker.js, the project's guard, the policy with the key inline
+//   azlens verify()      bench/worker/azlens.js: the JS shim's createVerifier, then forward
+//   jose                 bench/worker/jose.js: the same with jose's jwtVerify
+//   no verification      bench/worker/plain.js: forward only
+//
+// Workers are started the way the worker suite starts js/worker.js (modules found from the
+// script, the same module rules and compatibility date); wrk loads one at a time, interleaved
+// by round.
+
+import { Miniflare } from 'miniflare';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixtures, setting, stats, writeResult, loadAverage, ROOT, OUT } from './lib/measure.mjs';
+import { wrk, wrkVersion } from './lib/wrk.mjs';
+
+process.env.WRANGLER_SEND_METRICS = 'false';
+const ROUNDS = setting('BENCH_WORKER_ROUNDS', 3);
+const SECONDS = setting('BENCH_WORKER_SECONDS', 2);
+const CONNECTIONS = setting('BENCH_WORKER_CONNECTIONS', 4);
+const ALGS = (process.env.BENCH_WORKER_ALGS ?? 'RS256,ES256').split(',');
+const startLoad = loadAverage();
+const fx = fixtures();
+
+// As the worker suite runs js/worker.js (tests/hosts/worker/harness.mjs), so the benchmark runs
+// the worker that is tested. (Its harness is not imported: it resolves miniflare from the
+// suite's own node_modules, which `make bench` does not install.)
+const MODULES_RULES = [
+  { type: 'ESModule', include: ['**/*.js'] },
+  { type: 'CompiledWasm', include: ['**/*.wasm'] },
+];
+const COMPATIBILITY_DATE = '2026-04-01';
+
+const WORKERS = {
+  'azlens edge worker': 'js/worker.js',
+  'azlens verify()': 'bench/worker/azlens.js',
+  'jose': 'bench/worker/jose.js',
+  'no verification': 'bench/worker/plain.js',
+};
+
+async function start(script, alg) {
+  const f = fx.algorithms[alg];
+  const policy = {
+    algorithms: [alg],
+    issuers: [{ issuer: fx.issuer, audience: fx.audience, keys: f.jwks }],
+    forward: { headers: { 'x-auth-sub': 'sub' } },
+  };
+  const mf = new Miniflare({
+    host: '127.0.0.1',
+    port: 0,
+    cf: false,
+    // The edge worker logs one line per decision; workerd still writes it, the bench drops it.
+    handleStructuredLogs: () => {},
+    workers: [
+      {
+        name: 'gate',
+        modules: true,
+        scriptPath: join(ROOT, script),
+        modulesRoot: ROOT,
+        modulesRules: MODULES_RULES,
+        compatibilityDate: COMPATIBILITY_DATE,
+        bindings: {
+          AZLENS_POLICY: JSON.stringify(policy),
+          JWKS: JSON.stringify(f.jwks),
+          ALG: alg,
+          ISSUER: fx.issuer,
+          AUDIENCE: fx.audience,
+          NOW: String(fx.now),
+        },
+        serviceBindings: { UPSTREAM: 'origin' },
+      },
+      { name: 'origin', modules: true, scriptPath: join(ROOT, 'bench/worker/origin.js'), compatibilityDate: COMPATIBILITY_DATE },
+    ],
+  });
+  return { mf, url: (await mf.ready).href };
+}
+
+/** The token with one character of its claims changed: its signature no longer matches. */
+function tampered(token) {
+  const [h, p, s] = token.split('.');
+  const i = p.length >> 1;
+  return `${h}.${p.slice(0, i)}${p[i] === 'A' ? 'B' : 'A'}${p.slice(i + 1)}.${s}`;
+}
+
+async function measure(running, load) {
+  for (const { url } of Object.values(running)) await wrk(url, { ...load, seconds: 1 }); // warm-up
+  const names = Object.keys(running);
+  const rounds = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + r) % names.length];
+      rounds[name].push(await wrk(running[name].url, { ...load, seconds: SECONDS }));
+    }
+  }
+  const contenders = {};
+  for (const n of names) {
+    const rs = rounds[n];
+    const failed = rs.reduce((a, x) => a + x.errors, 0);
+    if (failed > 0) throw new Error(`${n}: ${failed} requests under load were not answered 200: a benchmark of failures is no benchmark`);
+    contenders[n] = {
+      rps: stats(rs.map((x) => x.rps)),
+      p50_ms: stats(rs.map((x) => x.p50_ms)),
+      p99_ms: stats(rs.map((x) => x.p99_ms)),
+      errors: rs.reduce((a, x) => a + x.errors, 0),
+      requests: rs.reduce((a, x) => a + x.requests, 0),
+    };
+  }
+  const ratio = (a, b) => stats(rounds[a].map((x, i) => x.rps / rounds[b][i].rps));
+  return {
+    contenders,
+    ratios: { 'azlens edge worker ÷ jose': ratio('azlens edge worker', 'jose'), 'azlens verify() ÷ jose': ratio('azlens verify()', 'jose') },
+  };
+}
+
+const scenarios = {};
+for (const alg of ALGS) {
+  const token = fx.algorithms[alg].token;
+  const pool = join(OUT, 'fixtures', `pool-${alg}.txt`);
+  const running = {};
+  try {
+    for (const [name, script] of Object.entries(WORKERS)) running[name] = await start(script, alg);
+    // Each verifying worker must accept the token and refuse a tampered one before it is loaded.
+    for (const [name, { url }] of Object.entries(running)) {
+      const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      if (ok.status !== 200) throw new Error(`${name} worker: ${ok.status} ${await ok.text()} for the valid ${alg} token`);
+      await ok.text();
+      if (name === 'no verification') continue;
+      const bad = await fetch(url, { headers: { authorization: `Bearer ${tampered(token)}` } });
+      if (bad.status !== 401) throw new Error(`${name} worker: ${bad.status} for a tampered ${alg} token`);
+      await bad.text();
+    }
+    const load = { connections: CONNECTIONS, headers: { authorization: `Bearer ${token}` } };
+    const kinds = { 'same token': load, ...(existsSync(pool) ? { 'new token': { ...load, tokens: pool } } : {}) };
+    for (const [kind, how] of Object.entries(kinds)) {
+      const key = `${alg}, ${kind}`;
+      scenarios[key] = await measure(running, how);
+      const c = scenarios[key].contenders;
+      console.log(`worker ${key}: ${Object.keys(c).map((n) => `${n} ${Math.round(c[n].rps.median)} req/s p50 ${c[n].p50_ms.median.toFixed(2)} ms`).join(', ')}`);
+    }
+  } finally {
+    for (const { mf } of Object.values(running)) await mf.dispose();
+  }
+}
+
+const pkg = (p) => JSON.parse(readFileSync(join(ROOT, 'bench/node_modules', p, 'package.json'), 'utf8')).version;
+writeResult(
+  'worker',
+  {
+    description:
+      'Four workers, each forwarding what it lets through to the same origin worker (a service binding answering `ok`): **azlens edge worker** is the project\'s guard (`js/worker.js`) with the key inline in its policy; **azlens verify()** is a few lines over the JS shim (`createVerifier` once per isolate, `verify` per request); **jose** is the same few lines with `importJWK` once and `jwtVerify` per request; **no verification** only forwards. Each answers 200 for the valid token, and the verifying ones 401 for a tampered token (checked before the load). *Same token*: every request carries the one token (the edge worker\'s verified-token cache answers after the first); *new token*: each request carries the next of 2,500 distinct valid tokens from the same key, more than the cache holds, so every request is a full verification.',
+    connections: CONNECTIONS,
+    duration_s: SECONDS,
+    rounds: ROUNDS,
+    versions: { workerd: `${pkg('workerd')} (miniflare ${pkg('miniflare')})`, wrk: await wrkVersion() },
+    scenarios,
+  },
+  startLoad,
+);

@@ -1,0 +1,85 @@
+# Benchmarks (issue 8): `make bench` runs every measurement in bench/ and rewrites BENCHMARKS.md
+# from their results (target/bench/results/*.json). Nothing here is part of `make test`.
+#
+# The pieces run one after the other even under `make -j` (order-only prerequisites chain them):
+# two benchmarks sharing two cores would measure each other. Quick runs: BENCH_ROUNDS=5.
+.PHONY: bench-deps bench-fixtures bench-verify-node bench-verify-native bench-inspect-node \
+	bench-coldstart-node bench-worker bench-envoy bench-wrk bench-report
+
+BENCH_OUT := $(CURDIR)/target/bench
+BENCH_RESULTS := $(BENCH_OUT)/results
+BENCH_FIXTURES := $(BENCH_OUT)/fixtures/fixtures.json
+BENCH_NODE_DEPS := bench/node_modules/.package-lock.json
+BENCH_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+BENCH_NATIVE := $(BENCH_CARGO_TARGET)/release/azlens-bench-native
+BENCH_ROUNDS ?= 31
+BENCH_ROUND_MS ?= 25
+export BENCH_ROUNDS BENCH_ROUND_MS
+
+BENCH_TARGETS += bench-report
+bench: build
+
+# jose (and miniflare's workerd) pinned by bench/package-lock.json.
+bench-deps: $(BENCH_NODE_DEPS)
+$(BENCH_NODE_DEPS): bench/package.json bench/package-lock.json
+	@echo "== npm ci in bench/ (jose, miniflare: pinned by bench/package-lock.json)"
+	cd bench && npm ci --no-audit --no-fund
+	@touch $@
+
+# Fresh keys and tokens for every run; results of earlier runs are removed so a piece that does
+# not run this time cannot leave an old number in BENCHMARKS.md. Every build and install comes
+# first (order-only), so under `make -j` no compiler runs beside a measurement.
+bench-fixtures: | build bench-size $(BENCH_NATIVE) bench-deps bench-wrk $(ENVOY_VENV)/.installed
+	@echo "== bench fixtures: keys and tokens for every algorithm → $(BENCH_FIXTURES)"
+	rm -rf "$(BENCH_RESULTS)" && mkdir -p "$(BENCH_RESULTS)"
+	node bench/fixtures.mjs
+
+bench-verify-node: build-wasm bench-deps bench-fixtures
+	@echo "== verification in Node: azlens WASM vs jose (WebCrypto), interleaved rounds"
+	node bench/verify-node.mjs
+
+# The native crate's lock file starts as a copy of azlens's own, so azlens is built with the same
+# crates it ships with; cargo adds ring (pinned in bench/native/Cargo.toml) to it.
+bench/native/Cargo.lock: Cargo.lock
+	cp Cargo.lock $@
+
+$(BENCH_NATIVE): bench/native/Cargo.toml bench/native/Cargo.lock bench/native/src/main.rs Cargo.toml $(wildcard src/*.rs src/*/*.rs src/*/*/*.rs)
+	@echo "== cargo build --release bench/native (azlens native and ring; ring stays out of azlens's own dependencies)"
+	cargo build --release --manifest-path bench/native/Cargo.toml
+
+bench-verify-native: $(BENCH_NATIVE) bench-fixtures | bench-verify-node
+	@echo "== native verification: azlens vs ring, interleaved rounds"
+	"$(BENCH_NATIVE)" "$(BENCH_FIXTURES)" "$(BENCH_RESULTS)/verify-native.json" $(BENCH_ROUNDS) $(BENCH_ROUND_MS)
+
+bench-inspect-node: build-wasm bench-deps bench-fixtures | bench-verify-native
+	@echo "== inspect() in Node: azlens vs jose decodeJwt + decodeProtectedHeader"
+	node bench/inspect-node.mjs
+
+# The Envoy filter's size is measured when its build (mk/40-envoy.mk: ENVOY_WASM) exists.
+bench-coldstart-node: build-wasm bench-deps bench-fixtures | bench-inspect-node
+	@echo "== wasm sizes and cold start in fresh Node processes: azlens vs jose"
+	AZLENS_ENVOY_WASM="$(ENVOY_WASM)" node bench/coldstart-node.mjs
+
+# wrk from Debian, installed when missing (the host load tests use it).
+.PHONY: bench-wrk
+bench-wrk:
+	@if command -v wrk >/dev/null; then echo "== wrk: $$(command -v wrk)"; else \
+		echo "== apt-get install -y wrk (the load generator of the worker and Envoy benchmarks)"; \
+		apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; fi
+
+bench-worker: build-wasm bench-deps bench-fixtures bench-wrk | bench-coldstart-node
+	@echo "== edge worker under load in workerd (miniflare): azlens vs jose vs no verification"
+	WRANGLER_SEND_METRICS=false node bench/worker.mjs
+
+# The Envoy filter, Envoy and its venv come from mk/40-envoy.mk; Envoy is started with the
+# Envoy suite's harness (tests/hosts/envoy/harness.py).
+bench-envoy: build-envoy $(ENVOY_VENV)/.installed bench-fixtures bench-wrk | bench-worker
+	@echo "== Envoy under load: azlens filter vs jwt_authn vs no auth (one Envoy, three listeners)"
+	"$(ENVOY_VENV)/bin/python" bench/envoy-load.py "$(BENCH_OUT)/fixtures" "$(BENCH_RESULTS)/envoy.json" "$(ENVOY_WASM)"
+
+BENCH_PIECES := bench-verify-node bench-verify-native bench-inspect-node bench-coldstart-node \
+	bench-worker bench-envoy
+
+bench-report: bench-size $(BENCH_PIECES)
+	@echo "== BENCHMARKS.md from $(BENCH_RESULTS)/*.json"
+	node bench/report.mjs
