@@ -35,11 +35,15 @@ const payload = {
       subject_name: 'Dr. Alice Meyer',
       subject_organization: 'Demo Hospital, Cardiology',
       subject_organization_id: 'urn:oid:1.3.6.1.4.1.21367.100.1',
-      subject_role: { system: 'urn:oid:2.16.840.1.113883.6.96', code: '309343006' },
-      purpose_of_use: { system: 'urn:oid:2.16.840.1.113883.5.8', code: 'TREAT' },
+      subject_role: [{ system: 'http://snomed.info/sct', code: '309343006', display: 'Physician' }],
+      purpose_of_use: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT', display: 'treatment' }],
       home_community_id: 'urn:oid:1.3.6.1.4.1.21367.100',
       national_provider_identifier: '1234567893',
+    },
+    ihe_bppc: {
       patient_id: 'pat-1842^^^&1.3.6.1.4.1.21367.100.2&ISO',
+      acp: 'urn:oid:1.3.6.1.4.1.21367.100.3.1',
+      doc_id: 'urn:uuid:6b5e4a1c-3f0d-4d7e-9a52-0c8e1f2b7d94',
     },
   },
 };
