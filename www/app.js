@@ -1,0 +1,189 @@
+// The inspector page: reads the fields, asks the core (through the JS shim) for an inspection
+// report and a verdict, and shows them. Every decision is the core's; this file wires inputs to
+// renderers. Nothing is sent anywhere, put in the URL, or stored.
+
+import { init, inspect, verify } from '/js/index.js';
+import { byId } from './dom.js';
+import { tokenFromPaste } from './token-text.js';
+import { renderSegments } from './token-view.js';
+import { renderJson } from './json-view.js';
+import { renderVerdict } from './render-verdict.js';
+import { renderKind } from './render-kind.js';
+import { renderClaims } from './render-claims.js';
+import { renderProfile } from './render-profile.js';
+import { buildAlgorithmChoices, readPolicy } from './policy-form.js';
+import { readKeys, setUpFetch } from './keys-panel.js';
+import { applyExample, fetchExample, forgetExampleIfReplaced } from './example.js';
+import { setUpTheme } from './theme.js';
+
+const POLICY_FIELDS = ['issuer', 'audience', 'leeway', 'profile', 'now'];
+const FIELD_LABELS = { algorithms: 'algorithms', issuer: 'issuer', audience: 'audience', leeway: 'leeway', now: '"now"' };
+
+let generation = 0;
+let fetchUrlFromToken = '';
+
+/** Check the token as the fields now say, and show everything. */
+async function update() {
+  const run = ++generation;
+  const verdictBox = byId('verdict-body');
+  const { token, notes } = tokenFromPaste(byId('token').value);
+  renderSegments(byId('segments'), byId('segments-code'), token);
+
+  const policy = readPolicy();
+  markFieldProblems(policy.problems);
+  const nowGiven = policy.options.now !== undefined;
+  const now = nowGiven ? policy.options.now : Math.floor(Date.now() / 1000);
+
+  if (token === '') {
+    renderKind(byId('token-kind'), null, notes);
+    renderJson(byId('header-json'), null);
+    renderJson(byId('payload-json'), null);
+    renderClaims(byId('claims'), null);
+    renderProfile(byId('profile-body'), null, byId('profile-hint'));
+    renderVerdict(verdictBox, { state: 'empty', now, nowGiven });
+    return;
+  }
+
+  const report = inspect(token, { now });
+  renderKind(byId('token-kind'), report, notes);
+  renderJson(byId('header-json'), report.header, 'The header could not be decoded.');
+  renderJson(byId('payload-json'), report.payload, 'The payload could not be decoded.');
+  renderClaims(byId('claims'), report);
+  renderProfile(byId('profile-body'), report, byId('profile-hint'));
+  suggestFetchAddress(report.payload);
+
+  const reasons = policy.problems.map((p) => `Fix the ${FIELD_LABELS[p.field] ?? p.field}: ${p.message}`);
+  const keys = readKeys();
+  if (keys?.error) reasons.push(keys.error);
+  const noKeys = keys === null;
+
+  let result = null;
+  if (reasons.length === 0) {
+    const options = { ...policy.options, now };
+    if (!noKeys) options.keys = keys;
+    if (policy.profile !== 'auto') options.profile = policy.profile === 'none' ? undefined : policy.profile;
+    try {
+      result = await verify(token, options);
+    } catch (e) {
+      reasons.push(`The keys or policy could not be used: ${String(e?.message ?? e).replace(/^azlens: /, '')}`);
+    }
+  }
+  if (run !== generation) return; // a newer edit has taken over
+
+  if (result && noKeys) {
+    // Without keys the signature cannot be checked; every other problem still counts.
+    result = { ...result, errors: result.errors.filter((e) => e.code !== 'key_not_found') };
+  }
+  let state;
+  if (reasons.length > 0) {
+    state = 'unverified';
+  } else if (result.errors.length > 0) {
+    state = 'invalid';
+    if (noKeys) reasons.push('The signature was not checked: no trusted keys are given.');
+  } else if (noKeys) {
+    state = 'unverified';
+    reasons.push('No trusted keys: paste the issuer\'s key set (or fetch it) to check the signature. Everything else checks out.');
+  } else {
+    state = result.valid ? 'valid' : 'invalid';
+  }
+  renderVerdict(verdictBox, { state, result, reasons, now, nowGiven });
+}
+
+/** Flag fields whose value cannot be used (aria-invalid plus the message under the field). */
+function markFieldProblems(problems) {
+  for (const id of ['algorithms', ...POLICY_FIELDS]) {
+    const field = byId(id);
+    const problem = problems.find((p) => p.field === id);
+    if (problem) field.setAttribute('aria-invalid', 'true');
+    else field.removeAttribute('aria-invalid');
+    const old = document.getElementById(`${id}-problem`);
+    if (problem) {
+      const p = old ?? Object.assign(document.createElement('p'), { id: `${id}-problem`, className: 'field-problem' });
+      p.textContent = problem.message;
+      if (!old) (field.closest('.field') ?? field).append(p);
+      field.setAttribute('aria-errormessage', p.id);
+    } else {
+      old?.remove();
+      field.removeAttribute('aria-errormessage');
+    }
+  }
+}
+
+/** Offer the token's issuer as the address to fetch keys from (unless the person typed one). */
+function suggestFetchAddress(payload) {
+  const field = byId('fetch-url');
+  const iss = typeof payload?.iss === 'string' ? payload.iss : '';
+  if (field.value === '' || field.value === fetchUrlFromToken) {
+    field.value = iss;
+    fetchUrlFromToken = iss;
+  }
+}
+
+let timer = null;
+function soon() {
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    update().catch(showBroken);
+  }, 120);
+}
+
+function showBroken(e) {
+  renderVerdict(byId('verdict-body'), {
+    state: 'broken',
+    reasons: [`Something went wrong in the page: ${e?.message ?? e}`],
+    now: Date.now() / 1000,
+    nowGiven: false,
+  });
+}
+
+async function loadExample() {
+  const example = await fetchExample();
+  const first = inspect(example.token, { now: Math.floor(Date.now() / 1000) });
+  applyExample(example, first.payload);
+  await update();
+}
+
+async function main() {
+  setUpTheme();
+  buildAlgorithmChoices();
+  renderVerdict(byId('verdict-body'), { state: 'loading', now: Date.now() / 1000, nowGiven: false });
+  try {
+    await init();
+  } catch (e) {
+    renderVerdict(byId('verdict-body'), {
+      state: 'broken',
+      reasons: [`The WebAssembly module did not load (${e?.message ?? e}). Was it built? Run \`make serve\` from the repository.`],
+      now: Date.now() / 1000,
+      nowGiven: false,
+    });
+    return;
+  }
+
+  byId('token').addEventListener('input', () => {
+    forgetExampleIfReplaced(byId('token').value);
+    soon();
+  });
+  for (const id of ['keys', 'issuer', 'audience', 'leeway', 'now']) byId(id).addEventListener('input', soon);
+  byId('profile').addEventListener('change', soon);
+  byId('algorithms').addEventListener('change', soon);
+  byId('now-clear').addEventListener('click', () => {
+    byId('now').value = '';
+    soon();
+  });
+  byId('clear-token').addEventListener('click', () => {
+    byId('token').value = '';
+    forgetExampleIfReplaced('');
+    byId('token').focus();
+    soon();
+  });
+  byId('load-example').addEventListener('click', () => loadExample().catch(showBroken));
+  setUpFetch({
+    onKeys: (text) => {
+      byId('keys').value = text;
+      soon();
+    },
+  });
+  await loadExample();
+}
+
+main().catch(showBroken);
