@@ -2,11 +2,12 @@
 //! cached, which routes need what, and which verified facts are forwarded upstream. The
 //! decisions themselves are made by the core ([`crate::guard`]); hosts only move bytes.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// How hosts fetch and cache remote key sets.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// How hosts fetch and cache remote key sets. Serialisable so a host can read back the
+/// settings with their defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KeyCache {
     /// Freshness when the response has no usable `Cache-Control: max-age` (seconds).

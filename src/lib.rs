@@ -35,6 +35,8 @@ pub mod profiles;
 pub mod time;
 pub mod token;
 pub mod verify;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use alg::Algorithm;
 pub use error::{ErrorCode, Problem, Warning};

@@ -1,0 +1,207 @@
+// azlens for JavaScript: the Rust core as WebAssembly, the same API in Node (≥ 20), browsers
+// and workerd. This file translates options and moves bytes; every decision about a token is
+// the core's.
+//
+//   await init();
+//   const result = await verify(token, { keys, algorithms: ['RS256'], issuer, audience });
+
+import initWasm, { initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion } from './pkg/azlens.js';
+import { policyFrom, nowFrom, OptionsError, JS_ONLY_OPTIONS } from './options.js';
+import { RemoteKeys, defaultStore, WARNINGS } from './keys.js';
+
+export { OptionsError, WARNINGS };
+export { MemoryStore, cacheApiStore } from './store.js';
+export { introspect } from './introspection.js';
+
+let ready = null;
+
+/**
+ * Load the WebAssembly module; idempotent (later calls return the first call's promise).
+ * With no argument, Node reads `pkg/azlens_bg.wasm` from disk and a browser fetches it.
+ * workerd (and anything else) may pass a `WebAssembly.Module`, the bytes, a URL or a Response.
+ */
+export function init(source) {
+  ready ??= load(source).catch((e) => {
+    ready = null;
+    throw e;
+  });
+  return ready;
+}
+
+async function load(source) {
+  if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    initSync({ module: source });
+    return;
+  }
+  if (source === undefined && typeof process !== 'undefined' && process.versions?.node) {
+    const { readFile } = await import('node:fs/promises');
+    initSync({ module: await readFile(new URL('./pkg/azlens_bg.wasm', import.meta.url)) });
+    return;
+  }
+  await initWasm(source === undefined ? undefined : { module_or_path: source });
+}
+
+let initialised = false;
+function core() {
+  if (!initialised) {
+    try {
+      coreVersion();
+      initialised = true;
+    } catch {
+      throw new Error('azlens: call `await init()` before verifying or inspecting tokens.');
+    }
+  }
+}
+
+/** The stable error codes of the core, in documentation order. */
+export function errorCodes() {
+  core();
+  return JSON.parse(coreErrorCodes());
+}
+
+/** The core's version. */
+export function version() {
+  core();
+  return coreVersion();
+}
+
+/**
+ * A verifier for one set of options, reused across tokens: the policy is checked and its inline
+ * keys parsed once; remote key sets are cached per URL. Throws OptionsError on bad options.
+ */
+export class TokenVerifier {
+  #core;
+  #remote;
+  #noKeys;
+
+  constructor(options) {
+    core();
+    const policy = policyFrom(options);
+    try {
+      this.#core = new CoreVerifier(JSON.stringify(policy));
+    } catch (e) {
+      throw new OptionsError(String(e?.message ?? e));
+    }
+    const settings = JSON.parse(this.#core.hostSettings());
+    const store = options.keyStore ?? defaultStore;
+    for (const m of ['get', 'set', 'delete']) {
+      if (typeof store?.[m] !== 'function') throw new OptionsError(`\`keyStore\` must have async get, set and delete methods (no ${m}).`);
+    }
+    const verifier = this.#core;
+    this.#remote = new RemoteKeys({
+      settings: settings.key_cache,
+      maxBytes: settings.max_key_set_bytes,
+      parseKeys: (bytes) => verifier.parseKeys(bytes),
+      store,
+    });
+    this.#noKeys = new CoreKeySet();
+  }
+
+  /**
+   * Verify `token` at `now` (seconds since the epoch; default: the clock). Never throws on the
+   * token; throws OptionsError on a bad `now`.
+   * @returns {Promise<{valid: boolean, header: object|null, payload: object|null,
+   *   errors: Array<{code: string, message: string, claim?: string}>,
+   *   warnings: Array<{code: string, message: string, claim?: string}>,
+   *   key?: {kid?: string, kty: string, alg: string}}>}
+   */
+  async verify(token, { now } = {}) {
+    const at = nowFrom({ now });
+    const text = typeof token === 'string' ? token : '';
+    const plan = JSON.parse(this.#core.keyPlan(text));
+    if (plan.errors.length > 0 || plan.sources.length === 0) {
+      return this.#verdict(text, [], at, []);
+    }
+    const first = await this.#remote.keySetsFor(plan.sources);
+    let verdict = this.#verdict(text, first.sets, at, first.warnings);
+    if (verdict.errors.some((e) => e.code === 'key_not_found')) {
+      // The issuer may have rotated its keys: refetch (at most once per cooldown) and retry.
+      const again = await this.#remote.refreshFor(plan.sources);
+      if (again.changed) {
+        const next = await this.#remote.keySetsFor(plan.sources);
+        verdict = this.#verdict(text, next.sets, at, next.warnings);
+      } else {
+        for (const w of again.warnings) {
+          if (!verdict.warnings.some((x) => x.code === w.code && x.message === w.message)) verdict.warnings.push(w);
+        }
+      }
+    }
+    return verdict;
+  }
+
+  #verdict(token, sets, now, warnings) {
+    let keys = this.#noKeys;
+    let owned = null;
+    if (sets.length === 1) {
+      keys = sets[0];
+    } else if (sets.length > 1) {
+      owned = sets.reduce((acc, s) => {
+        const u = acc.union(s);
+        if (acc !== sets[0]) acc.free();
+        return u;
+      });
+      keys = owned;
+    }
+    try {
+      const v = JSON.parse(this.#core.verify(token, keys, now));
+      v.warnings.push(...warnings);
+      return {
+        valid: v.valid,
+        header: v.header ?? null,
+        payload: v.payload ?? null,
+        errors: v.errors,
+        warnings: v.warnings,
+        ...(v.key ? { key: v.key } : {}),
+      };
+    } finally {
+      owned?.free();
+    }
+  }
+}
+
+/** Create a reusable verifier (see TokenVerifier). */
+export function createVerifier(options) {
+  return new TokenVerifier(options);
+}
+
+// `verify(token, options)` reuses a verifier for options that differ only in `now`.
+const verifiers = new WeakMap();
+const MAX_VERIFIERS = 32;
+
+function verifierFor(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new OptionsError('options must be an object with at least `algorithms`.');
+  }
+  const store = options.keyStore;
+  const keyed = {};
+  for (const [k, v] of Object.entries(options)) if (!JS_ONLY_OPTIONS.has(k)) keyed[k] = v;
+  let id;
+  try {
+    id = JSON.stringify(policyFrom(keyed));
+  } catch (e) {
+    if (e instanceof OptionsError) throw e;
+    throw new OptionsError(`options must be plain data (${e?.message ?? e}).`);
+  }
+  const perStore = store ?? defaultStore;
+  let byId = verifiers.get(perStore);
+  if (!byId) {
+    byId = new Map();
+    verifiers.set(perStore, byId);
+  }
+  let v = byId.get(id);
+  if (!v) {
+    v = new TokenVerifier(options);
+    byId.set(id, v);
+    if (byId.size > MAX_VERIFIERS) byId.delete(byId.keys().next().value);
+  }
+  return v;
+}
+
+/**
+ * Verify a token. Never throws on the token (a bad token is `{ valid: false, errors }`);
+ * rejects with OptionsError on bad options.
+ */
+export async function verify(token, options) {
+  core();
+  return verifierFor(options).verify(token, { now: options.now });
+}

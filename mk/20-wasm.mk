@@ -1,0 +1,58 @@
+# The web build: the core compiled to wasm32 with the `web` feature, wasm-bindgen `--target web`
+# glue, and wasm-opt. One js/pkg/azlens_bg.wasm serves Node, browsers and workerd.
+#
+# Tools are installed here, idempotently: the rustup targets, wasm-bindgen-cli pinned to the
+# exact version of the wasm-bindgen crate in Cargo.lock (under .tools/), and binaryen's wasm-opt
+# from npm (js/package-lock.json). Debian's binaryen 108 corrupts wasm-bindgen output: it is
+# never used.
+.PHONY: wasm-tools build-wasm check-wasm-targets
+
+TOOLS_DIR := $(CURDIR)/.tools
+WASM_TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
+WASM_BINDGEN := $(TOOLS_DIR)/bin/wasm-bindgen
+WASM_OPT := $(CURDIR)/js/node_modules/.bin/wasm-opt
+# -O3 over -Oz: measured in BENCHMARKS.md (size within a few per cent, speed kept).
+WASM_OPT_FLAGS := -O3
+WEB_WASM := js/pkg/azlens_bg.wasm
+BUILD_TARGETS += build-wasm
+
+wasm-tools: $(WASM_BINDGEN).$(WASM_BINDGEN_VERSION) $(WASM_OPT) .tools/rustup-targets
+
+.tools/rustup-targets:
+	@echo "== rustup target add wasm32-unknown-unknown wasm32-wasip1"
+	rustup target add wasm32-unknown-unknown wasm32-wasip1
+	@mkdir -p .tools && touch $@
+
+# A stamp per version: a Cargo.lock bump installs the matching CLI.
+$(WASM_BINDGEN).$(WASM_BINDGEN_VERSION):
+	@if [ -z "$(WASM_BINDGEN_VERSION)" ]; then echo "no wasm-bindgen in Cargo.lock" >&2; exit 1; fi
+	@if [ -x "$(WASM_BINDGEN)" ] && [ "$$("$(WASM_BINDGEN)" --version)" = "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+		echo "== wasm-bindgen-cli $(WASM_BINDGEN_VERSION) already in .tools/"; \
+	else \
+		echo "== cargo install wasm-bindgen-cli $(WASM_BINDGEN_VERSION) into .tools/ (a few minutes, once)"; \
+		cargo install -j2 --root "$(TOOLS_DIR)" wasm-bindgen-cli --version "$(WASM_BINDGEN_VERSION)"; \
+	fi
+	@touch $@
+
+$(WASM_OPT): js/package.json js/package-lock.json
+	@echo "== npm ci in js/ (binaryen's wasm-opt, pinned by js/package-lock.json)"
+	cd js && npm ci --no-audit --no-fund
+	@touch $@
+
+build-wasm: wasm-tools
+	@echo "== cargo build --release --target wasm32-unknown-unknown --features web"
+	cargo build --release --lib --target wasm32-unknown-unknown --features web
+	@echo "== wasm-bindgen --target web → js/pkg/"
+	"$(WASM_BINDGEN)" --target web --out-dir js/pkg --out-name azlens \
+		"$(WASM_TARGET_DIR)/wasm32-unknown-unknown/release/azlens.wasm"
+	@echo "== wasm-opt $(WASM_OPT_FLAGS) (binaryen from npm)"
+	"$(WASM_OPT)" $(WASM_OPT_FLAGS) "$(WEB_WASM)" -o "$(WEB_WASM).opt"
+	mv "$(WEB_WASM).opt" "$(WEB_WASM)"
+	@printf '== %s: %s bytes, %s gzipped\n' "$(WEB_WASM)" "$$(wc -c < $(WEB_WASM))" "$$(gzip -9c $(WEB_WASM) | wc -c)"
+
+# Issue 2: the core without features builds for both wasm targets.
+check-wasm-targets: .tools/rustup-targets
+	@echo "== cargo build (core, no features) for wasm32-unknown-unknown and wasm32-wasip1"
+	cargo build --lib --target wasm32-unknown-unknown
+	cargo build --lib --target wasm32-wasip1
