@@ -1,0 +1,3 @@
+//! Inspection: a report on any token, readable by people and programs alike.
+
+pub mod atna;
