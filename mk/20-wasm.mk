@@ -56,3 +56,20 @@ check-wasm-targets: .tools/rustup-targets
 	@echo "== cargo build (core, no features) for wasm32-unknown-unknown and wasm32-wasip1"
 	cargo build --lib --target wasm32-unknown-unknown
 	cargo build --lib --target wasm32-wasip1
+
+# Size of the web build at each stage, written into BENCHMARKS.md's "Size" section.
+.PHONY: bench-size
+BENCH_TARGETS += bench-size
+SIZE_TMP := $(WASM_TARGET_DIR)/azlens-size
+
+bench-size: build-wasm
+	@echo "== wasm size by stage → BENCHMARKS.md"
+	rm -rf "$(SIZE_TMP)" && mkdir -p "$(SIZE_TMP)"
+	"$(WASM_BINDGEN)" --target web --out-dir "$(SIZE_TMP)" --out-name azlens \
+		"$(WASM_TARGET_DIR)/wasm32-unknown-unknown/release/azlens.wasm"
+	"$(WASM_OPT)" -Oz "$(SIZE_TMP)/azlens_bg.wasm" -o "$(SIZE_TMP)/Oz.wasm"
+	node js/bench/size.mjs BENCHMARKS.md \
+		"cargo build (before wasm-bindgen)=$(WASM_TARGET_DIR)/wasm32-unknown-unknown/release/azlens.wasm" \
+		"wasm-bindgen output=$(SIZE_TMP)/azlens_bg.wasm" \
+		"wasm-opt -Oz (not used)=$(SIZE_TMP)/Oz.wasm" \
+		"**shipped**: wasm-opt $(WASM_OPT_FLAGS), js/pkg/azlens_bg.wasm=$(WEB_WASM)"

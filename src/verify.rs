@@ -207,6 +207,31 @@ impl Verifier {
         v
     }
 
+    /// The last second at which a valid verdict could still be valid: `exp` plus the leeway,
+    /// bounded by the end of `max_token_age`. `None` when the verdict is not valid or never
+    /// ages (no `exp`): such a verdict is not worth caching.
+    pub fn valid_until(&self, verdict: &Verdict) -> Option<i64> {
+        if !verdict.valid {
+            return None;
+        }
+        let payload = verdict.payload.as_ref()?;
+        let date = |name: &str| {
+            payload
+                .get(name)
+                .and_then(|v| claims::numeric_date::read(v).ok())
+        };
+        let leeway = self.policy.leeway as i64;
+        let mut until = date("exp")?.saturating_add(leeway);
+        if let (Some(max_age), Some(iat)) = (self.policy.max_token_age, date("iat")) {
+            until = until.min(
+                iat.saturating_add(max_age as i64)
+                    .saturating_add(leeway)
+                    .saturating_add(1),
+            );
+        }
+        Some(until)
+    }
+
     fn check_alg(
         &self,
         parsed: &ParsedToken,

@@ -84,12 +84,6 @@ impl WebKeySet {
         }
     }
 
-    /// How many usable keys the set holds.
-    #[wasm_bindgen(getter)]
-    pub fn size(&self) -> usize {
-        self.inner.keys().len()
-    }
-
     /// The keys of both sets (for a token whose issuer has several key sources).
     pub fn union(&self, other: &WebKeySet) -> WebKeySet {
         let mut inner = self.inner.clone();

@@ -16,6 +16,7 @@ pub use challenge::BearerError;
 pub use request::Request;
 pub use token_source::{Found, TokenLookup};
 
+use crate::cache::VerdictCache;
 use crate::error::{ErrorCode, Problem};
 use crate::hosts::Route;
 use crate::keys::KeySet;
@@ -94,6 +95,29 @@ pub fn prepare(verifier: &Verifier, req: &Request) -> Prepared {
 
 /// The whole decision, given the keys the host fetched for the request's token.
 pub fn decide(verifier: &Verifier, req: &Request, keys: &KeySet, now: i64) -> Decision {
+    decide_with(verifier, req, |token| verifier.verify(token, keys, now))
+}
+
+/// [`decide`] through a [`VerdictCache`]: a token verified before under the same key-set
+/// `generation` skips the signature check while its verdict stays valid.
+pub fn decide_cached(
+    verifier: &Verifier,
+    req: &Request,
+    keys: &KeySet,
+    generation: u64,
+    cache: &mut VerdictCache,
+    now: i64,
+) -> Decision {
+    decide_with(verifier, req, |token| {
+        cache.verify(verifier, token, keys, generation, now)
+    })
+}
+
+fn decide_with(
+    verifier: &Verifier,
+    req: &Request,
+    verify: impl FnOnce(&str) -> Verdict,
+) -> Decision {
     let policy = verifier.policy();
     let route = route::route_for(&policy.routes, req);
     if route.is_some_and(|r| r.open) {
@@ -105,7 +129,7 @@ pub fn decide(verifier: &Verifier, req: &Request, keys: &KeySet, now: i64) -> De
             from,
             deprecated_scheme,
         } => {
-            let verdict = verifier.verify(&token, keys, now);
+            let verdict = verify(&token);
             let mut gate = Gate::new(verifier, req, route, Some(&from));
             if deprecated_scheme {
                 gate.response_headers.push((
@@ -511,6 +535,20 @@ mod tests {
         assert!(d.allow);
         assert!(d.remove_headers.contains(&"x-sub".to_string()));
         assert!(d.set_headers.is_empty());
+    }
+
+    #[test]
+    fn the_cached_path_decides_the_same_and_skips_repeat_checks() {
+        let v = verifier();
+        let req = request("/api", Some(&format!("Bearer {}", sign(claims("openid")))));
+        let mut cache = VerdictCache::new(16);
+        let first = decide_cached(&v, &req, &KeySet::new(), 1, &mut cache, NOW);
+        let second = decide_cached(&v, &req, &KeySet::new(), 1, &mut cache, NOW + 1);
+        assert_eq!(first, decide(&v, &req, &KeySet::new(), NOW));
+        assert_eq!(first, second);
+        assert_eq!(cache.stats(), (1, 1));
+        let later = decide_cached(&v, &req, &KeySet::new(), 1, &mut cache, NOW + 3600);
+        assert_eq!(later.status, 401);
     }
 
     #[test]
