@@ -334,13 +334,28 @@ mod tests {
             }"#,
         )
         .unwrap();
-        assert_eq!(p.profile_for(p.issuer("https://as.example")), Some(Profile::Smart));
-        assert_eq!(p.profile_for(p.issuer("https://ehr.example")), Some(Profile::CdsHooks));
-        assert_eq!(p.profile_for(p.issuer("client-1")), Some(Profile::SmartBackend));
+        assert_eq!(
+            p.profile_for(p.issuer("https://as.example")),
+            Some(Profile::Smart)
+        );
+        assert_eq!(
+            p.profile_for(p.issuer("https://ehr.example")),
+            Some(Profile::CdsHooks)
+        );
+        assert_eq!(
+            p.profile_for(p.issuer("client-1")),
+            Some(Profile::SmartBackend)
+        );
         assert_eq!(p.profile_for(None), Some(Profile::Smart));
         assert_eq!(p.profile_options.max_age, Some(300));
-        assert!(Policy::from_json(r#"{"algorithms": ["RS256"], "profile": "oidc", "audience": "client"}"#).is_ok());
-        assert!(Policy::from_json(r#"{"algorithms": ["RS256"]}"#).unwrap().profile_for(None).is_none());
+        assert!(Policy::from_json(
+            r#"{"algorithms": ["RS256"], "profile": "oidc", "audience": "client"}"#
+        )
+        .is_ok());
+        assert!(Policy::from_json(r#"{"algorithms": ["RS256"]}"#)
+            .unwrap()
+            .profile_for(None)
+            .is_none());
     }
 
     #[test]

@@ -76,15 +76,16 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Outcome) {
             format!("The ID token has {} audiences but no \"azp\" saying which client it was issued to.", auds.len()),
         ),
         None => {}
-        Some(Value::String(azp)) => {
-            if !ctx.audiences.is_empty() && !ctx.audiences.iter().any(|a| a == azp) {
-                out.violation(
-                    &AZP,
-                    "azp",
-                    format!("The ID token was issued to the client \"{azp}\" (azp), not to this client ({}).", ctx.audiences.join(", ")),
-                );
-            }
+        Some(Value::String(azp))
+            if !ctx.audiences.is_empty() && !ctx.audiences.iter().any(|a| a == azp) =>
+        {
+            out.violation(
+                &AZP,
+                "azp",
+                format!("The ID token was issued to the client \"{azp}\" (azp), not to this client ({}).", ctx.audiences.join(", ")),
+            );
         }
+        Some(Value::String(_)) => {}
         Some(_) => out.invalid(&AZP, "azp", "\"azp\" must be a string."),
     }
 
@@ -134,15 +135,19 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Outcome) {
             ),
         ),
         None => {}
-        Some(Value::String(acr)) => {
-            if !opts.required_acr.is_empty() && !opts.required_acr.contains(acr) {
-                out.violation(
-                    &ACR,
-                    "acr",
-                    format!("The authentication context \"{acr}\" is not one this service accepts ({}).", quoted(&opts.required_acr)),
-                );
-            }
+        Some(Value::String(acr))
+            if !opts.required_acr.is_empty() && !opts.required_acr.contains(acr) =>
+        {
+            out.violation(
+                &ACR,
+                "acr",
+                format!(
+                    "The authentication context \"{acr}\" is not one this service accepts ({}).",
+                    quoted(&opts.required_acr)
+                ),
+            );
         }
+        Some(Value::String(_)) => {}
         Some(_) => out.invalid(&ACR, "acr", "\"acr\" must be a string."),
     }
 

@@ -113,7 +113,7 @@ mod tests {
         );
         let v = serde_json::to_value(&c).unwrap();
         assert_eq!(v["fhirUser"], "https://ehr.example/fhir/Practitioner/abc");
-        assert!(!LaunchContext::read(&Map::new()).patient.is_some());
+        assert!(LaunchContext::read(&Map::new()).patient.is_none());
         assert!(LaunchContext::read(&Map::new()).is_empty());
     }
 

@@ -93,12 +93,12 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Outcome) {
     }
     check_context_types(claims, out);
     if let Some(Value::String(p)) = claims.get("patient") {
-        if p.starts_with("Patient/") {
+        if let Some(id) = p.strip_prefix("Patient/") {
             out.warn(
                 "smart_patient_reference",
                 &PATIENT_ID,
                 "patient",
-                format!("\"patient\" is the reference \"{p}\"; SMART sends the bare id. Read as \"{}\".", &p["Patient/".len()..]),
+                format!("\"patient\" is the reference \"{p}\"; SMART sends the bare id. Read as \"{id}\"."),
             );
         }
     }

@@ -381,7 +381,15 @@ mod tests {
     #[test]
     fn the_specs_own_examples() {
         // (scope, level, type, letters, syntax, query)
-        let table: &[(&str, Level, &str, &str, Syntax, &[(&str, &str)])] = &[
+        type Row<'a> = (
+            &'a str,
+            Level,
+            &'a str,
+            &'a str,
+            Syntax,
+            &'a [(&'a str, &'a str)],
+        );
+        let table: &[Row] = &[
             ("patient/*.rs", Level::Patient, "*", "rs", Syntax::V2, &[]),
             ("user/*.cruds", Level::User, "*", "cruds", Syntax::V2, &[]),
             ("patient/Observation.rs", Level::Patient, "Observation", "rs", Syntax::V2, &[]),
