@@ -10,7 +10,8 @@ import { renderJson } from './json-view.js';
 import { renderVerdict } from './render-verdict.js';
 import { renderKind } from './render-kind.js';
 import { renderClaims } from './render-claims.js';
-import { renderProfile } from './render-profile.js';
+import { renderProfile, detectedProfiles } from './render-profile.js';
+import { renderFindings } from './render-findings.js';
 import { buildAlgorithmChoices, readPolicy } from './policy-form.js';
 import { readKeys, setUpFetch } from './keys-panel.js';
 import { applyExample, fetchExample, forgetExampleIfReplaced } from './example.js';
@@ -39,36 +40,49 @@ async function update() {
     renderJson(byId('header-json'), null);
     renderJson(byId('payload-json'), null);
     renderClaims(byId('claims'), null);
-    renderProfile(byId('profile-body'), null, byId('profile-hint'));
+    renderFindings(byId('findings'), null);
+    renderProfile(byId('profile-body'), null, { hint: byId('profile-hint'), choice: policy.profile });
     renderVerdict(verdictBox, { state: 'empty', now, nowGiven });
     return;
   }
 
-  const report = inspect(token, { now });
-  renderKind(byId('token-kind'), report, notes);
-  renderJson(byId('header-json'), report.header, 'The header could not be decoded.');
-  renderJson(byId('payload-json'), report.payload, 'The payload could not be decoded.');
-  renderClaims(byId('claims'), report);
-  renderProfile(byId('profile-body'), report, byId('profile-hint'));
-  suggestFetchAddress(report.payload);
-
+  const pasted = readKeys();
+  const noKeys = pasted === null;
   const reasons = policy.problems.map((p) => `Fix the ${FIELD_LABELS[p.field] ?? p.field}: ${p.message}`);
-  const keys = readKeys();
-  if (keys?.error) reasons.push(keys.error);
-  const noKeys = keys === null;
+  if (pasted?.error) reasons.push(pasted.error);
 
+  // The profile whose rules apply: the one chosen, or in "auto" the first one the token looks like.
+  const shown = inspect(token, { now });
+  const applied = policy.profile === 'auto' ? detectedProfiles(shown)[0] : policy.profile === 'none' ? undefined : policy.profile;
+  const options = { ...policy.options, now };
+  if (applied) options.profile = applied;
+  if (pasted?.keys !== undefined) options.keys = pasted.keys;
+
+  let report = shown;
   let result = null;
   if (reasons.length === 0) {
-    const options = { ...policy.options, now };
-    if (!noKeys) options.keys = keys;
-    if (policy.profile !== 'auto') options.profile = policy.profile === 'none' ? undefined : policy.profile;
     try {
       result = await verify(token, options);
+      if (!noKeys) report = inspect(token, options);
     } catch (e) {
       reasons.push(`The keys or policy could not be used: ${String(e?.message ?? e).replace(/^azlens: /, '')}`);
     }
   }
   if (run !== generation) return; // a newer edit has taken over
+
+  renderKind(byId('token-kind'), report, notes);
+  renderJson(byId('header-json'), report.header, 'The header could not be decoded.');
+  renderJson(byId('payload-json'), report.payload, 'The payload could not be decoded.');
+  const grants = report.verification?.context?.grants ?? result?.context?.grants;
+  renderClaims(byId('claims'), report, { grants });
+  renderFindings(byId('findings'), report);
+  renderProfile(byId('profile-body'), report, {
+    hint: byId('profile-hint'),
+    choice: policy.profile,
+    applied,
+    introspection: report.introspection ?? null,
+  });
+  suggestFetchAddress(report.payload);
 
   if (result && noKeys) {
     // Without keys the signature cannot be checked; every other problem still counts.
@@ -82,7 +96,7 @@ async function update() {
     if (noKeys) reasons.push('The signature was not checked: no trusted keys are given.');
   } else if (noKeys) {
     state = 'unverified';
-    reasons.push('No trusted keys: paste the issuer\'s key set (or fetch it) to check the signature. Everything else checks out.');
+    reasons.push("No trusted keys: paste the issuer's key set (or fetch it) to check the signature. Everything else checks out.");
   } else {
     state = result.valid ? 'valid' : 'invalid';
   }

@@ -4,18 +4,21 @@
 
 import { byId } from './dom.js';
 
-/** The pasted keys as verify() takes them (a parsed JWK Set/JWK, or PEM/OpenSSH text), or null. */
+/**
+ * The pasted keys as verify() takes them: `{ keys }` (a parsed JWK Set or JWK, or PEM / OpenSSH
+ * text), `{ error }` when JSON-looking text does not parse, or null when nothing is pasted.
+ */
 export function readKeys() {
   const text = byId('keys').value.trim();
   if (text === '') return null;
   if (text.startsWith('{') || text.startsWith('[')) {
     try {
-      return JSON.parse(text);
+      return { keys: JSON.parse(text) };
     } catch (e) {
       return { error: `The keys look like JSON but do not parse: ${e.message}.` };
     }
   }
-  return text;
+  return { keys: text };
 }
 
 let frame = null;
