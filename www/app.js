@@ -133,11 +133,21 @@ function suggestFetchAddress(payload) {
   }
 }
 
+// While an edit waits to be checked the verdict is marked busy (aria-busy: screen readers wait
+// for the new verdict instead of reading the old one; the tests wait on it too).
 let timer = null;
+let scheduled = false;
 function soon() {
   clearTimeout(timer);
+  scheduled = true;
+  byId('verdict').setAttribute('aria-busy', 'true');
   timer = setTimeout(() => {
-    update().catch(showBroken);
+    scheduled = false;
+    const done = update();
+    const mine = generation;
+    done.catch(showBroken).finally(() => {
+      if (!scheduled && mine === generation) byId('verdict').removeAttribute('aria-busy');
+    });
   }, 120);
 }
 
@@ -154,7 +164,7 @@ async function loadExample() {
   const example = await fetchExample();
   const first = inspect(example.token, { now: Math.floor(Date.now() / 1000) });
   applyExample(example, first.payload);
-  await update();
+  soon();
 }
 
 async function main() {

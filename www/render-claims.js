@@ -60,7 +60,7 @@ function table(id, caption, infos, report, extra, prefix = '') {
     return el(
       'tr',
       { 'data-claim': `${prefix}${c.name}`, class: `depth-${Math.min(depth, 3)}` },
-      el('th', { scope: 'row', class: 'claim-name' }, parent ? el('span', { class: 'claim-parent' }, parent) : null, leaf),
+      el('th', { scope: 'row', class: 'claim-name' }, parent ? el('span', { class: 'claim-parent' }, breakable(parent)) : null, leaf),
       el('td', { class: 'value', 'data-label': 'Value' }, value(c, { hasChildren, nested: nestedClaims.has(c.name), extra })),
       el('td', { 'data-label': 'Meaning' }, c.meaning ?? el('span', { class: 'hint' }, 'not a registered name: private to the issuer')),
       el('td', { class: 'spec', 'data-label': 'Defined by' }, c.defined_by ?? '—'),
@@ -73,6 +73,7 @@ function table(id, caption, infos, report, extra, prefix = '') {
       'table',
       { class: 'claims' },
       el('caption', {}, caption),
+      el('colgroup', {}, ['name', 'value', 'meaning', 'spec'].map((c) => el('col', { class: `col-${c}` }))),
       el('thead', {}, el('tr', {}, ['Name', 'Value', 'Meaning', 'Defined by'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, rows),
     ),
@@ -120,6 +121,11 @@ function coding(c) {
     el('code', { class: 'chip' }, c.code),
     typeof c.system === 'string' ? [' in ', el('span', { class: 'system' }, c.system)] : ' (no system)',
   );
+}
+
+/** A dotted path that may wrap after each dot. */
+function breakable(path) {
+  return path.split('.').filter(Boolean).map((part) => [part, '.', el('wbr')]);
 }
 
 function short(s) {

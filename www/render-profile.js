@@ -83,7 +83,7 @@ export function renderProfile(box, report, { hint, choice, applied, introspectio
 function profileBlock(p, matched) {
   const label = PROFILE_LABELS[p.name] ?? p.name;
   const block = [el('h3', {}, matched ? `Looks like ${label}` : label)];
-  if (matched && p.signals.length > 0) block.push(el('p', { class: 'hint' }, `Because it ${p.signals.join('; ')}.`));
+  if (matched && p.signals.length > 0) block.push(el('p', { class: 'hint' }, `Why: ${p.signals.join('; ')}.`));
   if (p.missing.length > 0) {
     block.push(el('p', {}, 'Lacks: ', p.missing.map((m, i) => [i > 0 ? ', ' : '', el('code', {}, m)])));
   } else if (matched) {

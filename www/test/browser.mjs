@@ -71,14 +71,21 @@ export async function openPage(session, { viewport = { width: 1280, height: 900 
 export async function loadInspector(session, page) {
   await page.goto(session.server.url);
   await page.waitForFunction(() => {
-    const state = document.querySelector('#verdict')?.dataset.state;
-    return state && state !== 'loading';
+    const v = document.querySelector('#verdict');
+    return v && !v.hasAttribute('aria-busy') && v.dataset.state && v.dataset.state !== 'loading';
   });
 }
 
 /** Wait for the verdict banner to settle in `state` after an edit. */
 export async function verdictState(page, state) {
-  await page.waitForFunction((s) => document.querySelector('#verdict')?.dataset.state === s, state, { timeout: 10_000 });
+  await page.waitForFunction(
+    (s) => {
+      const v = document.querySelector('#verdict');
+      return v && !v.hasAttribute('aria-busy') && v.dataset.state === s;
+    },
+    state,
+    { timeout: 10_000 },
+  );
   return page.locator('#verdict-body').innerText();
 }
 
