@@ -5,7 +5,7 @@
 import { init, inspect, verify } from '/js/index.js';
 import { byId } from './dom.js';
 import { tokenFromPaste } from './token-text.js';
-import { renderSegments } from './token-view.js';
+import { renderSegments, followScroll } from './token-view.js';
 import { renderJson } from './json-view.js';
 import { renderVerdict } from './render-verdict.js';
 import { renderKind } from './render-kind.js';
@@ -28,7 +28,6 @@ async function update() {
   const run = ++generation;
   const verdictBox = byId('verdict-body');
   const { token, notes } = tokenFromPaste(byId('token').value);
-  renderSegments(byId('segments'), byId('segments-code'), token);
 
   const policy = readPolicy();
   markFieldProblems(policy.problems);
@@ -137,6 +136,14 @@ function suggestFetchAddress(payload) {
 // for the new verdict instead of reading the old one; the tests wait on it too).
 let timer = null;
 let scheduled = false;
+
+/** Colour the token at once (the backdrop must always repeat the textarea's text exactly). */
+function showSegments() {
+  const text = byId('token').value;
+  const { token, start } = tokenFromPaste(text);
+  renderSegments({ backdrop: byId('segments-code'), legend: byId('segments'), text, token, start });
+}
+
 function soon() {
   clearTimeout(timer);
   scheduled = true;
@@ -164,6 +171,7 @@ async function loadExample() {
   const example = await fetchExample();
   const first = inspect(example.token, { now: Math.floor(Date.now() / 1000) });
   applyExample(example, first.payload);
+  showSegments();
   soon();
 }
 
@@ -183,8 +191,11 @@ async function main() {
     return;
   }
 
+  const syncScroll = followScroll(byId('token'), byId('segments-code'));
   byId('token').addEventListener('input', () => {
     forgetExampleIfReplaced(byId('token').value);
+    showSegments();
+    syncScroll();
     soon();
   });
   for (const id of ['keys', 'issuer', 'audience', 'leeway', 'now']) byId(id).addEventListener('input', soon);
@@ -197,6 +208,7 @@ async function main() {
   byId('clear-token').addEventListener('click', () => {
     byId('token').value = '';
     forgetExampleIfReplaced('');
+    showSegments();
     byId('token').focus();
     soon();
   });

@@ -1,28 +1,60 @@
-// The pasted token shown again with its parts coloured: header, payload, signature (and the
-// five parts of a JWE). Purely visual; the core's report says what the token is.
+// The pasted token coloured where it is typed: a backdrop under the (transparent-text) textarea
+// repeats the text exactly, with the header, payload and signature in their colours, and a
+// legend under it names the parts and their lengths. Purely visual; the core's report says what
+// the token is.
 
 import { el, replace } from './dom.js';
 import { segmentsOf } from './token-text.js';
 
 const JWS_PARTS = ['header', 'payload', 'signature'];
-const JWE_PARTS = ['header', 'encrypted-key', 'iv', 'ciphertext', 'tag'];
+const JWE_PARTS = ['header', 'encrypted key', 'initialization vector', 'ciphertext', 'authentication tag'];
 
-/** Render `token` into the segments box; hide it when there is nothing to show. */
-export function renderSegments(box, code, token) {
+/**
+ * @param {{ backdrop: HTMLElement, legend: HTMLElement, text: string, token: string, start: number }} o
+ *   `text` is the textarea's value; `token` the part of it at `start` that is checked.
+ */
+export function renderSegments({ backdrop, legend, text, token, start }) {
   const parts = segmentsOf(token);
-  box.hidden = parts.length < 2;
-  if (box.hidden) {
-    replace(code);
-    return;
-  }
   const names = parts.length === 5 ? JWE_PARTS : JWS_PARTS;
-  const nodes = [];
-  parts.forEach((part, i) => {
-    if (i > 0) nodes.push(el('span', { class: 'seg-dot' }, '.'));
-    const name = names[i] ?? 'extra';
-    const cls = name === 'header' || name === 'payload' || name === 'signature' ? `seg-${name}` : 'seg-other';
-    nodes.push(el('span', { class: cls, title: `${name} (${part.length} characters)` }, part));
-  });
-  replace(code, ...nodes);
-  code.setAttribute('aria-label', parts.map((p, i) => `${names[i] ?? 'extra part'}: ${p.length} characters`).join(', '));
+  const coloured = parts.length === 3 || parts.length === 5;
+  const nodes = [text.slice(0, start)];
+  if (coloured) {
+    parts.forEach((part, i) => {
+      if (i > 0) nodes.push(el('span', { class: 'seg-dot' }, '.'));
+      nodes.push(el('span', { class: classFor(i, parts.length) }, part));
+    });
+  } else {
+    nodes.push(token);
+  }
+  // A final line break needs something after it to take up a line, as it does in the textarea.
+  nodes.push(text.slice(start + token.length), '\u200b');
+  replace(backdrop, ...nodes);
+
+  legend.hidden = !coloured;
+  if (coloured) {
+    replace(
+      legend,
+      parts.map((p, i) => [
+        i > 0 ? ' · ' : '',
+        el('span', { class: classFor(i, parts.length) }, names[i]),
+        ` (${p.length} characters)`,
+      ]),
+    );
+  }
+}
+
+/** The first part is coloured as a header, the last as a signature (a JWE's tag), the rest as payload. */
+function classFor(i, n) {
+  if (i === 0) return 'seg-header';
+  return i === n - 1 ? 'seg-signature' : 'seg-payload';
+}
+
+/** Keep the backdrop scrolled with the textarea. */
+export function followScroll(textarea, backdrop) {
+  const sync = () => {
+    backdrop.scrollTop = textarea.scrollTop;
+    backdrop.scrollLeft = textarea.scrollLeft;
+  };
+  textarea.addEventListener('scroll', sync);
+  return sync;
 }

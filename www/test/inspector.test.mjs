@@ -37,6 +37,8 @@ test('the example is preloaded and valid out of the box, checked as of its issue
   assert.match(await page.locator('#token').inputValue(), /^eyJ/);
   assert.match(await page.locator('#keys').inputValue(), /"kid": "demo-2026-11"/);
   await screenshot(page, 'example-valid');
+  // The first screen, as docs/inspector.png shows it in the README.
+  await screenshot(page, 'example-first-screen', { fullPage: false });
 
   // The honest alternative is one click away: at the real time the example has expired.
   await page.locator('#now-clear').click();
