@@ -5,8 +5,11 @@
 //   await init();
 //   const result = await verify(token, { keys, algorithms: ['RS256'], issuer, audience });
 
-import initWasm, { initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion } from './pkg/azlens.js';
-import { policyFrom, nowFrom, OptionsError, JS_ONLY_OPTIONS } from './options.js';
+import initWasm, {
+  initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
+  inspect as coreInspect, inspectWithKeys as coreInspectWithKeys, parseKeys as coreParseKeys,
+} from './pkg/azlens.js';
+import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS } from './options.js';
 import { RemoteKeys, defaultStore, WARNINGS } from './keys.js';
 
 export { OptionsError, WARNINGS };
@@ -34,8 +37,14 @@ async function load(source) {
     return;
   }
   if (source === undefined && typeof process !== 'undefined' && process.versions?.node) {
-    const { readFile } = await import('node:fs/promises');
-    initSync({ module: await readFile(new URL('./pkg/azlens_bg.wasm', import.meta.url)) });
+    // getBuiltinModule, not import(): bundlers and workerd's module loader never see a Node
+    // built-in to resolve, so this one file serves every host unchanged.
+    const fs = process.getBuiltinModule?.('node:fs/promises');
+    const wasmUrl = new URL('./pkg/azlens_bg.wasm', import.meta.url);
+    if (!fs) {
+      throw new Error(`azlens: this Node (${process.version}) is older than 20.16; pass the module's bytes: init(await readFile(new URL('${wasmUrl}')))`);
+    }
+    initSync({ module: await fs.readFile(wasmUrl) });
     return;
   }
   await initWasm(source === undefined ? undefined : { module_or_path: source });
@@ -129,6 +138,20 @@ export class TokenVerifier {
     return verdict;
   }
 
+  /**
+   * The inspection report for `token`, verified under this verifier's policy with its inline
+   * keys plus `keys` (any form the `keys` option takes). Sync: remote key sets are not fetched.
+   */
+  inspect(token, { now, keys } = {}) {
+    const at = nowFrom({ now });
+    const set = keys === undefined ? null : keySetFrom(keys, (bytes) => this.#core.parseKeys(bytes));
+    try {
+      return JSON.parse(this.#core.inspect(typeof token === 'string' ? token : '', set ?? this.#noKeys, at));
+    } finally {
+      set?.free();
+    }
+  }
+
   #verdict(token, sets, now, warnings) {
     let keys = this.#noKeys;
     let owned = null;
@@ -143,16 +166,10 @@ export class TokenVerifier {
       keys = owned;
     }
     try {
+      // The core's verdict as it is (profile, context, key…), with header and payload always present.
       const v = JSON.parse(this.#core.verify(token, keys, now));
       v.warnings.push(...warnings);
-      return {
-        valid: v.valid,
-        header: v.header ?? null,
-        payload: v.payload ?? null,
-        errors: v.errors,
-        warnings: v.warnings,
-        ...(v.key ? { key: v.key } : {}),
-      };
+      return { ...v, header: v.header ?? null, payload: v.payload ?? null };
     } finally {
       owned?.free();
     }
@@ -195,6 +212,32 @@ function verifierFor(options) {
     if (byId.size > MAX_VERIFIERS) byId.delete(byId.keys().next().value);
   }
   return v;
+}
+
+/**
+ * Inspect any string someone believes is a token (JWS, JWE, SAML, opaque, garbage): a report for
+ * people and programs. Sync; never throws on the token. Options: `now`; `keys` to check the
+ * signature and times; with `algorithms` and other policy options, verified under that policy.
+ * Throws OptionsError on bad options.
+ */
+export function inspect(token, options = {}) {
+  core();
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new OptionsError('inspect() options must be an object.');
+  }
+  const { now, keys, keyStore, ...policyOptions } = options;
+  const at = nowFrom({ now });
+  const text = typeof token === 'string' ? token : '';
+  if (Object.keys(policyOptions).length > 0) {
+    return verifierFor({ ...policyOptions, keyStore }).inspect(text, { now: at, keys });
+  }
+  if (keys === undefined) return JSON.parse(coreInspect(text, at));
+  const set = keySetFrom(keys, coreParseKeys);
+  try {
+    return JSON.parse(coreInspectWithKeys(text, set, at));
+  } finally {
+    set.free();
+  }
 }
 
 /**

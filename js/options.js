@@ -99,3 +99,30 @@ export function nowFrom(options) {
   }
   return now;
 }
+
+const encoder = new TextEncoder();
+
+/**
+ * Keys in any form the `keys` option takes, parsed by the core (`parse(bytes)` → KeySet) into
+ * one set. Throws OptionsError when they hold no usable key.
+ */
+export function keySetFrom(keys, parse) {
+  const one = (k) => {
+    const bytes = isBytes(k)
+      ? (k instanceof ArrayBuffer ? new Uint8Array(k) : new Uint8Array(k.buffer, k.byteOffset, k.byteLength))
+      : encoder.encode(typeof k === 'string' ? k : JSON.stringify(k));
+    try {
+      return parse(bytes);
+    } catch (e) {
+      throw new OptionsError(`keys: ${e?.message ?? e}`);
+    }
+  };
+  if (!Array.isArray(keys) || keys.every((k) => k !== null && typeof k === 'object' && !isBytes(k))) return one(keys);
+  if (keys.length === 0) throw new OptionsError('keys: the array is empty.');
+  return keys.map(one).reduce((acc, s) => {
+    const u = acc.union(s);
+    acc.free();
+    s.free();
+    return u;
+  });
+}

@@ -5,6 +5,8 @@
 
 use crate::error::ErrorCode;
 use crate::plan;
+use crate::report::{self, InspectOptions};
+use crate::Limits;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -43,6 +45,17 @@ impl WebVerifier {
         crate::KeySet::parse(bytes, &self.inner.policy().limits)
             .map(|inner| WebKeySet { inner })
             .map_err(|p| JsError::new(&p.message))
+    }
+
+    /// Inspect `token` at `now`, verifying it under this policy with its inline keys plus
+    /// `keys` (nested signed statements are verified with `keys` alone). The report as JSON.
+    pub fn inspect(&self, token: &str, keys: &WebKeySet, now: f64) -> String {
+        let opts = InspectOptions {
+            limits: self.inner.policy().limits.clone(),
+            keys: Some(&keys.inner),
+            verifier: Some(&self.inner),
+        };
+        report::to_json(&report::inspect(token, epoch_seconds(now), &opts))
     }
 
     /// The settings a host needs to fetch keys, defaults filled in: the policy's `key_cache`
@@ -90,6 +103,31 @@ impl WebKeySet {
         inner.extend(other.inner.clone());
         WebKeySet { inner }
     }
+}
+
+/// Inspect any string someone believes is a token, at `now`: the report as JSON. Never throws.
+#[wasm_bindgen]
+pub fn inspect(token: &str, now: f64) -> String {
+    report::inspect_json(token, epoch_seconds(now))
+}
+
+/// Inspect and check the signature and times with `keys` (no policy: any algorithm the keys fit).
+#[wasm_bindgen(js_name = inspectWithKeys)]
+pub fn inspect_with_keys(token: &str, keys: &WebKeySet, now: f64) -> String {
+    let opts = InspectOptions {
+        keys: Some(&keys.inner),
+        ..InspectOptions::default()
+    };
+    report::to_json(&report::inspect(token, epoch_seconds(now), &opts))
+}
+
+/// Read a key set in any supported format under the default limits (for inspection without a
+/// policy). Throws with the core's explanation when the bytes hold no usable key.
+#[wasm_bindgen(js_name = parseKeys)]
+pub fn parse_keys(bytes: &[u8]) -> Result<WebKeySet, JsError> {
+    crate::KeySet::parse(bytes, &Limits::default())
+        .map(|inner| WebKeySet { inner })
+        .map_err(|p| JsError::new(&p.message))
 }
 
 /// Every stable error code, in documentation order, as a JSON array.

@@ -165,3 +165,40 @@ fn keys_lists_what_a_file_holds() {
     assert_eq!(v["keys"][0]["kid"], "k1");
     assert_eq!(v["keys"][0]["kty"], "oct");
 }
+
+#[test]
+fn inspect_explains_any_input_and_verifies_with_keys() {
+    let (_d, _policy, keys) = files();
+    let good = sign(
+        r#"{"iss":"https://as.example","sub":"alice","aud":"https://fhir.example","exp":2000000000}"#,
+    );
+    let out = Command::new(BIN)
+        .args(["inspect", "--now", "1999999760", &good])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "jws");
+    let exp = v["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "exp")
+        .unwrap();
+    assert_eq!(exp["relative"], "expires in 4 min");
+
+    let out = Command::new(BIN)
+        .args(["inspect", "--keys", &keys, "--now", "1999999760", &good])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verification"]["valid"], true, "{v}");
+
+    let out = Command::new(BIN)
+        .args(["inspect", "definitely not a token"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "opaque");
+}

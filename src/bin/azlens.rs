@@ -1,11 +1,13 @@
 //! The azlens command line: a thin host over the core, for terminals and CI pipelines.
 //!
 //!   azlens verify --policy POLICY.json [--keys FILE]... [--now SECONDS] TOKEN|-
+//!   azlens inspect [--policy POLICY.json] [--keys FILE]... [--now SECONDS] TOKEN|-
 //!   azlens plan   --policy POLICY.json TOKEN|-
 //!   azlens keys   FILE
 //!
 //! Output is JSON on stdout. Exit status: 0 valid, 1 rejected, 2 usage or unreadable input.
 
+use azlens::report::{inspect, InspectOptions};
 use azlens::{key_plan, KeySet, Limits, Verifier};
 use std::io::Read;
 use std::process::ExitCode;
@@ -13,9 +15,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 const USAGE: &str = "usage:
   azlens verify --policy POLICY.json [--keys FILE]... [--now SECONDS] TOKEN|-
+  azlens inspect [--policy POLICY.json] [--keys FILE]... [--now SECONDS] TOKEN|-
   azlens plan   --policy POLICY.json TOKEN|-
   azlens keys   FILE
 
+  inspect explains any token (kind, claims, profiles, findings, nested statements) and,
+  given keys, verifies it and each nested statement on its own; it always exits 0.
   TOKEN may be '-' to read it from standard input. Key files may hold a JWK Set, a JWK,
   PEM (PUBLIC KEY, RSA PUBLIC KEY, CERTIFICATE), DER (.cer) or OpenSSH public-key lines.
   Exit status: 0 valid, 1 rejected, 2 usage or unreadable input.";
@@ -79,13 +84,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     match command.as_str() {
         "verify" => {
             let verifier = load_verifier(&o)?;
-            let mut keys = KeySet::new();
-            for file in &o.keys {
-                let bytes = read_file(file)?;
-                let set = KeySet::parse(&bytes, &verifier.policy().limits)
-                    .map_err(|e| format!("{file}: {}", e.message))?;
-                keys.extend(set);
-            }
+            let keys = load_keys(&o, &verifier.policy().limits)?;
             let token = token_arg(&o)?;
             let now = o.now.unwrap_or_else(now_seconds);
             let verdict = verifier.verify(&token, &keys, now);
@@ -95,6 +94,26 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             } else {
                 ExitCode::from(1)
             })
+        }
+        "inspect" => {
+            let verifier = match o.policy {
+                Some(_) => Some(load_verifier(&o)?),
+                None => None,
+            };
+            let limits = verifier
+                .as_ref()
+                .map(|v| v.policy().limits.clone())
+                .unwrap_or_default();
+            let keys = load_keys(&o, &limits)?;
+            let token = token_arg(&o)?;
+            let opts = InspectOptions {
+                limits,
+                keys: (!o.keys.is_empty()).then_some(&keys),
+                verifier: verifier.as_ref(),
+            };
+            let report = inspect(&token, o.now.unwrap_or_else(now_seconds), &opts);
+            print_json(&report)?;
+            Ok(ExitCode::SUCCESS)
         }
         "plan" => {
             let verifier = load_verifier(&o)?;
@@ -133,6 +152,16 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         }
         other => Err(format!("unknown command \"{other}\"")),
     }
+}
+
+fn load_keys(o: &Options, limits: &Limits) -> Result<KeySet, String> {
+    let mut keys = KeySet::new();
+    for file in &o.keys {
+        let set = KeySet::parse(&read_file(file)?, limits)
+            .map_err(|e| format!("{file}: {}", e.message))?;
+        keys.extend(set);
+    }
+    Ok(keys)
 }
 
 fn load_verifier(o: &Options) -> Result<Verifier, String> {

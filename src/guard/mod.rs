@@ -295,7 +295,7 @@ impl<'a> Gate<'a> {
                 return refusal;
             }
         }
-        let atna = atna_user_name(payload);
+        let atna = crate::report::atna::user_name(payload);
         let set =
             forward::headers_to_set(&self.verifier.policy().forward, payload, atna.as_deref());
         self.log.reason = "valid token".into();
@@ -383,19 +383,6 @@ impl<'a> Gate<'a> {
     }
 }
 
-/// IHE IUA §3.72.5.1.1: the ATNA audit UserName for a JWT is `alias<user@issuer>`, from
-/// `aud`, `sub` and `iss`.
-pub fn atna_user_name(payload: &Map<String, Value>) -> Option<String> {
-    let sub = payload.get("sub")?.as_str()?;
-    let iss = payload.get("iss")?.as_str()?;
-    let aud = match payload.get("aud") {
-        Some(Value::String(a)) => a.as_str(),
-        Some(Value::Array(a)) => a.first().and_then(Value::as_str).unwrap_or(""),
-        _ => "",
-    };
-    Some(format!("{aud}<{sub}@{iss}>"))
-}
-
 fn without_access_token(query: &str) -> String {
     query
         .split('&')
@@ -436,6 +423,7 @@ mod tests {
                          "keys": {"keys": [{"kty": "oct", "kid": "k1", "k": encode(SECRET)}]}}],
             "token": {"realm": "fhir"},
             "routes": [{"path_prefix": "/public", "open": true},
+                       {"path_prefix": "/fhir", "fhir": true},
                        {"path_prefix": "/admin", "any_scope": ["system/*.cruds", "admin"],
                         "issuers": ["https://as.example"]}],
             "forward": {"headers": {"x-sub": "sub", "x-patient": "patient", "x-audit-user": "atna_user"}}
@@ -549,6 +537,64 @@ mod tests {
         assert_eq!(cache.stats(), (1, 1));
         let later = decide_cached(&v, &req, &KeySet::new(), 1, &mut cache, NOW + 3600);
         assert_eq!(later.status, 401);
+    }
+
+    fn fhir(method: &str, path: &str, scope: &str) -> Decision {
+        let token = sign(claims(scope));
+        let req = Request::new(
+            method,
+            path,
+            vec![("authorization".into(), format!("Bearer {token}"))],
+        );
+        decide(&verifier(), &req, &KeySet::new(), NOW)
+    }
+
+    #[test]
+    fn fhir_routes_apply_the_smart_decision() {
+        // The token's patient claim is 123.
+        assert!(fhir("GET", "/fhir/Patient/123", "patient/Patient.rs").allow);
+        let other = fhir("GET", "/fhir/Patient/456", "patient/Patient.rs");
+        assert_eq!(other.status, 403);
+        assert!(other
+            .www_authenticate
+            .as_deref()
+            .unwrap()
+            .contains("error=\"insufficient_scope\""));
+        assert!(other
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("insufficient_scope"));
+        assert!(
+            fhir(
+                "GET",
+                "/fhir/Observation?patient=123&category=laboratory",
+                "patient/Observation.rs?category=laboratory"
+            )
+            .allow
+        );
+        let wrong_category = fhir(
+            "GET",
+            "/fhir/Observation?patient=123&category=vital-signs",
+            "patient/Observation.rs?category=laboratory",
+        );
+        assert_eq!(wrong_category.status, 403);
+        let needed = fhir("POST", "/fhir/Observation", "patient/Observation.rs");
+        assert_eq!(needed.status, 403);
+        assert!(
+            needed.www_authenticate.unwrap().contains("scope=\""),
+            "the challenge names the scope needed"
+        );
+        assert!(fhir("GET", "/fhir/metadata", "openid").allow);
+        assert_eq!(fhir("POST", "/fhir", "system/*.cruds").status, 403);
+        assert!(
+            fhir(
+                "GET",
+                "/fhir/Observation?patient=999",
+                "user/Observation.rs"
+            )
+            .allow
+        );
     }
 
     #[test]
