@@ -4,7 +4,7 @@
 
 import { init, inspect, verify } from '/js/index.js';
 import { byId } from './dom.js';
-import { tokenFromPaste } from './token-text.js';
+import { locateToken } from './token-text.js';
 import { renderSegments, followScroll } from './token-view.js';
 import { renderJson } from './json-view.js';
 import { renderVerdict } from './render-verdict.js';
@@ -13,7 +13,7 @@ import { renderClaims } from './render-claims.js';
 import { renderProfile, detectedProfiles } from './render-profile.js';
 import { renderFindings } from './render-findings.js';
 import { buildAlgorithmChoices, readPolicy } from './policy-form.js';
-import { readKeys, setUpFetch } from './keys-panel.js';
+import { setUpFetch } from './keys-panel.js';
 import { applyExample, fetchExample, forgetExampleIfReplaced } from './example.js';
 import { setUpTheme } from './theme.js';
 
@@ -27,15 +27,15 @@ let fetchUrlFromToken = '';
 async function update() {
   const run = ++generation;
   const verdictBox = byId('verdict-body');
-  const { token, notes } = tokenFromPaste(byId('token').value);
+  const text = byId('token').value;
 
   const policy = readPolicy();
   markFieldProblems(policy.problems);
   const nowGiven = policy.options.now !== undefined;
   const now = nowGiven ? policy.options.now : Math.floor(Date.now() / 1000);
 
-  if (token === '') {
-    renderKind(byId('token-kind'), null, notes);
+  if (text.trim() === '') {
+    renderKind(byId('token-kind'), null);
     renderJson(byId('header-json'), null);
     renderJson(byId('payload-json'), null);
     renderClaims(byId('claims'), null);
@@ -45,35 +45,35 @@ async function update() {
     return;
   }
 
-  const pasted = readKeys();
-  const noKeys = pasted === null;
+  const keys = byId('keys').value.trim();
   const reasons = policy.problems.map((p) => `Fix the ${FIELD_LABELS[p.field] ?? p.field}: ${p.message}`);
-  if (pasted?.error) reasons.push(pasted.error);
 
-  // The profile whose rules apply: the one chosen, or in "auto" the first one the token looks like.
-  const shown = inspect(token, { now });
-  const applied = policy.profile === 'auto' ? detectedProfiles(shown)[0] : policy.profile === 'none' ? undefined : policy.profile;
-  const options = { ...policy.options, now };
-  if (applied) options.profile = applied;
-  if (pasted?.keys !== undefined) options.keys = pasted.keys;
+  // The report without keys says which profiles the token looks like; the profile whose rules
+  // apply is the one chosen, or in "auto" the first one it looks like.
+  let report = inspect(text, { now });
+  const applied = policy.profile === 'auto' ? detectedProfiles(report)[0] : policy.profile === 'none' ? undefined : policy.profile;
 
-  let report = shown;
+  // Then the report under the policy (and the keys): the same core verdict verify() gives, plus
+  // the RFC 7662 view of a valid token. Text that is not a JWS gets no verification in a report,
+  // so verify() says why it cannot be accepted.
   let result = null;
   if (reasons.length === 0) {
+    const options = { ...policy.options, now };
+    if (applied) options.profile = applied;
+    if (keys !== '') options.keys = keys;
     try {
-      result = await verify(token, options);
-      if (!noKeys) report = inspect(token, options);
+      report = inspect(text, options);
+      result = report.verification ?? (await verify(text, options));
     } catch (e) {
-      reasons.push(`The keys or policy could not be used: ${String(e?.message ?? e).replace(/^azlens: /, '')}`);
+      reasons.push(String(e?.message ?? e).replace(/^azlens: /, '').replace(/^keys: /, 'The keys cannot be used: '));
     }
   }
   if (run !== generation) return; // a newer edit has taken over
 
-  renderKind(byId('token-kind'), report, notes);
+  renderKind(byId('token-kind'), report);
   renderJson(byId('header-json'), report.header, 'The header could not be decoded.');
   renderJson(byId('payload-json'), report.payload, 'The payload could not be decoded.');
-  const grants = report.verification?.context?.grants ?? result?.context?.grants;
-  renderClaims(byId('claims'), report, { grants });
+  renderClaims(byId('claims'), report, { grants: report.verification?.context?.grants });
   renderFindings(byId('findings'), report);
   renderProfile(byId('profile-body'), report, {
     hint: byId('profile-hint'),
@@ -83,6 +83,7 @@ async function update() {
   });
   suggestFetchAddress(report.payload);
 
+  const noKeys = keys === '';
   if (result && noKeys) {
     // Without keys the signature cannot be checked; every other problem still counts.
     result = { ...result, errors: result.errors.filter((e) => e.code !== 'key_not_found') };
@@ -92,7 +93,7 @@ async function update() {
     state = 'unverified';
   } else if (result.errors.length > 0) {
     state = 'invalid';
-    if (noKeys) reasons.push('The signature was not checked: no trusted keys are given.');
+    if (noKeys && report.kind === 'jws') reasons.push('The signature was not checked: no trusted keys are given.');
   } else if (noKeys) {
     state = 'unverified';
     reasons.push("No trusted keys: paste the issuer's key set (or fetch it) to check the signature. Everything else checks out.");
@@ -140,7 +141,7 @@ let scheduled = false;
 /** Colour the token at once (the backdrop must always repeat the textarea's text exactly). */
 function showSegments() {
   const text = byId('token').value;
-  const { token, start } = tokenFromPaste(text);
+  const { token, start } = locateToken(text);
   renderSegments({ backdrop: byId('segments-code'), legend: byId('segments'), text, token, start });
 }
 

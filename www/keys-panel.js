@@ -1,25 +1,8 @@
-// The keys panel: the pasted keys as the verify() option, and the one network action of the
-// page, "Fetch keys", done by a sandboxed frame (fetch-keys.html, see csp.mjs for why) that is
-// created on the first click and given only an address.
+// The one network action of the page, "Fetch keys": done by a sandboxed frame (fetch-keys.html,
+// see csp.mjs for why) that is created on the first click and given only an address. The key
+// set it fetches goes into the keys field, where the person can read it.
 
 import { byId } from './dom.js';
-
-/**
- * The pasted keys as verify() takes them: `{ keys }` (a parsed JWK Set or JWK, or PEM / OpenSSH
- * text), `{ error }` when JSON-looking text does not parse, or null when nothing is pasted.
- */
-export function readKeys() {
-  const text = byId('keys').value.trim();
-  if (text === '') return null;
-  if (text.startsWith('{') || text.startsWith('[')) {
-    try {
-      return { keys: JSON.parse(text) };
-    } catch (e) {
-      return { error: `The keys look like JSON but do not parse: ${e.message}.` };
-    }
-  }
-  return { keys: text };
-}
 
 let frame = null;
 let frameReady = null;

@@ -10,8 +10,8 @@ const KIND_LABELS = {
   empty: 'Empty',
 };
 
-/** `report` may be null (nothing pasted); `notes` say what was removed from the paste. */
-export function renderKind(box, report, notes = []) {
+/** `report` may be null (nothing pasted). */
+export function renderKind(box, report) {
   if (!report) {
     replace(box);
     return;
@@ -21,6 +21,5 @@ export function renderKind(box, report, notes = []) {
     el('span', { class: `badge kind-${report.kind}` }, KIND_LABELS[report.kind] ?? report.kind),
     ' ',
     el('span', { class: 'summary' }, report.summary),
-    notes.map((n) => el('span', { class: 'paste-note' }, ` ${n}`)),
   );
 }

@@ -1,19 +1,14 @@
-// What was pasted → the token to check. Copying a token out of a log or a request often brings
-// surrounding whitespace or the "Bearer " of an Authorization header along: those are removed
-// (and said so); everything else is left for the core to judge.
+// Where the token is in what was pasted, for colouring only. The core reads the pasted text
+// itself (it removes white space and an authorization scheme such as "Bearer " and says so in
+// its findings); the page colours the last word of the text, which is where the token is.
 
-/** @returns {{ token: string, start: number, notes: string[] }}  `start`: where it begins in `text`. */
-export function tokenFromPaste(text) {
-  const notes = [];
-  let start = text.length - text.trimStart().length;
-  let token = text.trim();
-  const bearer = /^(?:authorization:\s*)?bearer\s+/i.exec(token);
-  if (bearer) {
-    token = token.slice(bearer[0].length);
-    start += bearer[0].length;
-    notes.push(`Removed "${bearer[0].trim()}" in front of the token.`);
-  }
-  return { token, start, notes };
+/** @returns {{ token: string, start: number }}  `start`: where the token begins in `text`. */
+export function locateToken(text) {
+  const end = text.trimEnd().length;
+  const head = text.slice(0, end);
+  const lastSpace = Math.max(head.lastIndexOf(' '), head.lastIndexOf('\n'), head.lastIndexOf('\t'), head.lastIndexOf('\r'));
+  const start = lastSpace + 1;
+  return { token: head.slice(start), start };
 }
 
 /** The dot-separated parts of a compact serialization (any count; the core decides what it is). */

@@ -63,7 +63,36 @@ test('a valid RS256 token with its JWKS is valid; the three segments are coloure
   assert.equal(new Set(colours).size, 3, `three distinct colours, got ${colours}`);
   assert.match(await page.locator('#payload-json').innerText(), /"client_id": "test-client"/);
   assert.match(await page.locator('#header-json').innerText(), /"alg": "RS256"/);
+  // A verified token gets its RFC 7662 view.
+  const introspection = JSON.parse(await page.locator('#introspection-json').innerText());
+  assert.equal(introspection.active, true);
+  assert.equal(introspection.client_id, 'test-client');
   await screenshot(page, 'valid-rs256');
+  assertClean(assert, watch);
+  await context.close();
+});
+
+test('a token pasted with its "Bearer " scheme is read as the token, and the page says so', async () => {
+  const token = signer.sign(accessClaims());
+  const { page, watch, context } = await pasted(`Bearer ${token}\n`, signer.jwksText);
+  await verdictState(page, 'valid');
+  assert.equal(await page.locator('#findings li[data-code="scheme_removed"]').count(), 1);
+  const coloured = await page.locator('#segments-code span:not(.seg-dot)').allInnerTexts();
+  assert.deepEqual(coloured, token.split('.'));
+  assertClean(assert, watch);
+  await context.close();
+});
+
+test('SMART scopes are shown as the grants the core parsed', async () => {
+  const token = signer.sign(accessClaims({ scope: 'launch/patient patient/Observation.rs user/Practitioner.r' }));
+  const { page, watch, context } = await pasted(token, signer.jwksText);
+  await page.locator('#profile').selectOption('smart');
+  await verdictState(page, 'valid');
+  const scope = await page.locator('#claims tr[data-claim="scope"]').innerText();
+  assert.match(scope, /patient\/Observation\.rs\s+read, search of Observation of the patient in context/);
+  assert.match(scope, /user\/Practitioner\.r\s+read of Practitioner the user may see/);
+  assert.match(scope, /launch\/patient\s+asks for a patient to be chosen at launch/);
+  assert.match(await page.locator('#profile-hint').innerText(), /Checking SMART on FHIR's rules, as chosen/);
   assertClean(assert, watch);
   await context.close();
 });
