@@ -35,19 +35,20 @@ export function renderProfile(box, report, { hint, choice, applied, introspectio
     return;
   }
   const parts = [];
-  const matched = report.profiles.filter((p) => p.matches);
-  const others = report.profiles.filter((p) => !p.matches);
-  if (matched.length === 0) {
+  // The profiles it looks like, and the one whose rules are applied, are shown open.
+  const matched = report.profiles.filter((p) => p.matches || p.name === applied);
+  const others = report.profiles.filter((p) => !matched.includes(p));
+  if (!report.profiles.some((p) => p.matches)) {
     parts.push(el('p', {}, report.profiles.length > 0 ? 'It does not look like any of the healthcare profiles azlens knows.' : 'Profiles apply to signed JWTs only.'));
   }
-  for (const p of matched) parts.push(profileBlock(p, true));
+  for (const p of matched) parts.push(profileBlock(p, p.matches, applied));
   if (others.length > 0) {
     parts.push(
       el(
         'details',
         { class: 'other-profiles' },
         el('summary', {}, 'What the other profiles would need'),
-        others.map((p) => profileBlock(p, false)),
+        others.map((p) => profileBlock(p, false, applied)),
       ),
     );
   }
@@ -80,17 +81,19 @@ export function renderProfile(box, report, { hint, choice, applied, introspectio
   replace(box, ...parts);
 }
 
-function profileBlock(p, matched) {
+function profileBlock(p, matched, applied) {
   const label = PROFILE_LABELS[p.name] ?? p.name;
   const block = [el('h3', {}, matched ? `Looks like ${label}` : label)];
+  if (p.name === applied) block.push(el('p', { class: 'applied' }, 'Its rules are part of the verdict above.'));
   if (matched && p.signals.length > 0) block.push(el('p', { class: 'hint' }, `Why: ${p.signals.join('; ')}.`));
   if (p.missing.length > 0) {
     block.push(el('p', {}, 'Lacks: ', p.missing.map((m, i) => [i > 0 ? ', ' : '', el('code', {}, m)])));
-  } else if (matched) {
-    block.push(el('p', {}, 'Has every claim the profile requires.'));
   }
-  if (p.problems.length > 0) block.push(renderFindingList(p.problems));
-  else if (matched) block.push(el('p', {}, 'Breaks none of its rules.'));
+  if (p.problems.length > 0) {
+    block.push(renderFindingList(p.problems));
+  } else if (p.missing.length === 0) {
+    block.push(el('p', {}, 'Has every claim it requires and breaks none of its rules.'));
+  }
   return el('div', { class: 'profile', 'data-profile': p.name }, block);
 }
 

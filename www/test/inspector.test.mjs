@@ -149,6 +149,38 @@ test('an IUA token shows its extension attributes with their codings', async () 
   await context.close();
 });
 
+test('a signed statement inside a claim is expandable, by keyboard, with its own report', async () => {
+  const statement = signer.sign({ iss: 'https://registry.example', sub: 'app-9', software_id: 'viewer-2', iat: Math.floor(Date.now() / 1000) - 60 });
+  const token = signer.sign(accessClaims({ software: statement }));
+  const { page, watch, context } = await pasted(token, signer.jwksText);
+  await verdictState(page, 'valid');
+  assert.match(await page.locator('#claims tr[data-claim="software"]').innerText(), /a signed token/);
+  const nested = page.locator('#claims details[data-nested="software"]');
+  assert.equal(await nested.getAttribute('open'), null);
+  await nested.locator('summary').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await nested.getAttribute('open'), '');
+  const inner = await nested.innerText();
+  assert.match(inner, /Verified with the given keys/);
+  assert.match(inner, /software_id/);
+  assert.match(inner, /viewer-2/);
+  assert.match(inner, /https:\/\/registry\.example/);
+  await screenshot(page, 'nested-statement');
+  assertClean(assert, watch);
+  await context.close();
+});
+
+test('the ATNA user name is copied by its button', async () => {
+  const token = signer.sign(accessClaims());
+  const { page, watch, context } = await pasted(token, signer.jwksText);
+  await verdictState(page, 'valid');
+  await page.getByRole('button', { name: 'Copy the ATNA user name' }).click();
+  await page.waitForFunction(() => document.querySelector('#profile-body .copy-status')?.textContent === 'Copied.');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${'https://fhir.test-hospital.example/r4'}<user-17@${ISSUER}>`);
+  assertClean(assert, watch);
+  await context.close();
+});
+
 test('garbage gets a clear message and no page error', async () => {
   const { page, watch, context } = await pasted('this is not a token, just words', signer.jwksText);
   const text = await verdictState(page, 'invalid');
