@@ -73,7 +73,7 @@ function headersFor(urlPath, type) {
     'referrer-policy': 'no-referrer',
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',
-    'permissions-policy': 'camera=(), microphone=(), geolocation=(), interest-cohort=()',
+    'permissions-policy': 'camera=(), microphone=(), geolocation=()',
     // The sandboxed key fetcher has an opaque origin: its module scripts are CORS requests.
     'access-control-allow-origin': '*',
     // The page is a development tool: always serve what is on disk.
