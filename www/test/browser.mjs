@@ -105,3 +105,48 @@ export function assertClean(assert, watch, { allowConsole = [] } = {}) {
   const unexpected = watch.consoleErrors.filter((t) => !allowConsole.some((re) => re.test(t)));
   assert.deepEqual(unexpected, [], 'console errors');
 }
+
+/**
+ * WCAG contrast of each visible element matching `selectors` against the background it is drawn
+ * on (the nearest ancestor with an opaque background). Returns the pairs below `min`.
+ */
+export async function contrastProblems(page, selectors, min = 4.5) {
+  return page.evaluate(
+    ({ selectors, min }) => {
+      const rgb = (c) => {
+        const m = /rgba?\(([^)]+)\)/.exec(c);
+        if (!m) return null;
+        const [r, g, b, a = 1] = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+        return { r, g, b, a };
+      };
+      const lum = ({ r, g, b }) => {
+        const f = (v) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+      };
+      const background = (el) => {
+        for (let n = el; n; n = n.parentElement) {
+          const c = rgb(getComputedStyle(n).backgroundColor);
+          if (c && c.a === 1) return c;
+        }
+        return { r: 255, g: 255, b: 255, a: 1 };
+      };
+      const out = [];
+      for (const sel of selectors) {
+        for (const el of document.querySelectorAll(sel)) {
+          if (!el.getClientRects().length) continue;
+          const fg = rgb(getComputedStyle(el).color);
+          const bg = background(el);
+          const [hi, lo] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+          const ratio = (hi + 0.05) / (lo + 0.05);
+          if (ratio < min) out.push(`${sel}: ${ratio.toFixed(2)} (${getComputedStyle(el).color} on rgb(${bg.r}, ${bg.g}, ${bg.b}))`);
+          break;
+        }
+      }
+      return out;
+    },
+    { selectors, min },
+  );
+}

@@ -5,11 +5,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { startSession, openPage, loadInspector, verdictState, screenshot, assertClean } from './browser.mjs';
+import { startSession, openPage, loadInspector, verdictState, screenshot, assertClean, contrastProblems } from './browser.mjs';
 import { makeSigner, accessClaims, expiredClaims, iuaClaims, tamper, ISSUER } from './fixtures.mjs';
 
 let session;
 const signer = makeSigner();
+
+// Text the page draws, checked for WCAG AA contrast (4.5:1) against its background.
+const CONTRAST_CHECKED = [
+  'body', '.tagline', '.hint', 'label', 'legend', 'button', 'button.ghost', '.verdict-title', '.verdict p',
+  '.seg-header', '.seg-payload', '.seg-signature', '.json-key', '.json-string', '.json-number', '.json-boolean',
+  '.claim-name', '.claim-parent', '.time-relative', '.spec', '.chip', '.note', 'summary', '#keys', 'input',
+];
 
 before(async () => {
   session = await startSession();
@@ -229,6 +236,18 @@ test('keys are fetched only on a click, by discovery, from the sandboxed fetcher
 
     await page.locator('#fetch-keys summary').click();
     assert.equal(await page.locator('#fetch-url').inputValue(), issuer, 'the address is the token\'s issuer');
+
+    // A key set address that fails says why, and changes nothing.
+    await page.locator('#fetch-url').fill(`${issuer}/missing`);
+    await page.locator('input[name="fetch-kind"][value="jwks"]').check();
+    await page.locator('#fetch-button').click();
+    await page.waitForFunction(() => /HTTP 404/.test(document.querySelector('#fetch-status').textContent));
+    assert.equal(await page.locator('#keys').inputValue(), '');
+    assert.deepEqual(hits, ['/missing']);
+    hits.length = 0;
+
+    await page.locator('#fetch-url').fill(issuer);
+    await page.locator('input[name="fetch-kind"][value="issuer"]').check();
     await page.locator('#fetch-button').click();
     await verdictState(page, 'valid');
     assert.match(await page.locator('#fetch-status').innerText(), /Fetched the key set of .* from .*\/jwks/);
@@ -236,7 +255,8 @@ test('keys are fetched only on a click, by discovery, from the sandboxed fetcher
     assert.match(await page.locator('#keys').inputValue(), /test-key-1/);
     assert.equal(await page.locator('iframe[sandbox="allow-scripts"]').count(), 1);
     await screenshot(page, 'fetched-keys');
-    assertClean(assert, watch, { allowConsole: [/Content Security Policy|Refused to connect/] });
+    // The browser itself logs the refused connection and the 404 the test asked for.
+    assertClean(assert, watch, { allowConsole: [/Content Security Policy|Refused to connect/, /status of 404/] });
     await context.close();
   } finally {
     issuerServer.closeAllConnections();
@@ -281,6 +301,8 @@ test('keyboard, labels and themes: every control is named, expanders open with E
   assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow}px too wide)`);
   await screenshot(page, 'phone-dark');
 
+  assert.deepEqual(await contrastProblems(page, CONTRAST_CHECKED), [], 'contrast in the dark theme');
+
   // Keyboard: focus the fetch expander and open it with Enter.
   await page.locator('#fetch-keys summary').focus();
   await page.keyboard.press('Enter');
@@ -292,6 +314,21 @@ test('keyboard, labels and themes: every control is named, expanders open with E
   await page.locator('#theme-toggle').click();
   assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor), 'rgb(246, 247, 249)');
   assert.equal(await page.locator('#theme-toggle').getAttribute('aria-pressed'), 'false');
+  assert.deepEqual(await contrastProblems(page, CONTRAST_CHECKED), [], 'contrast in the light theme');
+  // And the other verdict colours, in both themes.
+  for (const theme of ['light', 'dark']) {
+    await page.evaluate((t) => {
+      document.documentElement.dataset.theme = t;
+    }, theme);
+    await page.locator('#keys').fill(signer.jwksText);
+    await page.locator('#token').fill(tamper(signer.sign(accessClaims())));
+    await verdictState(page, 'invalid');
+    await page.locator('#keys').fill('');
+    await page.locator('#token').fill(signer.sign(accessClaims()));
+    await verdictState(page, 'unverified');
+    const problems = await contrastProblems(page, ['.verdict-title', '.verdict p', '.verdict .code']);
+    assert.deepEqual(problems, [], `verdict contrast (${theme})`);
+  }
   assertClean(assert, watch);
   await context.close();
 });
