@@ -71,8 +71,9 @@ async function update() {
   if (run !== generation) return; // a newer edit has taken over
 
   renderKind(byId('token-kind'), report);
-  renderJson(byId('header-json'), report.header, 'The header could not be decoded.');
-  renderJson(byId('payload-json'), report.payload, 'The payload could not be decoded.');
+  const undecodable = report.kind === 'jws' || report.kind === 'jwe' ? 'could not be decoded (see the findings)' : 'does not exist: this is not a JWT';
+  renderJson(byId('header-json'), report.header, `The header ${undecodable}.`);
+  renderJson(byId('payload-json'), report.payload, report.kind === 'jwe' ? 'The payload is encrypted.' : `The payload ${undecodable}.`);
   renderClaims(byId('claims'), report, { grants: report.verification?.context?.grants });
   renderFindings(byId('findings'), report);
   renderProfile(byId('profile-body'), report, {

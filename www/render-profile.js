@@ -63,6 +63,10 @@ export function renderProfile(box, report, { hint, choice, applied, introspectio
     parts.push(el('p', { class: 'hint' }, 'None: it needs string "sub" and "iss" claims.'));
   }
 
+  if (report.kind !== 'jws') {
+    replace(box, ...parts);
+    return;
+  }
   parts.push(el('h3', {}, 'RFC 7662 introspection view'));
   const view = introspection ?? { active: false };
   const pre = el('pre', { class: 'json', id: 'introspection-json', tabindex: '0', 'aria-label': 'Introspection response as JSON' });
@@ -73,7 +77,7 @@ export function renderProfile(box, report, { hint, choice, applied, introspectio
       { class: 'hint' },
       introspection
         ? 'What an introspection endpoint would answer for this token, now that it verified.'
-        : 'An introspection endpoint says only "active": false for a token that did not verify (RFC 7662 §2.2). Give the keys to see the full answer.',
+        : 'An introspection endpoint says only "active": false for a token that does not verify (RFC 7662 §2.2); the full answer appears once it verifies with the keys and policy given.',
     ),
     pre,
     el('p', {}, copyButton('the introspection response', () => JSON.stringify(view, null, 2))),
