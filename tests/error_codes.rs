@@ -777,6 +777,19 @@ fn signature_invalid() -> Vec<Case> {
         ));
     }
 
+    // ECDSA high-S: (r, n - s) is the same signature's mirror image. RFC 7518 and FIPS 186 do
+    // not require low S and Wycheproof calls such signatures valid, so azlens accepts it: a
+    // token string is therefore not unique for its claims (use jti, not the token text, for
+    // replay detection). Pinned here so a change of behaviour is a decision, not an accident.
+    let mut high_s = sig_bytes.clone();
+    let s_neg = sub_be(&n, &sig_bytes[32..]);
+    high_s[32..].copy_from_slice(&s_neg);
+    assert_ne!(high_s, sig_bytes);
+    assert!(
+        run(&pol, &with_sig(&high_s), &keys, NOW).is_empty(),
+        "ECDSA (r, n-s) verifies"
+    );
+
     // ECDSA in ASN.1 DER, which JWS does not use, over the right input with the right key.
     let der = key.sign_ecdsa_der(input.as_bytes());
     let errors = run(&pol, &with_sig(&der), &keys, NOW);
@@ -863,6 +876,22 @@ fn hex(s: &str) -> Vec<u8> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
+}
+
+/// a - b for big-endian numbers of equal width with a >= b.
+fn sub_be(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; a.len()];
+    let mut borrow = 0i16;
+    for i in (0..a.len()).rev() {
+        let mut d = i16::from(a[i]) - i16::from(b[i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        out[i] = d as u8;
+    }
+    assert_eq!(borrow, 0);
+    out
 }
 
 /// Add ℓ = 2^252 + 27742317777372353535851937790883648493 to a little-endian scalar.

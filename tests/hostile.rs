@@ -558,6 +558,15 @@ fn garbage_openssh_lines() {
     let ed_blob = base64::engine::general_purpose::STANDARD
         .decode(ed_line.split_whitespace().nth(1).unwrap())
         .unwrap();
+    // A genuine P-521 point, to smuggle under a P-256 key type.
+    let p521_point = {
+        let line = TestKey::p521().ssh_line();
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(line.split_whitespace().nth(1).unwrap())
+            .unwrap();
+        blob[blob.len() - 133..].to_vec()
+    };
+    assert_eq!(p521_point[0], 0x04);
     let cases = [
         ("no blob", "ssh-ed25519".to_owned()),
         ("not base64", "ssh-ed25519 !!!!".to_owned()),
@@ -605,6 +614,36 @@ fn garbage_openssh_lines() {
                         string(b"ecdsa-sha2-nistp256"),
                         string(b"nistp384"),
                         string(&[4; 97])
+                    ]
+                    .concat()
+                )
+            ),
+        ),
+        // The curve name must be exactly the one the key type names (RFC 5656 §3.1): an empty
+        // or partial name once matched by suffix and fell through to P-521.
+        (
+            "empty curve name",
+            format!(
+                "ecdsa-sha2-nistp256 {}",
+                std64(
+                    &[
+                        string(b"ecdsa-sha2-nistp256"),
+                        string(b""),
+                        string(&p521_point)
+                    ]
+                    .concat()
+                )
+            ),
+        ),
+        (
+            "partial curve name",
+            format!(
+                "ecdsa-sha2-nistp256 {}",
+                std64(
+                    &[
+                        string(b"ecdsa-sha2-nistp256"),
+                        string(b"256"),
+                        string(&p521_point)
                     ]
                     .concat()
                 )

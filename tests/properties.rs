@@ -78,6 +78,13 @@ proptest! {
         let _ = serde_json::to_string(&verdict).unwrap();
     }
 
+    /// The inspector reads anything pasted into it and always answers with JSON.
+    #[test]
+    fn inspector_never_panics(text in prop_oneof![any::<String>(), token_like(), json_like().prop_map(|j| format!("{}.{}.", b64(r#"{"alg":"HS256"}"#), b64(j)))], now in any::<i64>()) {
+        let json = azlens::report::inspect_json(&text, now);
+        prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
+    }
+
     #[test]
     fn arbitrary_key_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
         let _ = KeySet::parse(&bytes, &Limits::default());
