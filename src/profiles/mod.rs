@@ -62,6 +62,17 @@ impl Profile {
         Profile::ALL.into_iter().find(|p| p.name() == name)
     }
 
+    /// What the profile covers, for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            Profile::Iua => "IHE IUA Rev 2.x JWT access token",
+            Profile::Smart => "SMART App Launch access token",
+            Profile::SmartBackend => "SMART Backend Services client assertion (private_key_jwt)",
+            Profile::CdsHooks => "CDS Hooks client JWT",
+            Profile::Oidc => "OpenID Connect ID token",
+        }
+    }
+
     /// Does this profile need the policy to name an audience to compare `aud` against?
     pub fn needs_audience(self) -> bool {
         matches!(self, Profile::CdsHooks | Profile::Oidc)
@@ -365,6 +376,44 @@ pub(crate) mod testing {
                 assert!(seen.insert(r.name), "duplicate rule {}", r.name);
                 assert!(!r.spec.is_empty() && !r.summary.is_empty());
             }
+        }
+    }
+
+    /// The README's "What azlens checks" lists every profile rule, every IUA 2013 name and every
+    /// inspection finding exactly as the code states them.
+    #[test]
+    fn readme_lists_every_rule() {
+        let readme = include_str!("../../README.md");
+        let mut rules_md = String::new();
+        for (profile, rules) in rules() {
+            rules_md.push_str(&format!(
+                "### `{}` — {}\n\n| rule | what | from |\n|---|---|---|\n",
+                profile.name(),
+                profile.title()
+            ));
+            for r in rules {
+                rules_md.push_str(&format!("| `{}` | {} | {} |\n", r.name, r.summary, r.spec));
+            }
+            rules_md.push('\n');
+        }
+        let mut xua_md = String::from("| 2013 name | today | note |\n|---|---|---|\n");
+        for f in xua::FLAT_NAMES {
+            xua_md.push_str(&format!(
+                "| `{}` | `{}` | {} |\n",
+                f.name,
+                f.today,
+                f.note.unwrap_or("")
+            ));
+        }
+        let mut findings_md = String::from("| code | flags | from |\n|---|---|---|\n");
+        for (code, what, from) in crate::report::findings::CODES {
+            findings_md.push_str(&format!("| `{code}` | {what} | {from} |\n"));
+        }
+        for block in [rules_md, xua_md, findings_md] {
+            assert!(
+                readme.contains(&block),
+                "README.md is out of date; it should contain:\n\n{block}"
+            );
         }
     }
 

@@ -38,8 +38,8 @@ pub const HEADER: &[Entry] = &[
     ),
     e(
         "kid",
-        "which of the issuer's keys signed it",
-        "RFC 7515 §4.1.4",
+        "which key signed the token (JWS) or encrypted its key (JWE)",
+        "RFC 7515 §4.1.4; RFC 7516 §4.1.6",
     ),
     e(
         "x5u",
@@ -582,6 +582,6 @@ mod tests {
         assert_eq!(claim("exp").unwrap().defined_by, "RFC 7519 §4.1.4");
         assert!(claim("extensions.ihe_iua.subject_role").is_some());
         assert!(claim("nope").is_none());
-        assert_eq!(header("kid").unwrap().defined_by, "RFC 7515 §4.1.4");
+        assert_eq!(header("alg").unwrap().defined_by, "RFC 7515 §4.1.1");
     }
 }

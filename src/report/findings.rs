@@ -44,6 +44,173 @@ impl Finding {
     }
 }
 
+/// Every finding code an inspection can report, with what it flags and where the concern is
+/// written down. The README lists them; the snapshot tests check no other code appears.
+pub const CODES: &[(&str, &str, &str)] = &[
+    (
+        "whitespace_trimmed",
+        "white space around a pasted token was removed",
+        "-",
+    ),
+    (
+        "scheme_removed",
+        "a pasted Authorization scheme (Bearer, DPoP, IHE-JWT, IHE-SAML) was removed",
+        "RFC 6750 §2.1; IUA 2013 3.72.4.1.2",
+    ),
+    ("empty", "there is no token", "-"),
+    (
+        "too_large",
+        "over limits.max_token_bytes; not decoded",
+        "RFC 8725 §3.4",
+    ),
+    (
+        "not_base64url",
+        "a segment is not strict base64url (shown decoded leniently)",
+        "RFC 7515 §2",
+    ),
+    (
+        "not_json",
+        "a segment is not a JSON object",
+        "RFC 7515 §5.2, RFC 7519 §7.2",
+    ),
+    (
+        "too_deep",
+        "JSON nesting beyond limits.max_json_depth",
+        "RFC 8725 §3.4",
+    ),
+    (
+        "duplicate_member",
+        "a member name is repeated (the last copy is shown)",
+        "RFC 7515 §5.2, RFC 7519 §4",
+    ),
+    ("alg_none", "unsigned token", "RFC 8725 §3.1"),
+    (
+        "alg_symmetric",
+        "shared-secret signature: verifiers can mint tokens",
+        "RFC 8725 §3.2",
+    ),
+    (
+        "alg_unknown",
+        "an algorithm name azlens does not know (names are case-sensitive)",
+        "RFC 7518 §3.1",
+    ),
+    ("alg_missing", "no alg, or not a string", "RFC 7515 §4.1.1"),
+    (
+        "signature_empty",
+        "a signed token with an empty signature",
+        "RFC 7515 §5.2",
+    ),
+    (
+        "header_jwk",
+        "the token carries its own key",
+        "RFC 8725 §3.10",
+    ),
+    (
+        "header_jku",
+        "the token names where to fetch its key",
+        "RFC 8725 §3.10",
+    ),
+    (
+        "header_x5u",
+        "the token names where to fetch its certificate",
+        "RFC 8725 §3.10",
+    ),
+    (
+        "header_x5c",
+        "a certificate chain that proves nothing until validated",
+        "RFC 7515 §4.1.6",
+    ),
+    (
+        "header_crit",
+        "extensions a recipient must understand",
+        "RFC 7515 §4.1.11",
+    ),
+    (
+        "b64_false",
+        "unencoded payload, not allowed in a JWT",
+        "RFC 7797 §3",
+    ),
+    (
+        "no_kid",
+        "no kid: every issuer key must be tried",
+        "RFC 7515 §4.1.4",
+    ),
+    (
+        "time_in_milliseconds",
+        "exp/nbf/iat in milliseconds (what was meant is shown)",
+        "RFC 7519 §2",
+    ),
+    (
+        "time_invalid",
+        "exp/nbf/iat not a NumericDate",
+        "RFC 7519 §2",
+    ),
+    (
+        "no_exp",
+        "never expires (info for nested statements)",
+        "RFC 7519 §4.1.4, RFC 8725 §3.10",
+    ),
+    (
+        "expired",
+        "exp (SAML: NotOnOrAfter) has passed",
+        "RFC 7519 §4.1.4; SAML 2.0 Core §2.5.1",
+    ),
+    (
+        "not_yet_valid",
+        "nbf (SAML: NotBefore) is ahead",
+        "RFC 7519 §4.1.5; SAML 2.0 Core §2.5.1",
+    ),
+    ("iat_in_future", "issued in the future", "RFC 7519 §4.1.6"),
+    (
+        "lifetime_over_a_day",
+        "valid for more than a day from issue to expiry",
+        "RFC 8725 §3.10; IUA 3.71.5",
+    ),
+    (
+        "aud_missing",
+        "no audience (info for nested statements)",
+        "RFC 8725 §3.9",
+    ),
+    ("iss_missing", "no issuer", "RFC 8725 §3.8"),
+    (
+        "no_jti",
+        "no jti: replays cannot be detected",
+        "RFC 7519 §4.1.7",
+    ),
+    (
+        "nested_depth_limit",
+        "a nested signed token beyond limits.max_nested_depth, not unpacked",
+        "-",
+    ),
+    (
+        "encrypted",
+        "a JWE: only its header can be read",
+        "RFC 7516",
+    ),
+    ("jwe_rsa1_5", "RSA1_5 key encryption", "RFC 8725 §3.2"),
+    ("jwe_zip", "compression before encryption", "RFC 8725 §3.6"),
+    (
+        "nested_jwt_encrypted",
+        "the JWE holds a JWT",
+        "RFC 7519 §5.2",
+    ),
+    (
+        "saml_not_verified",
+        "a SAML assertion, shown but not verified",
+        "IUA 3.71.4.2.3; RFC 7522",
+    ),
+    (
+        "saml_unsigned",
+        "a SAML assertion without a Signature",
+        "SAML 2.0 Core §5",
+    ),
+    (
+        "opaque",
+        "not a JWS, JWE or SAML assertion: only its issuer knows what it means",
+        "RFC 7662",
+    ),
+];
+
 /// Tokens valid for longer than this draw a warning.
 pub const LONG_LIFETIME: i64 = 86_400;
 /// Clock skew allowed before `iat`/`nbf` in the future is reported.
@@ -144,9 +311,15 @@ pub fn header(h: &Map<String, Value>, signature_len: usize, out: &mut Vec<Findin
     }
 }
 
-/// Findings on a JWT claim set, at `now`.
-pub fn claims(c: &Map<String, Value>, now: i64, out: &mut Vec<Finding>) {
+/// Findings on a JWT claim set, at `now`. A `statement` (a signed token nested in another)
+/// often has no `exp` or `aud` by design; those are then only worth knowing.
+pub fn claims(c: &Map<String, Value>, now: i64, statement: bool, out: &mut Vec<Finding>) {
     use Severity::*;
+    let (missing_exp, missing_aud) = if statement {
+        (Info, Info)
+    } else {
+        (Error, Warning)
+    };
     let read = |name: &str, out: &mut Vec<Finding>| -> Option<i64> {
         let v = c.get(name)?;
         match numeric_date::read(v) {
@@ -172,10 +345,14 @@ pub fn claims(c: &Map<String, Value>, now: i64, out: &mut Vec<Finding>) {
     let iat = read("iat", out);
     match exp {
         None if !c.contains_key("exp") => out.push(Finding::new(
-            Error,
+            missing_exp,
             "no_exp",
             Some("exp"),
-            "The token has no \"exp\": it never expires, so a stolen copy works forever.",
+            if statement {
+                "The statement has no \"exp\": it stays valid until its signing key is retired (common for signed statements)."
+            } else {
+                "The token has no \"exp\": it never expires, so a stolen copy works forever."
+            },
         )),
         Some(exp) if exp <= now => out.push(Finding::new(
             Error,
@@ -226,10 +403,14 @@ pub fn claims(c: &Map<String, Value>, now: i64, out: &mut Vec<Finding>) {
     }
     if !c.contains_key("aud") {
         out.push(Finding::new(
-            Warning,
+            missing_aud,
             "aud_missing",
             Some("aud"),
-            "The token names no audience: any service that trusts its issuer would accept it (RFC 8725 §3.9).",
+            if statement {
+                "The statement names no audience (common for signed statements: the outer token's audience applies)."
+            } else {
+                "The token names no audience: any service that trusts its issuer would accept it (RFC 8725 §3.9)."
+            },
         ));
     }
     if !c.contains_key("iss") {
@@ -269,7 +450,7 @@ mod tests {
 
     fn c(v: Value) -> Vec<&'static str> {
         let mut out = Vec::new();
-        claims(v.as_object().unwrap(), NOW, &mut out);
+        claims(v.as_object().unwrap(), NOW, false, &mut out);
         codes(&out)
     }
 
@@ -351,8 +532,15 @@ mod tests {
         claims(
             patch(json!({"exp": NOW - 3 * 3600})).as_object().unwrap(),
             NOW,
+            false,
             &mut out,
         );
         assert!(out[0].message.contains("3 h ago"), "{}", out[0].message);
+        // in a nested statement, no exp and no aud are only worth knowing
+        let mut out = Vec::new();
+        let bare = patch(json!({"exp": null, "aud": null}));
+        claims(bare.as_object().unwrap(), NOW, true, &mut out);
+        assert!(out.iter().all(|f| f.severity == Severity::Info), "{out:?}");
+        assert_eq!(codes(&out), ["no_exp", "aud_missing"]);
     }
 }

@@ -24,6 +24,7 @@ use crate::json::{self, JsonError};
 use crate::keys::KeySet;
 use crate::limits::Limits;
 use crate::policy::Policy;
+use crate::profiles::smart::scopes::{self, Scopes};
 use crate::profiles::Profile;
 use crate::time;
 use crate::token::base64url;
@@ -60,6 +61,9 @@ pub struct Report {
     pub header_parameters: Vec<ClaimInfo>,
     /// Each claim explained, with known nested claims (`extensions.ihe_iua.subject_name`).
     pub claims: Vec<ClaimInfo>,
+    /// The `scope` claim parsed into SMART grants (resource scopes with level, type,
+    /// permissions and restrictions; launch, identity and other scopes).
+    pub grants: Option<Scopes>,
     /// Every profile, whether the token looks like it, and what it would need.
     pub profiles: Vec<ProfileMatch>,
     pub findings: Vec<Finding>,
@@ -131,6 +135,7 @@ fn inspect_at(raw: &str, now: i64, opts: &InspectOptions<'_>, depth: usize) -> R
         payload: None,
         header_parameters: Vec::new(),
         claims: Vec::new(),
+        grants: None,
         profiles: Vec::new(),
         findings: detected.findings,
         nested: Vec::new(),
@@ -145,7 +150,7 @@ fn inspect_at(raw: &str, now: i64, opts: &InspectOptions<'_>, depth: usize) -> R
         TokenKind::Jwe if !too_large => jwe(&mut r, &detected.token),
         TokenKind::Saml => {
             if let Some(xml) = &detected.saml_xml {
-                saml_report(&mut r, xml);
+                saml_report(&mut r, xml, now);
             }
         }
         TokenKind::Opaque if !too_large => opaque(&mut r, &detected.token),
@@ -180,9 +185,14 @@ fn jws(r: &mut Report, token: &str, now: i64, opts: &InspectOptions<'_>, depth: 
         r.header_parameters = explain(h, now, true);
     }
     if let Some(c) = &payload {
-        findings::claims(c, now, &mut r.findings);
+        findings::claims(c, now, depth > 0, &mut r.findings);
         r.claims = explain(c, now, false);
-        r.atna_user = atna::user_name(c);
+        if let Some(scope) = c.get("scope").and_then(Value::as_str) {
+            r.grants = Some(scopes::parse(scope));
+        }
+        if depth == 0 {
+            r.atna_user = atna::user_name(c);
+        }
         if let Some(h) = &header {
             r.profiles = profile_match::assess(h, c, now);
         }
@@ -211,10 +221,10 @@ fn jws(r: &mut Report, token: &str, now: i64, opts: &InspectOptions<'_>, depth: 
     }
     r.header = header;
     r.payload = payload;
-    verify(r, token, now, opts);
+    verify(r, token, now, opts, depth == 0);
 }
 
-fn verify(r: &mut Report, token: &str, now: i64, opts: &InspectOptions<'_>) {
+fn verify(r: &mut Report, token: &str, now: i64, opts: &InspectOptions<'_>, outer: bool) {
     let verdict = match (opts.verifier, opts.keys) {
         (Some(v), keys) => {
             let empty = KeySet::new();
@@ -224,7 +234,8 @@ fn verify(r: &mut Report, token: &str, now: i64, opts: &InspectOptions<'_>) {
         (None, None) => None,
     };
     if let Some(v) = verdict {
-        if v.valid {
+        // a signed statement inside a token is not an access token: no introspection view
+        if v.valid && outer {
             r.introspection = Some(introspection(&v));
         }
         r.verification = Some(v);
@@ -340,6 +351,14 @@ fn info(name: &str, value: &Value, now: i64, header: bool) -> ClaimInfo {
         if let Ok(t) = crate::claims::numeric_date::read(value) {
             ci.utc = Some(time::utc(t));
             ci.relative = Some(relative(name, t, now));
+        } else if let Some(ms) = value.as_f64().filter(|v| (1e12..1e14).contains(v)) {
+            // milliseconds where seconds are due: say what was probably meant
+            let t = (ms / 1000.0) as i64;
+            ci.utc = Some(time::utc(t));
+            ci.relative = Some(format!(
+                "{}, if read as milliseconds",
+                relative(name, t, now)
+            ));
         }
     }
     ci
@@ -353,6 +372,7 @@ pub fn relative(claim: &str, at: i64, now: i64) -> String {
         (_, _) if at == now => match claim {
             "exp" => "expires now".to_owned(),
             "nbf" => "valid from now".to_owned(),
+            "iat" => "issued now".to_owned(),
             _ => "now".to_owned(),
         },
         ("exp", true) => format!("expires in {span}"),
@@ -383,7 +403,7 @@ fn jwe(r: &mut Report, token: &str) {
                 Severity::Warning,
                 "jwe_rsa1_5",
                 Some("header.alg"),
-                "RSA1_5 key encryption is open to padding-oracle attacks (RFC 8725 §3.3); use RSA-OAEP or ECDH-ES.",
+                "RSA1_5 key encryption is open to padding-oracle attacks (RFC 8725 §3.2); use RSA-OAEP or ECDH-ES.",
             ));
         }
         if h.contains_key("zip") {
@@ -410,7 +430,7 @@ fn jwe(r: &mut Report, token: &str) {
     r.header = header;
 }
 
-fn saml_report(r: &mut Report, xml: &str) {
+fn saml_report(r: &mut Report, xml: &str, now: i64) {
     let info = saml::read(xml);
     r.atna_user = saml::atna_user(&info);
     r.findings.push(Finding::new(
@@ -426,6 +446,34 @@ fn saml_report(r: &mut Report, xml: &str) {
             None,
             "The assertion has no <Signature>: anyone could have written it.",
         ));
+    }
+    if let Some(t) = info.not_on_or_after.as_deref().and_then(saml::parse_utc) {
+        if t <= now {
+            r.findings.push(Finding::new(
+                Severity::Error,
+                "expired",
+                Some("Conditions.NotOnOrAfter"),
+                format!(
+                    "The assertion expired {} ({}).",
+                    time::relative(t, now),
+                    time::utc(t)
+                ),
+            ));
+        }
+    }
+    if let Some(t) = info.not_before.as_deref().and_then(saml::parse_utc) {
+        if t > now + findings::SKEW {
+            r.findings.push(Finding::new(
+                Severity::Warning,
+                "not_yet_valid",
+                Some("Conditions.NotBefore"),
+                format!(
+                    "The assertion is not valid until {} ({}).",
+                    time::utc(t),
+                    time::relative(t, now)
+                ),
+            ));
+        }
     }
     r.saml = Some(info);
 }
@@ -614,6 +662,49 @@ mod tests {
         );
         assert_eq!(get("exp").defined_by, Some("RFC 7519 §4.1.4"));
         assert_eq!(relative("exp", NOW - 3 * 3600, NOW), "expired 3 h ago");
+        assert_eq!(relative("iat", NOW, NOW), "issued now");
+        // milliseconds: refused, but what was meant is shown
+        let t = unsigned(json!({"alg": "none"}), json!({"exp": (NOW + 240) * 1000}));
+        let r = inspect(&t, NOW, &InspectOptions::default());
+        assert_eq!(
+            r.claims[0].relative.as_deref(),
+            Some("expires in 4 min, if read as milliseconds")
+        );
+        assert!(r.findings.iter().any(|f| f.code == "time_in_milliseconds"));
+    }
+
+    #[test]
+    fn saml_validity_is_checked_against_now() {
+        let xml = |nb: &str, noa: &str| {
+            base64url::encode(format!(r#"<saml2:Assertion xmlns:saml2="urn:oasis:names:tc:SAML:2.0:assertion" ID="_1"><saml2:Issuer>https://idp</saml2:Issuer><saml2:Subject><saml2:NameID>u</saml2:NameID></saml2:Subject><saml2:Conditions NotBefore="{nb}" NotOnOrAfter="{noa}"/></saml2:Assertion>"#).as_bytes())
+        };
+        let codes = |t: &str| -> Vec<&'static str> {
+            inspect(t, NOW, &InspectOptions::default())
+                .findings
+                .iter()
+                .map(|f| f.code)
+                .collect()
+        };
+        // NOW is 2026-11-18T11:06:40Z
+        assert_eq!(
+            codes(&xml("2026-11-18T11:00:00Z", "2026-11-18T11:10:00Z")),
+            ["saml_not_verified", "saml_unsigned"]
+        );
+        assert_eq!(
+            codes(&xml("2026-11-18T10:00:00Z", "2026-11-18T11:00:00Z")),
+            ["saml_not_verified", "saml_unsigned", "expired"]
+        );
+        assert_eq!(
+            codes(&xml("2026-11-18T12:00:00Z", "2026-11-18T12:10:00Z")),
+            ["saml_not_verified", "saml_unsigned", "not_yet_valid"]
+        );
+        let r = inspect(
+            &xml("2026-11-18T11:00:00Z", "2026-11-18T11:10:00Z"),
+            NOW,
+            &InspectOptions::default(),
+        );
+        assert_eq!(r.kind, TokenKind::Saml);
+        assert_eq!(r.atna_user.as_deref(), Some("<u@https://idp>"));
     }
 
     #[test]
@@ -650,6 +741,65 @@ mod tests {
         }
         assert_eq!(depth, opts.limits.max_nested_depth);
         assert!(r.findings.iter().any(|f| f.code == "nested_depth_limit"));
+    }
+
+    /// Deterministic mutations of real-shaped tokens: every report is produced, none panics.
+    #[test]
+    fn survives_mutated_tokens() {
+        let seeds = [
+            unsigned(
+                json!({"alg": "ES256", "kid": "k", "typ": "at+jwt"}),
+                json!({"iss": "https://as", "aud": ["a", "b"], "exp": NOW + 60, "scope": "patient/*.rs launch",
+                       "patient": "Patient/1", "extensions": {"ihe_iua": {"subject_role": {"code": "x"}}},
+                       "fhirContext": ["A/1", {"reference": "B/2"}], "amr": ["pwd"], "nonce": "n"}),
+            ),
+            format!("{}.a.b.c.d", base64url::encode(br#"{"alg":"RSA1_5","enc":"A128GCM","zip":"DEF"}"#)),
+            base64url::encode(br#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><saml:Issuer>i</saml:Issuer><saml:Conditions NotOnOrAfter="2026-11-18T11:10:00Z"/></saml:Assertion>"#),
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"eyJhbGciOiJ.-_=+/\"{}[]:,0123456789ABCxyz%<>";
+        for round in 0..1500 {
+            let seed = &seeds[round % seeds.len()];
+            let mut bytes = seed.as_bytes().to_vec();
+            for _ in 0..(1 + next() % 4) {
+                let at = (next() as usize) % bytes.len().max(1);
+                match next() % 3 {
+                    0 => bytes[at] = alphabet[(next() as usize) % alphabet.len()],
+                    1 => {
+                        bytes.insert(at, alphabet[(next() as usize) % alphabet.len()]);
+                    }
+                    _ => {
+                        bytes.remove(at);
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            let r = inspect(&text, NOW, &InspectOptions::default());
+            assert!(!r.summary.is_empty());
+            let _ = to_json(&r);
+            // and the scope language, on whatever the mutation left of the payload
+            if let Some(p) = &r.payload {
+                let a = crate::profiles::smart::authorize(
+                    p,
+                    &crate::profiles::smart::FhirAccess {
+                        interaction: crate::profiles::smart::Interaction::Search,
+                        resource_type: "Observation",
+                        patient: None,
+                        params: &[
+                            ("patient".into(), "1".into()),
+                            ("_include".into(), "*".into()),
+                        ],
+                    },
+                );
+                assert!(!a.reason.is_empty());
+            }
+        }
     }
 
     #[test]

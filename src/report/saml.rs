@@ -53,6 +53,33 @@ pub fn atna_user(info: &SamlInfo) -> Option<String> {
     ))
 }
 
+/// Seconds since the epoch for an `xs:dateTime` in UTC as SAML writes it
+/// (`2026-11-18T11:06:40Z`, fractions allowed). Other forms: `None`.
+pub fn parse_utc(s: &str) -> Option<i64> {
+    let s = s.strip_suffix('Z')?;
+    let (date, clock) = s.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let clock = clock.split('.').next()?;
+    let mut c = clock.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hh, mm, ss) = (c.next()??, c.next()??, c.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
 /// The first element with this local name (any namespace prefix): its start tag's inside and
 /// its leading text.
 fn element(xml: &str, local: &str) -> Option<(String, String)> {
@@ -113,6 +140,23 @@ mod tests {
             atna_user(&i).as_deref(),
             Some("ehr-alias<dr.smith@https://idp.example/saml>")
         );
+    }
+
+    #[test]
+    fn parses_saml_times() {
+        assert_eq!(parse_utc("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_utc("2000-02-29T00:00:00Z"), Some(951_782_400));
+        assert_eq!(parse_utc("2026-11-18T11:06:40.123Z"), Some(1_795_000_000));
+        for bad in [
+            "2026-11-18T11:06:40",
+            "2026-13-18T11:06:40Z",
+            "x",
+            "",
+            "2026-11-18T25:00:00Z",
+            "-1-01-01T00:00:00Z",
+        ] {
+            assert_eq!(parse_utc(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use azlens::{KeySet, Limits, Verifier};
 use serde_json::{json, Value};
 use sha2::Digest;
 
-/// The fixed "now" of every test (2026-11-18T06:13:20Z).
+/// The fixed "now" of every test (2026-11-18T11:06:40Z).
 pub const NOW: i64 = 1_795_000_000;
 
 pub const HS_SECRET: &[u8] = b"azlens-profiles-test-secret-of-48-bytes-length!!";

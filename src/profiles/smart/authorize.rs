@@ -14,9 +14,9 @@
 //!     (`Patient/123`, `Patient/123/Observation`, or the id of a `Patient` read); it must be the
 //!     token's patient;
 //!   - a search without one is limited when its parameters carry `patient=<id>`
-//!     (or `patient=Patient/<id>`, `patient:Patient=<id>`), `subject=Patient/<id>`
-//!     (or `subject:Patient=<id>`), or, on `Patient`, `_id=<id>`, with `<id>` the token's patient
-//!     exactly (a comma list is an OR and does not count). FHIR ANDs repeated parameters, so one
+//!     (or `patient=Patient/<id>`, `patient:Patient=<id>`) or `subject=Patient/<id>`
+//!     (or `subject:Patient=<id>`) — on `Patient` itself only `_id=<id>` — with `<id>` the
+//!     token's patient exactly (a comma list is an OR and does not count). FHIR ANDs repeated parameters, so one
 //!     such parameter is enough. The FHIR server must reject parameters it does not support
 //!     (`Prefer: handling=strict`); one that silently ignores `patient=` on a type without it
 //!     would answer unfiltered;
