@@ -48,7 +48,7 @@ export async function fetchText(url, opts) {
     try {
       res = await fetch(url, {
         method: opts.method ?? 'GET',
-        headers: { accept: 'application/json', ...opts.headers },
+        headers: { accept: 'application/json, application/jwk-set+json', ...opts.headers },
         body: opts.body,
         redirect: 'manual',
         signal: controller.signal,

@@ -30,6 +30,9 @@ function checkOptions(o) {
     throw new OptionsError(`\`clientAuth: "${auth}"\` needs \`clientId\` and \`clientSecret\` strings.`);
   }
   if (o.bearer !== undefined && typeof o.bearer !== 'string') throw new OptionsError('`bearer` must be a string.');
+  if (o.store !== undefined && !['get', 'set', 'delete'].every((m) => typeof o.store?.[m] === 'function')) {
+    throw new OptionsError('`store` must have async get, set and delete methods.');
+  }
   for (const k of ['timeoutMs', 'maxBytes', 'cacheSeconds']) {
     if (o[k] !== undefined && !(Number.isFinite(o[k]) && o[k] >= 0)) throw new OptionsError(`\`${k}\` must be a number ≥ 0.`);
   }
@@ -63,7 +66,12 @@ export async function introspect(token, options) {
 
   const key = cacheSeconds > 0 ? await cacheKey(endpoint, clientId, token) : null;
   if (key) {
-    const hit = await store.get(key).catch(() => undefined);
+    let hit;
+    try {
+      hit = await store.get(key);
+    } catch {
+      hit = undefined;
+    }
     if (hit && hit.until > Date.now() && hit.response?.active === true) {
       return { active: true, response: hit.response, cached: true, errors: [] };
     }
@@ -109,7 +117,13 @@ export async function introspect(token, options) {
     const nowMs = Date.now();
     let until = nowMs + cacheSeconds * 1000;
     if (typeof response.exp === 'number') until = Math.min(until, response.exp * 1000);
-    if (until > nowMs) await store.set(key, { response, until }, (until - nowMs) / 1000).catch(() => {});
+    if (until > nowMs) {
+      try {
+        await store.set(key, { response, until }, (until - nowMs) / 1000);
+      } catch {
+        // Not cached: the next call asks the server again.
+      }
+    }
   }
   return { active, response, cached: false, errors: [] };
 }

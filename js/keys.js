@@ -127,7 +127,11 @@ export class RemoteCache {
         const fetchedAt = Date.now();
         Object.assign(rec, { value, fetchedAt, freshUntil: fetchedAt + seconds * 1000, lastProblem: undefined });
         const entry = { text, fetchedAt, freshUntil: rec.freshUntil };
-        await this.#store.set(this.#prefix + key, entry, seconds + s.stale_for).catch(() => {});
+        try {
+          await this.#store.set(this.#prefix + key, entry, seconds + s.stale_for);
+        } catch {
+          // A store that cannot keep the entry costs a refetch later, nothing more.
+        }
         return { ok: true };
       } catch (e) {
         rec.lastProblem = e instanceof FetchError || e instanceof UnusableDocument ? e.message : `${key}: ${e?.message ?? e}`;

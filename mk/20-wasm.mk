@@ -8,7 +8,11 @@
 .PHONY: wasm-tools build-wasm check-wasm-targets
 
 TOOLS_DIR := $(CURDIR)/.tools
-WASM_TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+# The web build reads cargo's uplifted release/azlens.wasm, which every checkout sharing one
+# CARGO_TARGET_DIR writes to the same path: build it in a directory of this checkout's own.
+CHECKOUT_ID := $(shell printf '%s' "$(CURDIR)" | cksum | cut -d' ' -f1)
+WEB_TARGET_DIR := $(if $(CARGO_TARGET_DIR),$(CARGO_TARGET_DIR)/web-$(CHECKOUT_ID),$(CURDIR)/target)
+WEB_CARGO_WASM := $(WEB_TARGET_DIR)/wasm32-unknown-unknown/release/azlens.wasm
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 WASM_BINDGEN := $(TOOLS_DIR)/bin/wasm-bindgen
 WASM_OPT := $(CURDIR)/js/node_modules/.bin/wasm-opt
@@ -42,10 +46,10 @@ $(WASM_OPT): js/package.json js/package-lock.json
 
 build-wasm: wasm-tools
 	@echo "== cargo build --release --target wasm32-unknown-unknown --features web"
-	cargo build --release --lib --target wasm32-unknown-unknown --features web
+	cargo build --release --lib --target wasm32-unknown-unknown --features web --target-dir "$(WEB_TARGET_DIR)"
 	@echo "== wasm-bindgen --target web → js/pkg/"
-	"$(WASM_BINDGEN)" --target web --out-dir js/pkg --out-name azlens \
-		"$(WASM_TARGET_DIR)/wasm32-unknown-unknown/release/azlens.wasm"
+	rm -rf js/pkg
+	"$(WASM_BINDGEN)" --target web --out-dir js/pkg --out-name azlens "$(WEB_CARGO_WASM)"
 	@echo "== wasm-opt $(WASM_OPT_FLAGS) (binaryen from npm)"
 	"$(WASM_OPT)" $(WASM_OPT_FLAGS) "$(WEB_WASM)" -o "$(WEB_WASM).opt"
 	mv "$(WEB_WASM).opt" "$(WEB_WASM)"
@@ -60,16 +64,15 @@ check-wasm-targets: .tools/rustup-targets
 # Size of the web build at each stage, written into BENCHMARKS.md's "Size" section.
 .PHONY: bench-size
 BENCH_TARGETS += bench-size
-SIZE_TMP := $(WASM_TARGET_DIR)/azlens-size
+SIZE_TMP := $(WEB_TARGET_DIR)/azlens-size
 
 bench-size: build-wasm
 	@echo "== wasm size by stage → BENCHMARKS.md"
 	rm -rf "$(SIZE_TMP)" && mkdir -p "$(SIZE_TMP)"
-	"$(WASM_BINDGEN)" --target web --out-dir "$(SIZE_TMP)" --out-name azlens \
-		"$(WASM_TARGET_DIR)/wasm32-unknown-unknown/release/azlens.wasm"
+	"$(WASM_BINDGEN)" --target web --out-dir "$(SIZE_TMP)" --out-name azlens "$(WEB_CARGO_WASM)"
 	"$(WASM_OPT)" -Oz "$(SIZE_TMP)/azlens_bg.wasm" -o "$(SIZE_TMP)/Oz.wasm"
 	node js/bench/size.mjs BENCHMARKS.md \
-		"cargo build (before wasm-bindgen)=$(WASM_TARGET_DIR)/wasm32-unknown-unknown/release/azlens.wasm" \
+		"cargo build (before wasm-bindgen)=$(WEB_CARGO_WASM)" \
 		"wasm-bindgen output=$(SIZE_TMP)/azlens_bg.wasm" \
 		"wasm-opt -Oz (not used)=$(SIZE_TMP)/Oz.wasm" \
 		"**shipped**: wasm-opt $(WASM_OPT_FLAGS), js/pkg/azlens_bg.wasm=$(WEB_WASM)"

@@ -129,6 +129,7 @@ test('bad options throw', async () => {
     { endpoint: 'https://as.example/introspect', clientAuth: 'private_key_jwt', clientId: 'a', clientSecret: 'b' },
     { endpoint: 'https://as.example/introspect', clientAuth: 'client_secret_basic', clientId: 'a' },
     { endpoint: 'https://as.example/introspect', timeoutMs: -1 },
+    { endpoint: 'https://as.example/introspect', store: {} },
   ];
   for (const o of BAD) await assert.rejects(introspect('t', o), OptionsError, JSON.stringify(o));
 });
