@@ -74,7 +74,7 @@ async function update() {
   const undecodable = report.kind === 'jws' || report.kind === 'jwe' ? 'could not be decoded (see the findings)' : 'does not exist: this is not a JWT';
   renderJson(byId('header-json'), report.header, `The header ${undecodable}.`);
   renderJson(byId('payload-json'), report.payload, report.kind === 'jwe' ? 'The payload is encrypted.' : `The payload ${undecodable}.`);
-  renderClaims(byId('claims'), report, { grants: report.verification?.context?.grants });
+  renderClaims(byId('claims'), report);
   renderFindings(byId('findings'), report);
   renderProfile(byId('profile-body'), report, {
     hint: byId('profile-hint'),

@@ -17,17 +17,16 @@ const NO_CLAIMS = {
 /**
  * @param {HTMLElement} box
  * @param {object|null} report  the inspection report
- * @param {{ grants?: object }} [extra]  SMART grants parsed by the core, when a verification made them
  */
-export function renderClaims(box, report, extra = {}) {
+export function renderClaims(box, report) {
   if (!report) {
     replace(box, el('p', { class: 'hint' }, NO_CLAIMS.empty));
     return;
   }
-  replace(box, ...claimsOf(report, extra, 'claims'));
+  replace(box, ...claimsOf(report, 'claims'));
 }
 
-function claimsOf(report, extra, idPrefix) {
+function claimsOf(report, idPrefix) {
   const parts = [];
   if (report.kind === 'saml' && report.saml) {
     parts.push(el('p', {}, 'A SAML assertion: what it says is shown; azlens does not verify SAML signatures.'), samlFacts(report.saml));
@@ -37,10 +36,10 @@ function claimsOf(report, extra, idPrefix) {
     parts.push(el('p', { class: 'hint' }, 'The payload cannot be read as JSON claims (see the findings).'));
   }
   if (report.claims.length > 0) {
-    parts.push(table(`${idPrefix}-payload`, 'Claims (payload)', report.claims, report, extra));
+    parts.push(table(`${idPrefix}-payload`, 'Claims (payload)', report.claims, report));
   }
   if (report.header_parameters.length > 0) {
-    parts.push(table(`${idPrefix}-header`, 'Header parameters', report.header_parameters, report, {}, 'header.'));
+    parts.push(table(`${idPrefix}-header`, 'Header parameters', report.header_parameters, report, 'header.'));
   }
   if (report.nested.length > 0) {
     parts.push(el('h3', {}, `Signed statements inside (${report.nested.length})`));
@@ -49,7 +48,7 @@ function claimsOf(report, extra, idPrefix) {
   return parts;
 }
 
-function table(id, caption, infos, report, extra, prefix = '') {
+function table(id, caption, infos, report, prefix = '') {
   const names = new Set(infos.map((c) => c.name));
   const nestedClaims = new Set(report.nested.map((n) => n.claim));
   const rows = infos.map((c) => {
@@ -61,7 +60,7 @@ function table(id, caption, infos, report, extra, prefix = '') {
       'tr',
       { 'data-claim': `${prefix}${c.name}`, class: `depth-${Math.min(depth, 3)}` },
       el('th', { scope: 'row', class: 'claim-name' }, parent ? el('span', { class: 'claim-parent' }, breakable(parent)) : null, leaf),
-      el('td', { class: 'value', 'data-label': 'Value' }, value(c, { hasChildren, nested: nestedClaims.has(c.name), extra })),
+      el('td', { class: 'value', 'data-label': 'Value' }, value(c, { hasChildren, nested: nestedClaims.has(c.name), grants: prefix === '' ? report.grants : null })),
       el('td', { 'data-label': 'Meaning' }, c.meaning ?? el('span', { class: 'hint' }, 'not a registered name: private to the issuer')),
       el('td', { class: 'spec', 'data-label': 'Defined by' }, c.defined_by ?? '—'),
     );
@@ -80,7 +79,7 @@ function table(id, caption, infos, report, extra, prefix = '') {
   );
 }
 
-function value(c, { hasChildren, nested, extra }) {
+function value(c, { hasChildren, nested, grants }) {
   if (c.utc) {
     const pastDue = /^expired/.test(c.relative ?? '');
     return [
@@ -89,7 +88,7 @@ function value(c, { hasChildren, nested, extra }) {
       el('span', { class: 'hint' }, String(c.value)),
     ];
   }
-  if (c.name === 'scope' && typeof c.value === 'string') return renderGrants(c.value, extra.grants);
+  if (c.name === 'scope' && grants) return renderGrants(grants);
   if (nested) return [el('code', { class: 'chip' }, short(String(c.value))), el('span', { class: 'hint' }, ' a signed token: see "Signed statements inside"')];
   if (hasChildren) return el('span', { class: 'hint' }, 'its members are explained in the rows below');
   return plain(c.value);
@@ -150,6 +149,6 @@ function nestedStatement(n, id) {
   renderJson(payload, r.payload);
   body.push(el('h4', {}, 'Header'), header, el('h4', {}, 'Payload'), payload);
   if (r.findings.length > 0) body.push(el('h4', {}, 'Findings'), renderFindingList(r.findings));
-  body.push(...claimsOf(r, {}, id));
+  body.push(...claimsOf(r, id));
   return el('details', { class: 'nested', 'data-nested': n.claim }, el('summary', {}, 'In ', el('code', {}, n.claim), `: ${r.summary}`), body);
 }

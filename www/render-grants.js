@@ -1,16 +1,12 @@
-// A scope claim as the grants it makes. The core parses SMART scopes (patient/Observation.rs →
-// patient-level read and search of Observation); when its parse is at hand it is shown, otherwise
-// the scope is listed as the space-separated values RFC 6749 §3.3 makes it.
+// A scope claim as the grants it makes, as the core parsed them (the report's `grants`):
+// patient/Observation.rs → read and search of Observation of the patient in context.
 
 import { el } from './dom.js';
 
 const LETTERS = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 
-/** @param {string} scope  @param {{scopes: object[], invalid?: object[]}|undefined} grants */
-export function renderGrants(scope, grants) {
-  if (!grants?.scopes) {
-    return el('ul', { class: 'grants' }, scope.split(' ').filter(Boolean).map((s) => el('li', {}, el('code', { class: 'chip' }, s))));
-  }
+/** @param {{ scopes: object[], invalid?: object[] }} grants */
+export function renderGrants(grants) {
   const items = grants.scopes.map((g) => el('li', {}, el('code', { class: 'chip' }, g.scope), ' ', describe(g)));
   for (const bad of grants.invalid ?? []) {
     items.push(el('li', { class: 'severity-error' }, el('code', { class: 'chip' }, bad.scope), ` grants nothing: ${bad.reason}`));

@@ -43,6 +43,7 @@ test('the example is preloaded and valid out of the box, checked as of its issue
   assert.equal(await page.locator('#now').inputValue(), '2026-11-02T09:30:00Z');
   assert.match(await page.locator('#token').inputValue(), /^eyJ/);
   assert.match(await page.locator('#keys').inputValue(), /"kid": "demo-2026-11"/);
+  assert.match(await page.locator('#claims tr[data-claim="scope"]').innerText(), /patient\/Observation\.rs\s+read, search of Observation of the patient in context/);
   await screenshot(page, 'example-valid');
   // The first screen, as docs/inspector.png shows it in the README.
   await screenshot(page, 'example-first-screen', { fullPage: false });
@@ -90,7 +91,7 @@ test('a token pasted with its "Bearer " scheme is read as the token, and the pag
   await context.close();
 });
 
-test('SMART scopes are shown as the grants the core parsed', async () => {
+test('SMART scopes are shown as the grants the core parsed, and the SMART profile can be chosen', async () => {
   const token = signer.sign(accessClaims({ scope: 'launch/patient patient/Observation.rs user/Practitioner.r' }));
   const { page, watch, context } = await pasted(token, signer.jwksText);
   await page.locator('#profile').selectOption('smart');
