@@ -49,6 +49,9 @@ export interface VerifyOptions {
   profile?: 'iua' | 'smart' | 'smart-backend' | 'cds-hooks' | 'oidc';
   profileOptions?: { nonce?: string; maxAge?: number; requiredAcr?: string[]; requiredAmr?: string[]; tokenEndpoint?: string };
   limits?: { maxTokenBytes?: number; maxJsonDepth?: number; maxKeySetBytes?: number; maxKeys?: number; maxNestedDepth?: number };
+  token?: Record<string, unknown>;
+  routes?: Array<Record<string, unknown>>;
+  forward?: { headers?: Record<string, string>; keepToken?: boolean };
   keyCache?: {
     defaultMaxAge?: number; minMaxAge?: number; maxMaxAge?: number; refetchCooldown?: number;
     staleFor?: number; fetchTimeoutMs?: number; maxWaitMs?: number; allowLoopbackHttp?: boolean;
@@ -84,12 +87,37 @@ export class OptionsError extends TypeError {}
 export function init(source?: WebAssembly.Module | BufferSource | URL | string | Response): Promise<void>;
 export function verify(token: string, options: VerifyOptions): Promise<VerifyResult>;
 export function inspect(token: string, options?: InspectOptions): Report;
+
+/** A Fetch API Request, or a plain description of one. */
+export type RequestLike = Request | {
+  method?: string;
+  path: string;
+  query?: string;
+  headers?: Headers | Array<[string, string]> | Record<string, string | string[]>;
+};
+
+/** The guard's decision (see the README). */
+export interface Decision {
+  allow: boolean;
+  status: number;
+  www_authenticate?: string;
+  /** The JSON body of a refusal, as text. */
+  body?: string;
+  set_headers: Array<[string, string]>;
+  remove_headers: string[];
+  response_headers: Array<[string, string]>;
+  upstream_query?: string;
+  log: Record<string, unknown>;
+  warnings: Problem[];
+}
+export function decide(request: RequestLike, options: VerifyOptions): Promise<Decision>;
 export function errorCodes(): string[];
 export function version(): string;
 
 export class TokenVerifier {
   constructor(options: VerifyOptions);
   verify(token: string, options?: { now?: number }): Promise<VerifyResult>;
+  decide(request: RequestLike, options?: { now?: number }): Promise<Decision>;
   inspect(token: string, options?: { now?: number; keys?: Keys }): Report;
 }
 export function createVerifier(options: VerifyOptions): TokenVerifier;

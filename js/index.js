@@ -1,4 +1,4 @@
-// azlens for JavaScript: the Rust core as WebAssembly, the same API in Node (≥ 20), browsers
+// azlens for JavaScript: the Rust core as WebAssembly, the same API in Node (≥ 20.16), browsers
 // and workerd. This file translates options and moves bytes; every decision about a token is
 // the core's.
 //
@@ -11,6 +11,7 @@ import initWasm, {
 } from './pkg/azlens.js';
 import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS } from './options.js';
 import { RemoteKeys, defaultStore, WARNINGS } from './keys.js';
+import { requestJson } from './request.js';
 
 export { OptionsError, WARNINGS };
 export { MemoryStore, cacheApiStore } from './store.js';
@@ -112,30 +113,39 @@ export class TokenVerifier {
    * @returns {Promise<{valid: boolean, header: object|null, payload: object|null,
    *   errors: Array<{code: string, message: string, claim?: string}>,
    *   warnings: Array<{code: string, message: string, claim?: string}>,
-   *   key?: {kid?: string, kty: string, alg: string}}>}
+   *   key?: {kid?: string, kty: string, alg: string}, profile?: string, context?: object}>}
    */
   async verify(token, { now } = {}) {
     const at = nowFrom({ now });
     const text = typeof token === 'string' ? token : '';
     const plan = JSON.parse(this.#core.keyPlan(text));
-    if (plan.errors.length > 0 || plan.sources.length === 0) {
-      return this.#verdict(text, [], at, []);
-    }
-    const first = await this.#remote.keySetsFor(plan.sources);
-    let verdict = this.#verdict(text, first.sets, at, first.warnings);
-    if (verdict.errors.some((e) => e.code === 'key_not_found')) {
-      // The issuer may have rotated its keys: refetch (at most once per cooldown) and retry.
-      const again = await this.#remote.refreshFor(plan.sources);
-      if (again.changed) {
-        const next = await this.#remote.keySetsFor(plan.sources);
-        verdict = this.#verdict(text, next.sets, at, next.warnings);
-      } else {
-        for (const w of again.warnings) {
-          if (!verdict.warnings.some((x) => x.code === w.code && x.message === w.message)) verdict.warnings.push(w);
-        }
-      }
-    }
-    return verdict;
+    const { result, warnings } = await this.#withKeys(
+      plan,
+      (keys) => JSON.parse(this.#core.verify(text, keys, at)),
+      (v) => v.errors.some((e) => e.code === 'key_not_found'),
+    );
+    // The core's verdict as it is (profile, context, key…), with header and payload always present.
+    result.warnings.push(...warnings);
+    return { ...result, header: result.header ?? null, payload: result.payload ?? null };
+  }
+
+  /**
+   * The decision on an HTTP request (a Fetch API `Request`, or `{ method, path, query, headers }`)
+   * under the policy's token sources, routes and forwarding rules: `{ allow, status,
+   * www_authenticate?, body?, set_headers, remove_headers, response_headers, upstream_query?,
+   * log, warnings }`. Never throws on what the client sent.
+   */
+  async decide(request, { now } = {}) {
+    const at = nowFrom({ now });
+    const req = requestJson(request);
+    const step = JSON.parse(this.#core.prepare(req));
+    if (step.decision) return { ...step.decision, warnings: [] };
+    const { result, warnings } = await this.#withKeys(
+      step.plan,
+      (keys) => JSON.parse(this.#core.decide(req, keys, at)),
+      (d) => (d.log.codes ?? []).includes('key_not_found'),
+    );
+    return { ...result, warnings };
   }
 
   /**
@@ -152,26 +162,41 @@ export class TokenVerifier {
     }
   }
 
-  #verdict(token, sets, now, warnings) {
-    let keys = this.#noKeys;
-    let owned = null;
-    if (sets.length === 1) {
-      keys = sets[0];
-    } else if (sets.length > 1) {
-      owned = sets.reduce((acc, s) => {
-        const u = acc.union(s);
-        if (acc !== sets[0]) acc.free();
-        return u;
-      });
-      keys = owned;
+  /**
+   * Run `use(keys)` with the key sets the plan names. When `unknownKey(result)` says no key
+   * matched, the issuer may have rotated its keys: refetch (at most once per cooldown) and rerun.
+   */
+  async #withKeys(plan, use, unknownKey) {
+    if (plan.errors.length > 0 || plan.sources.length === 0) return { result: use(this.#noKeys), warnings: [] };
+    const first = await this.#remote.keySetsFor(plan.sources);
+    let result = this.#withSets(first.sets, use);
+    let warnings = first.warnings;
+    if (unknownKey(result)) {
+      const again = await this.#remote.refreshFor(plan.sources);
+      if (again.changed) {
+        const next = await this.#remote.keySetsFor(plan.sources);
+        result = this.#withSets(next.sets, use);
+        warnings = next.warnings;
+      } else {
+        warnings = [...warnings, ...again.warnings.filter((w) => !warnings.some((x) => x.code === w.code && x.message === w.message))];
+      }
     }
+    return { result, warnings };
+  }
+
+  /** One key set from several sources (a union, freed after use). */
+  #withSets(sets, use) {
+    if (sets.length === 0) return use(this.#noKeys);
+    if (sets.length === 1) return use(sets[0]);
+    const union = sets.reduce((acc, s) => {
+      const u = acc.union(s);
+      if (acc !== sets[0]) acc.free();
+      return u;
+    });
     try {
-      // The core's verdict as it is (profile, context, key…), with header and payload always present.
-      const v = JSON.parse(this.#core.verify(token, keys, now));
-      v.warnings.push(...warnings);
-      return { ...v, header: v.header ?? null, payload: v.payload ?? null };
+      return use(union);
     } finally {
-      owned?.free();
+      union.free();
     }
   }
 }
@@ -238,6 +263,15 @@ export function inspect(token, options = {}) {
   } finally {
     set.free();
   }
+}
+
+/**
+ * Decide on an HTTP request under the policy's routes (see TokenVerifier.decide). Never throws
+ * on what the client sent; rejects with OptionsError on bad options.
+ */
+export async function decide(request, options) {
+  core();
+  return verifierFor(options).decide(request, { now: options.now });
 }
 
 /**

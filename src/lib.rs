@@ -24,6 +24,7 @@
 pub mod alg;
 pub mod cache;
 pub mod claims;
+pub mod envoy;
 pub mod error;
 pub mod guard;
 pub mod hosts;
@@ -39,6 +40,8 @@ pub mod token;
 pub mod verify;
 #[cfg(feature = "web")]
 pub mod web;
+#[cfg(feature = "web")]
+pub mod web_guard;
 
 pub use alg::Algorithm;
 pub use error::{ErrorCode, Problem, Warning};

@@ -3,7 +3,7 @@
 //! camelCase. Unknown fields are errors, so a typo never silently weakens a check.
 
 use crate::alg::Algorithm;
-use crate::hosts::{EnvoySettings, Forward, KeyCache, Route, TokenSources};
+use crate::hosts::{EnvoySettings, Forward, Introspection, KeyCache, Route, TokenSources};
 use crate::limits::Limits;
 use crate::profiles::{Profile, ProfileOptions};
 use serde::{Deserialize, Deserializer};
@@ -80,6 +80,9 @@ pub struct Policy {
     /// The Envoy filter's own settings.
     #[serde(default)]
     pub envoy: EnvoySettings,
+    /// Hosts: an RFC 7662 introspection endpoint for the tokens this policy verifies.
+    #[serde(default)]
+    pub introspection: Option<Introspection>,
 }
 
 /// One trusted issuer.
@@ -175,6 +178,7 @@ impl Policy {
             routes: Vec::new(),
             forward: Forward::default(),
             envoy: EnvoySettings::default(),
+            introspection: None,
         }
     }
 
@@ -220,6 +224,10 @@ impl Policy {
             }
         }
         self.validate_profiles()?;
+        self.forward.validate().map_err(PolicyError)?;
+        if let Some(i) = &self.introspection {
+            i.validate().map_err(PolicyError)?;
+        }
         let l = &self.limits;
         if l.max_token_bytes == 0 || l.max_json_depth == 0 || l.max_keys == 0 {
             return Err(PolicyError("limits must be greater than zero".into()));
@@ -370,6 +378,10 @@ mod tests {
             r#"{"algorithms": ["RS256"], "issuers": [{"issuer": "a", "algorithms": ["HS256"]}]}"#,
             r#"{"algorithms": ["RS256"], "crit": ["alg"]}"#,
             r#"{"algorithms": ["RS256"], "leeway": 86400}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {":path": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"Host": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"x sub": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"authorization": "sub"}}}"#,
             r#"{"algorithms": ["RS256"], "profile": "SMART"}"#,
             r#"{"algorithms": ["RS256"], "profile_options": {"nonse": "x"}}"#,
             r#"{"algorithms": ["RS256"], "profile": "oidc"}"#,

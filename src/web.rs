@@ -4,6 +4,7 @@
 //! JS objects field by field). `js/index.js` is the API people use; this is its engine.
 
 use crate::error::ErrorCode;
+use crate::guard::{self, Prepared};
 use crate::plan;
 use crate::report::{self, InspectOptions};
 use crate::Limits;
@@ -58,6 +59,41 @@ impl WebVerifier {
         report::to_json(&report::inspect(token, epoch_seconds(now), &opts))
     }
 
+    /// The first step for an HTTP request (`{"method", "path", "query", "headers": [[name,
+    /// value], …]}`): `{"decision": …}` when it is decided already (an open route, no token, a
+    /// malformed request), else `{"plan": …}` naming the key sources to fetch before
+    /// [`WebVerifier::decide`]. Throws only when the request description itself is malformed.
+    pub fn prepare(&self, request_json: &str) -> Result<String, JsError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Step<'a> {
+            Decision(&'a guard::Decision),
+            Plan(&'a plan::KeyPlan),
+        }
+        let req = request_from(request_json)?;
+        match guard::prepare(&self.inner, &req) {
+            Prepared::Done(decision) => to_json(&Step::Decision(&decision)),
+            Prepared::Fetch(plan) => to_json(&Step::Plan(&plan)),
+        }
+    }
+
+    /// The decision on an HTTP request with the keys the host fetched, at `now`, as JSON
+    /// ([`guard::Decision`]: status, challenge, body, headers to set and remove, log line).
+    pub fn decide(
+        &self,
+        request_json: &str,
+        keys: &WebKeySet,
+        now: f64,
+    ) -> Result<String, JsError> {
+        let req = request_from(request_json)?;
+        to_json(&guard::decide(
+            &self.inner,
+            &req,
+            &keys.inner,
+            epoch_seconds(now),
+        ))
+    }
+
     /// The settings a host needs to fetch keys, defaults filled in: the policy's `key_cache`
     /// section and the key-set size limit, as JSON.
     #[wasm_bindgen(js_name = hostSettings)]
@@ -78,7 +114,7 @@ impl WebVerifier {
 /// Parsed trusted keys, kept on the JS side and reused across verifications.
 #[wasm_bindgen(js_name = KeySet)]
 pub struct WebKeySet {
-    inner: crate::KeySet,
+    pub(crate) inner: crate::KeySet,
 }
 
 impl Default for WebKeySet {
@@ -140,6 +176,14 @@ pub fn error_codes() -> Result<String, JsError> {
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+fn request_from(json: &str) -> Result<guard::Request, JsError> {
+    serde_json::from_str(json).map_err(|e| {
+        JsError::new(&format!(
+            "azlens: the request description is not valid: {e}"
+        ))
+    })
 }
 
 fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, JsError> {

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, verify, errorCodes } from '../index.js';
+import { init, verify, decide, errorCodes } from '../index.js';
 import { NOW, sign, keyFor, jwkOf } from './helpers.js';
 
 await init();
@@ -43,14 +43,13 @@ const CASES = {
   key_source_not_allowed: [() => good({ jku: 'https://evil.example/jwks' }), {}, 'header.jku'],
   profile_violation: [() => good({}, claims({ nonce: 'replayed' })), { profile: 'oidc', profileOptions: { nonce: 'n-1' } }, 'nonce'],
 };
-// Scopes are judged against a request (a route, a FHIR interaction) by the guard, which the
-// edge-worker host exposes; verify() judges the token alone.
-const PENDING = new Set(['insufficient_scope']);
+// Scopes are judged against a request (a route, a FHIR interaction): decide() reports it.
+const BY_DECIDE = new Set(['insufficient_scope']);
 
 test('the code table comes from the core and has every documented code', () => {
   const codes = errorCodes();
   assert.equal(codes.length, 19);
-  assert.deepEqual(new Set([...Object.keys(CASES), ...PENDING]), new Set(codes));
+  assert.deepEqual(new Set([...Object.keys(CASES), ...BY_DECIDE]), new Set(codes));
 });
 
 test('a good token is valid and reports its key', async () => {
@@ -75,6 +74,15 @@ for (const [code, [token, extra, claim]] of Object.entries(CASES)) {
   });
 }
 
-for (const code of PENDING) {
-  test(`${code} is reported`, { todo: 'request-level: the guard decides it, not verify()' }, () => {});
-}
+test('insufficient_scope is reported for a request the scopes do not grant', async () => {
+  const routes = [{ pathPrefix: '/admin', anyScope: ['admin'] }];
+  const d = await decide(
+    { method: 'GET', path: '/admin', headers: { authorization: `Bearer ${good({}, claims({ scope: 'user' }))}` } },
+    options({ routes }),
+  );
+  assert.equal(d.status, 403);
+  const [hit] = JSON.parse(d.body).errors;
+  assert.equal(hit.code, 'insufficient_scope');
+  assert.equal(hit.claim, 'scope');
+  assert.deepEqual(d.log.codes, ['insufficient_scope']);
+});

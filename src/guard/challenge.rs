@@ -59,6 +59,11 @@ pub fn www_authenticate(
     out
 }
 
+/// `Basic realm="…", charset="UTF-8"` (RFC 7617), for endpoints that take client credentials.
+pub fn basic(realm: &str) -> String {
+    format!("Basic realm=\"{}\", charset=\"UTF-8\"", quoted_safe(realm))
+}
+
 /// The JSON body of a refusal.
 pub fn body(
     error: BearerError,

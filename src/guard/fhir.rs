@@ -119,6 +119,11 @@ fn patient_of(t: &str, id: &str) -> Option<String> {
 fn patient_param(t: &str, params: &[(String, String)]) -> Option<String> {
     let mut found: Vec<String> = Vec::new();
     for (name, value) in params {
+        // Patient has no patient or subject search parameter: a server that ignores unknown
+        // parameters would answer `Patient?patient=123` with every patient.
+        if t == "Patient" && name != "_id" {
+            continue;
+        }
         let v = match name.as_str() {
             "patient" => value.strip_prefix("Patient/").unwrap_or(value),
             "subject" | "subject:Patient" => match value.strip_prefix("Patient/") {

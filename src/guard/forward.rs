@@ -1,6 +1,7 @@
 //! What the upstream sees: configured facts from the verified token as headers, client-sent
 //! copies of those headers removed first, the token itself stripped unless kept.
 
+use super::request::Request;
 use super::token_source::Found;
 use crate::hosts::Forward;
 use serde_json::{Map, Value};
@@ -41,6 +42,16 @@ pub fn headers_to_set(
             Some((header.to_ascii_lowercase(), header_safe(&value)))
         })
         .collect()
+}
+
+/// The request's cookies without `name`, as one `Cookie` header value.
+pub fn cookies_without(req: &Request, name: &str) -> String {
+    req.header_values("cookie")
+        .flat_map(|h| h.split(';'))
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty() && pair.split('=').next().map(str::trim) != Some(name))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A claim by name or dotted path (`extensions.ihe_iua.subject_name`). An exact top-level

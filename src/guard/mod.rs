@@ -8,6 +8,7 @@
 pub mod challenge;
 pub mod fhir;
 pub mod forward;
+pub mod introspection;
 pub mod request;
 pub mod route;
 pub mod token_source;
@@ -216,16 +217,27 @@ impl<'a> Gate<'a> {
         self.allow(Vec::new())
     }
 
-    fn allow(mut self, set_headers: Vec<(String, String)>) -> Decision {
+    fn allow(mut self, mut set_headers: Vec<(String, String)>) -> Decision {
         self.log.decision = "allow";
         self.log.status = 200;
+        let mut remove_headers = self.remove_headers();
+        // A token that came in a cookie leaves with the Cookie header rewritten without it.
+        if let Some(Found::Cookie { name }) = self.token_from {
+            if !self.verifier.policy().forward.keep_token {
+                remove_headers.push("cookie".into());
+                let rest = forward::cookies_without(self.req, name);
+                if !rest.is_empty() {
+                    set_headers.push(("cookie".into(), rest));
+                }
+            }
+        }
         Decision {
             allow: true,
             status: 200,
             www_authenticate: None,
             body: None,
             set_headers,
-            remove_headers: self.remove_headers(),
+            remove_headers,
             response_headers: self.response_headers,
             upstream_query: self.upstream_query,
             log: self.log,
@@ -595,6 +607,36 @@ mod tests {
             )
             .allow
         );
+    }
+
+    #[test]
+    fn a_cookie_token_is_stripped_from_the_cookie_header() {
+        let mut policy: Value = serde_json::from_str(
+            &json!({
+                "algorithms": ["HS256"],
+                "keys": {"kty": "oct", "k": encode(SECRET)},
+                "token": {"from_headers": [], "from_cookies": ["at"]}
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let v = Verifier::from_json(&policy.to_string()).unwrap();
+        let token = sign(claims("openid"));
+        let req = Request::new(
+            "GET",
+            "/x",
+            vec![("cookie".into(), format!("theme=dark; at={token}; lang=en"))],
+        );
+        let d = decide(&v, &req, &KeySet::new(), NOW);
+        assert!(d.allow, "{d:?}");
+        assert!(d.remove_headers.contains(&"cookie".to_string()));
+        assert!(d
+            .set_headers
+            .contains(&("cookie".into(), "theme=dark; lang=en".into())));
+        policy["forward"] = json!({"keep_token": true});
+        let keep = Verifier::from_json(&policy.to_string()).unwrap();
+        let d = decide(&keep, &req, &KeySet::new(), NOW);
+        assert!(!d.remove_headers.contains(&"cookie".to_string()));
     }
 
     #[test]

@@ -1,12 +1,17 @@
 // A module worker that uses the azlens package exactly as an edge worker would: the .wasm is
-// imported as a compiled WebAssembly.Module and passed to init(). The test posts
-// { token, options, store } and gets the verify() result back as JSON.
-import { init, verify, cacheApiStore, version } from '../../index.js';
+// imported as a compiled WebAssembly.Module and passed to init(). Requests under /api/ are
+// decided by the guard under the POLICY binding; anything else posts { token, options, store }
+// and gets the verify() result back as JSON.
+import { init, verify, decide, cacheApiStore, version } from '../../index.js';
 import wasm from '../../pkg/azlens_bg.wasm';
 
 export default {
-  async fetch(request) {
+  async fetch(request, env) {
     await init(wasm);
+    if (new URL(request.url).pathname.startsWith('/api/')) {
+      const d = await decide(request, { ...JSON.parse(env.POLICY), now: Number(env.NOW) });
+      return Response.json(d, { status: d.status });
+    }
     const { token, options, store } = await request.json();
     if (store === 'cache') options.keyStore = cacheApiStore(caches.default);
     try {

@@ -1,6 +1,6 @@
 // The same package in workerd (through miniflare): init() with a WebAssembly.Module, inline
-// keys, a remote key set fetched with workerd's fetch, and key sets kept in the Cache API
-// across two separate workerd processes.
+// keys, a remote key set fetched with workerd's fetch, key sets kept in the Cache API across
+// two separate workerd processes, and decide() on workerd's own Request objects.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,4 +72,25 @@ test('remote key sets in workerd, kept in the Cache API across workerd processes
   }
   // The second workerd process found the key set in the Cache API.
   assert.equal(srv.hits('/jwks'), 1);
+});
+
+test('decide() on the incoming workerd Request: routes and scopes', async (t) => {
+  const policy = {
+    algorithms: ['ES256'], issuer: claims.iss, audience: claims.aud, keys: jwkOf(key),
+    routes: [{ pathPrefix: '/api/admin', anyScope: ['admin'] }],
+  };
+  const mf = worker({ bindings: { POLICY: JSON.stringify(policy), NOW: String(NOW) } });
+  t.after(() => mf.dispose());
+  const get = (scope) => mf.dispatchFetch('http://worker.test/api/admin/users', {
+    headers: scope ? { authorization: `Bearer ${sign('ES256', key, {}, { ...claims, scope })}` } : {},
+  });
+  const none = await get();
+  assert.equal(none.status, 401);
+  assert.equal((await none.json()).www_authenticate, 'Bearer realm="azlens"');
+  const user = await get('user');
+  assert.equal(user.status, 403);
+  assert.deepEqual(JSON.parse((await user.json()).body).errors.map((e) => e.code), ['insufficient_scope']);
+  const admin = await get('admin');
+  assert.equal(admin.status, 200);
+  assert.equal((await admin.json()).allow, true);
 });
