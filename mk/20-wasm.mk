@@ -41,7 +41,7 @@ $(WASM_BINDGEN).$(WASM_BINDGEN_VERSION):
 
 $(WASM_OPT): js/package.json js/package-lock.json
 	@echo "== npm ci in js/ (binaryen's wasm-opt, pinned by js/package-lock.json)"
-	cd js && npm ci --no-audit --no-fund
+	cd js && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 build-wasm: wasm-tools

@@ -12,7 +12,7 @@ lint-web: .tools/rustup-targets
 
 $(WORKERD_TEST_DEPS): js/test/workerd/package.json js/test/workerd/package-lock.json
 	@echo "== npm ci in js/test/workerd/ (miniflare and workerd, for the workerd suite)"
-	cd js/test/workerd && npm ci --no-audit --no-fund
+	cd js/test/workerd && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 test-js-workerd: build-wasm $(WORKERD_TEST_DEPS)
