@@ -1,0 +1,65 @@
+// The policy fields → options for the shim's verify(). Fields left empty check nothing extra;
+// a value that cannot be read is reported next to its field and the token is not verified.
+
+import { byId, el } from './dom.js';
+
+export const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512'];
+// HMAC needs the shared secret as the "key": off unless the person chooses it.
+const ON_BY_DEFAULT = new Set(ALGORITHMS.filter((a) => !a.startsWith('HS')));
+
+/** Put the algorithm checkboxes into their fieldset. */
+export function buildAlgorithmChoices() {
+  const box = byId('algorithms');
+  for (const alg of ALGORITHMS) {
+    const input = el('input', { type: 'checkbox', name: 'alg', value: alg, checked: ON_BY_DEFAULT.has(alg) });
+    box.append(el('label', { class: 'alg' }, input, ` ${alg}`));
+  }
+  box.append(el('p', { class: 'hint' }, 'HS256/384/512 use a shared secret (paste it as a JWK of kty "oct"); they are off unless you tick them.'));
+}
+
+/** Read "now": empty → undefined (the clock), seconds since 1970, or an ISO 8601 date and time. */
+export function parseNow(text) {
+  const t = text.trim();
+  if (t === '') return { now: undefined };
+  if (/^\d{1,12}(\.\d+)?$/.test(t)) return { now: Number(t) };
+  // A date and time without a zone is read as UTC, as the hint says.
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(t) || !t.includes('T') ? t : `${t}Z`;
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(zoned) ? Date.parse(zoned) : NaN;
+  if (!Number.isFinite(ms)) {
+    return { error: `"${t}" is not a date: write it as 2026-11-02T09:30:00Z (UTC) or as seconds since 1970.` };
+  }
+  return { now: ms / 1000 };
+}
+
+/** An epoch time as the "now" field shows it. */
+export function formatNow(seconds) {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * The verify() options the fields describe (without keys), or the problems that keep them from
+ * being used: `{ options, profile, problems: [{ field, message }] }`.
+ */
+export function readPolicy() {
+  const problems = [];
+  const algorithms = [...document.querySelectorAll('#algorithms input[name="alg"]:checked')].map((i) => i.value);
+  if (algorithms.length === 0) problems.push({ field: 'algorithms', message: 'Tick at least one accepted algorithm.' });
+
+  const issuer = byId('issuer').value.trim();
+  const audience = byId('audience').value.trim().split(/\s+/).filter(Boolean);
+
+  const leewayText = byId('leeway').value.trim();
+  const leeway = leewayText === '' ? 60 : Number(leewayText);
+  if (!Number.isInteger(leeway) || leeway < 0 || leeway > 600) {
+    problems.push({ field: 'leeway', message: 'The leeway is a whole number of seconds from 0 to 600.' });
+  }
+
+  const when = parseNow(byId('now').value);
+  if (when.error) problems.push({ field: 'now', message: when.error });
+
+  const options = { algorithms, leeway };
+  if (issuer) options.issuer = issuer;
+  if (audience.length > 0) options.audience = audience.length === 1 ? audience[0] : audience;
+  if (when.now !== undefined) options.now = when.now;
+  return { options, profile: byId('profile').value, problems };
+}
