@@ -65,7 +65,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Read one element that must carry `tag`.
-    pub fn expect(&mut self, tag: u8, what: &str) -> Result<&'a [u8], String> {
+    pub fn element(&mut self, tag: u8, what: &str) -> Result<&'a [u8], String> {
         let (t, contents) = self.any()?;
         if t != tag {
             return Err(format!("expected {what} in the DER data"));
@@ -75,7 +75,7 @@ impl<'a> Reader<'a> {
 
     /// A positive INTEGER's magnitude, big-endian, without leading zero bytes.
     pub fn unsigned_integer(&mut self, what: &str) -> Result<&'a [u8], String> {
-        let bytes = self.expect(INTEGER, what)?;
+        let bytes = self.element(INTEGER, what)?;
         match bytes {
             [] => Err(format!("{what} is an empty INTEGER")),
             [b, ..] if b & 0x80 != 0 => Err(format!("{what} is negative")),
@@ -86,7 +86,7 @@ impl<'a> Reader<'a> {
 
     /// A BIT STRING with no unused bits.
     pub fn bit_string(&mut self, what: &str) -> Result<&'a [u8], String> {
-        match self.expect(BIT_STRING, what)? {
+        match self.element(BIT_STRING, what)? {
             [0, rest @ ..] => Ok(rest),
             _ => Err(format!("{what} is not a whole number of bytes")),
         }

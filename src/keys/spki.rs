@@ -16,18 +16,18 @@ const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
 /// A DER SubjectPublicKeyInfo.
 pub fn from_spki(bytes: &[u8]) -> Result<KeyMaterial, String> {
     let mut outer = Reader::new(bytes);
-    let spki = outer.expect(der::SEQUENCE, "a SubjectPublicKeyInfo SEQUENCE")?;
+    let spki = outer.element(der::SEQUENCE, "a SubjectPublicKeyInfo SEQUENCE")?;
     if !outer.is_empty() {
         return Err("there are bytes after the SubjectPublicKeyInfo".into());
     }
     let mut r = Reader::new(spki);
-    let mut alg = Reader::new(r.expect(der::SEQUENCE, "an AlgorithmIdentifier")?);
-    let oid = alg.expect(der::OID, "an algorithm OID")?;
+    let mut alg = Reader::new(r.element(der::SEQUENCE, "an AlgorithmIdentifier")?);
+    let oid = alg.element(der::OID, "an algorithm OID")?;
     let key = r.bit_string("the subjectPublicKey")?;
     if oid == RSA_ENCRYPTION || oid == RSASSA_PSS {
         from_pkcs1(key)
     } else if oid == EC_PUBLIC_KEY {
-        let curve = alg.expect(der::OID, "a named curve")?;
+        let curve = alg.element(der::OID, "a named curve")?;
         if curve == P256 {
             KeyMaterial::p256_sec1(key)
         } else if curve == P384 {
@@ -50,7 +50,7 @@ pub fn from_spki(bytes: &[u8]) -> Result<KeyMaterial, String> {
 /// A DER PKCS#1 RSAPublicKey: `SEQUENCE { n INTEGER, e INTEGER }`.
 pub fn from_pkcs1(bytes: &[u8]) -> Result<KeyMaterial, String> {
     let mut outer = Reader::new(bytes);
-    let mut r = Reader::new(outer.expect(der::SEQUENCE, "an RSAPublicKey SEQUENCE")?);
+    let mut r = Reader::new(outer.element(der::SEQUENCE, "an RSAPublicKey SEQUENCE")?);
     let n = r.unsigned_integer("the RSA modulus")?;
     let e = r.unsigned_integer("the RSA exponent")?;
     if !r.is_empty() || !outer.is_empty() {
@@ -64,16 +64,16 @@ pub fn from_pkcs1(bytes: &[u8]) -> Result<KeyMaterial, String> {
 /// band, as CDS Hooks allows.
 pub fn from_certificate(bytes: &[u8]) -> Result<KeyMaterial, String> {
     let mut outer = Reader::new(bytes);
-    let mut cert = Reader::new(outer.expect(der::SEQUENCE, "a Certificate SEQUENCE")?);
-    let mut tbs = Reader::new(cert.expect(der::SEQUENCE, "a TBSCertificate")?);
+    let mut cert = Reader::new(outer.element(der::SEQUENCE, "a Certificate SEQUENCE")?);
+    let mut tbs = Reader::new(cert.element(der::SEQUENCE, "a TBSCertificate")?);
     if tbs.peek_tag() == Some(der::CONTEXT_0) {
         tbs.any()?; // version
     }
-    tbs.expect(der::INTEGER, "a serial number")?;
-    tbs.expect(der::SEQUENCE, "a signature algorithm")?;
-    tbs.expect(der::SEQUENCE, "an issuer name")?;
-    tbs.expect(der::SEQUENCE, "a validity period")?;
-    tbs.expect(der::SEQUENCE, "a subject name")?;
+    tbs.element(der::INTEGER, "a serial number")?;
+    tbs.element(der::SEQUENCE, "a signature algorithm")?;
+    tbs.element(der::SEQUENCE, "an issuer name")?;
+    tbs.element(der::SEQUENCE, "a validity period")?;
+    tbs.element(der::SEQUENCE, "a subject name")?;
     let (tag, spki) = tbs.any()?;
     if tag != der::SEQUENCE {
         return Err("expected the subject public key info in the certificate".into());
