@@ -116,7 +116,7 @@ fn k_be(k: u8, len: usize) -> Vec<u8> {
 macro_rules! differential {
     ($name:ident, $krate:ident, $alg:expr, $material:path, $len:expr) => {
         proptest! {
-            #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+            #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
             #[test]
             fn $name(
@@ -147,10 +147,19 @@ macro_rules! differential {
                 let expected = Signature::from_slice(&sig)
                     .is_ok_and(|s| verifying.verify_prehash(&digest, &s).is_ok());
                 let sec1 = verifying.to_sec1_point(false);
-                let key = $material(sec1.as_bytes()).expect("a valid public key");
-                let got = alg::verify(alg, &key, &msg, &sig).is_ok();
-                prop_assert_eq!(got, expected, "azlens and the {} crate disagree", stringify!($krate));
-                prop_assert_eq!(got, genuine, "only a genuine signature may verify");
+                // A fresh key verifies by wNAF; a key with its table by fixed-base windows.
+                let cold = $material(sec1.as_bytes()).expect("a valid public key");
+                let warm = $material(sec1.as_bytes()).expect("a valid public key");
+                match &warm {
+                    KeyMaterial::P256(k) => k.build_table(),
+                    KeyMaterial::P384(k) => k.build_table(),
+                    _ => unreachable!("an EC key"),
+                }
+                for key in [&cold, &warm] {
+                    let got = alg::verify(alg, key, &msg, &sig).is_ok();
+                    prop_assert_eq!(got, expected, "azlens and the {} crate disagree", stringify!($krate));
+                    prop_assert_eq!(got, genuine, "only a genuine signature may verify");
+                }
             }
         }
     };
@@ -197,6 +206,7 @@ fn edge_keys_agree_with_the_p256_crate() {
         let signing = SigningKey::from_slice(&secret).expect("in range");
         let verifying = signing.verifying_key();
         let key = KeyMaterial::p256_sec1(verifying.to_sec1_point(false).as_bytes()).expect("key");
+        // 64 verifications: the first few by wNAF, the rest with the key's table.
         for i in 0u32..64 {
             let msg = i.to_be_bytes();
             let digest = Algorithm::ES256.hash().digest(&msg);
@@ -214,4 +224,31 @@ fn edge_keys_agree_with_the_p256_crate() {
             assert!(alg::verify(Algorithm::ES256, &key, &msg, &bad).is_err());
         }
     }
+}
+
+/// A key verifies by wNAF for its first `COLD_USES` verifications and builds its table on the
+/// next one; clones share that table.
+#[test]
+fn key_table_is_built_after_the_cold_uses() {
+    use azlens::alg::kernels::ecdsa::COLD_USES;
+    use p256::ecdsa::signature::hazmat::PrehashSigner;
+    use p256::ecdsa::{Signature, SigningKey};
+    let signing = SigningKey::from_slice(&[0x42; 32]).expect("in range");
+    let sec1 = signing.verifying_key().to_sec1_point(false);
+    let material = KeyMaterial::p256_sec1(sec1.as_bytes()).expect("key");
+    let KeyMaterial::P256(key) = &material else {
+        panic!("an EC P-256 key");
+    };
+    let copy = material.clone();
+    let msg = b"claims";
+    let sig: Signature = signing
+        .sign_prehash(&Algorithm::ES256.hash().digest(msg))
+        .expect("signing");
+    for _ in 0..COLD_USES {
+        assert!(alg::verify(Algorithm::ES256, &copy, msg, &sig.to_bytes()).is_ok());
+        assert!(!key.has_table());
+    }
+    assert!(alg::verify(Algorithm::ES256, &material, msg, &sig.to_bytes()).is_ok());
+    assert!(key.has_table());
+    assert!(alg::verify(Algorithm::ES256, &copy, msg, &sig.to_bytes()).is_ok());
 }

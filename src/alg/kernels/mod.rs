@@ -13,3 +13,4 @@ pub mod field;
 pub mod jacobian;
 pub mod montgomery;
 pub mod rsa_modexp;
+pub mod wnaf;
