@@ -12,7 +12,11 @@
 //! and `L ≤ 511` at `w = 27` keep that below `2^64`; the constructor picks `w` accordingly.
 //!
 //! Squaring uses the symmetry of `a·a` (each cross product once, doubled), which saves about a
-//! third of the work. Everything is variable-time: only public values pass through here.
+//! third of the work. Two columns are computed at a time (register blocking): each limb loaded
+//! serves two products. `R` is chosen above `4n` so that results need no conditional
+//! subtraction between multiplications (Walter 1999: inputs below `2n` give outputs below
+//! `2n`); only [`Modulus::finish`] reduces below n. Everything is variable-time: only public
+//! values pass through here.
 
 /// Most limbs a 28-bit representation may have without overflowing a column (see the header).
 const MAX_LIMBS_W28: usize = 127;
@@ -34,7 +38,8 @@ pub struct Modulus {
     r2: Vec<u64>,
 }
 
-/// A residue in this crate's limb form. Values produced by [`Modulus`] are below n.
+/// A residue in this crate's limb form: below `2n` from [`Modulus::mul`] and
+/// [`Modulus::square`], below n from [`Modulus::finish`].
 pub type Limbs = Vec<u64>;
 
 impl Modulus {
@@ -44,14 +49,15 @@ impl Modulus {
         if bits < 2 || n_be.last().is_none_or(|&b| b & 1 == 0) {
             return None;
         }
-        let w = if bits.div_ceil(28) <= MAX_LIMBS_W28 {
+        // Two spare bits: R = 2^(w·L) > 4n.
+        let w = if (bits + 2).div_ceil(28) <= MAX_LIMBS_W28 {
             28
-        } else if bits.div_ceil(27) <= MAX_LIMBS_W27 {
+        } else if (bits + 2).div_ceil(27) <= MAX_LIMBS_W27 {
             27
         } else {
             return None;
         };
-        let len = bits.div_ceil(w as usize);
+        let len = (bits + 2).div_ceil(w as usize);
         let mask = (1u64 << w) - 1;
         let n = from_be(n_be, w, len);
         let n_rev: Vec<u64> = n.iter().rev().copied().collect();
@@ -87,72 +93,120 @@ impl Modulus {
         to_be(x, self.w, out_len)
     }
 
-    /// `x·R mod n`: into Montgomery form.
-    pub fn to_mont(&self, x: &[u64]) -> Limbs {
-        self.mul(x, &self.r2)
+    /// `x·R mod n` (below 2n): into Montgomery form.
+    pub fn to_mont(&self, x: &[u64], scratch: &mut Scratch) -> Limbs {
+        self.mul(x, &self.r2, scratch)
     }
 
-    /// `a·b·R⁻¹ mod n` for `a, b < n`.
-    pub fn mul(&self, a: &[u64], b: &[u64]) -> Limbs {
-        let b_rev: Vec<u64> = b.iter().rev().copied().collect();
-        self.reduce(|k, lo, hi| {
-            // Σ a[j]·b[k−j] over the column's j range [lo, hi], with b read backwards.
-            let l = self.limbs();
-            dot(&a[lo..=hi], &b_rev[l - 1 - (k - lo)..])
-        })
+    /// `a·b·R⁻¹ mod n` (below 2n) for `a, b < 2n`.
+    pub fn mul(&self, a: &[u64], b: &[u64], scratch: &mut Scratch) -> Limbs {
+        let l = self.limbs();
+        scratch.rev.clear();
+        scratch.rev.extend(b.iter().rev());
+        let b_rev = &scratch.rev;
+        // Column c of a·b: Σ a[j]·b[c−j] over j ∈ [max(0, c+1−l), min(c+1, l)).
+        let range = |c: usize| (c.saturating_sub(l - 1), (c + 1).min(l));
+        self.reduce(
+            |c| pair(a, b_rev, l, c, range(c), range(c + 1)),
+            |c| column(a, b_rev, l, c, range(c)),
+            &mut scratch.m,
+        )
     }
 
-    /// `a·a·R⁻¹ mod n` for `a < n`.
-    pub fn square(&self, a: &[u64]) -> Limbs {
-        let a_rev: Vec<u64> = a.iter().rev().copied().collect();
-        self.reduce(|k, lo, hi| {
-            // Σ a[j]·a[k−j] over [lo, hi] = 2·Σ over the pairs j < k−j, plus a[k/2]² if k is even.
-            let l = self.limbs();
-            let half = k.div_ceil(2); // first j with j ≥ k − j
-            let cross = if half > lo {
-                2 * dot(&a[lo..half], &a_rev[l - 1 - (k - lo)..])
+    /// `a·a·R⁻¹ mod n` (below 2n) for `a < 2n`.
+    pub fn square(&self, a: &[u64], scratch: &mut Scratch) -> Limbs {
+        let l = self.limbs();
+        scratch.rev.clear();
+        scratch.rev.extend(a.iter().rev());
+        let a_rev = &scratch.rev;
+        // Column c of a·a: twice Σ a[j]·a[c−j] over the pairs j < c − j, plus a[c/2]² for even c.
+        let range = |c: usize| (c.saturating_sub(l - 1), c.div_ceil(2));
+        let middle = |c: usize| {
+            if c % 2 == 0 {
+                a[c / 2] * a[c / 2]
             } else {
                 0
-            };
-            if k % 2 == 0 && k / 2 <= hi {
-                cross + a[k / 2] * a[k / 2]
-            } else {
-                cross
             }
-        })
+        };
+        self.reduce(
+            |c| {
+                let (s0, s1) = pair(a, a_rev, l, c, range(c), range(c + 1));
+                (2 * s0 + middle(c), 2 * s1 + middle(c + 1))
+            },
+            |c| 2 * column(a, a_rev, l, c, range(c)) + middle(c),
+            &mut scratch.m,
+        )
     }
 
-    /// The shared FIPS loop: `column(k, lo, hi)` returns the product part of column `k`
-    /// (`Σ_{j=lo}^{hi} a[j]·b[k−j]`); this adds the `m·n` part, picks each `m` digit and carries.
-    fn reduce(&self, column: impl Fn(usize, usize, usize) -> u64) -> Limbs {
+    /// Montgomery reduction interleaved with the product, column by column (FIPS), two columns
+    /// at a time: `pair_product(c)` gives the product parts of columns c and c+1,
+    /// `single_product(c)` of one column. Column c also sums `m[j]·n[c−j]` for the digits m
+    /// already chosen, and then either chooses digit `m[c]` (c < l) or emits an output limb.
+    fn reduce(
+        &self,
+        pair_product: impl Fn(usize) -> (u64, u64),
+        single_product: impl Fn(usize) -> u64,
+        m: &mut Vec<u64>,
+    ) -> Limbs {
         let l = self.limbs();
-        let (w, mask) = (self.w, self.mask);
-        let mut m = vec![0u64; l];
-        let mut out = vec![0u64; l + 1];
+        let n_rev = &self.n_rev;
+        m.clear();
+        m.resize(l, 0);
+        let mut out = vec![0u64; l];
         let mut acc = 0u64;
-        for k in 0..l {
-            acc += column(k, 0, k);
-            acc += dot(&m[..k], &self.n_rev[l - 1 - k..]);
-            let mk = ((acc & mask) * self.n0_inv) & mask;
-            m[k] = mk;
-            acc += mk * self.n[0];
-            acc >>= w; // the low w bits are now zero
+        // Digits m[j] with j < c (and j < l) that column c uses.
+        let m_range = |c: usize| (c.saturating_sub(l - 1), c.min(l));
+        let mut c = 0;
+        while c < 2 * l - 1 {
+            if c + 2 < 2 * l - 1 {
+                let (p0, p1) = pair_product(c);
+                // Column c+1 would also use m[c], which column c has yet to choose: its range
+                // stops below c here, and that term is added after the digit.
+                let (lo1, hi1) = m_range(c + 1);
+                let (q0, q1) = pair(m, n_rev, l, c, m_range(c), (lo1, hi1.min(c)));
+                acc = self.column_end(acc + p0 + q0, c, m, &mut out);
+                acc += p1 + q1;
+                if c < l {
+                    acc += m[c] * self.n[1 % l];
+                }
+                acc = self.column_end(acc, c + 1, m, &mut out);
+                c += 2;
+            } else {
+                acc += single_product(c) + column(m, n_rev, l, c, m_range(c));
+                acc = self.column_end(acc, c, m, &mut out);
+                c += 1;
+            }
         }
-        for k in l..2 * l - 1 {
-            let lo = k + 1 - l;
-            acc += column(k, lo, l - 1);
-            acc += dot(&m[lo..], &self.n_rev[..l - lo]);
-            out[k - l] = acc & mask;
-            acc >>= w;
-        }
-        out[l - 1] = acc & mask;
-        out[l] = acc >> w;
-        // out < 2n: one conditional subtraction brings it below n.
-        if out[l] != 0 || cmp(&out[..l], &self.n) != std::cmp::Ordering::Less {
-            self.sub_n(&mut out);
-        }
-        out.truncate(l);
+        out[l - 1] = acc;
         out
+    }
+
+    /// Finish column c: choose its digit (c < l) or emit its output limb; returns the carry.
+    #[inline(always)]
+    fn column_end(&self, acc: u64, c: usize, m: &mut [u64], out: &mut [u64]) -> u64 {
+        if c < self.limbs() {
+            self.digit(acc, &mut m[c])
+        } else {
+            out[c - self.limbs()] = acc & self.mask;
+            acc >> self.w
+        }
+    }
+
+    /// The Montgomery digit of a column: `m = acc·(−n⁻¹) mod 2^w`, so that `acc + m·n[0]` is a
+    /// multiple of `2^w`; returns that sum's carry into the next column.
+    #[inline(always)]
+    fn digit(&self, acc: u64, m: &mut u64) -> u64 {
+        let mk = ((acc & self.mask) * self.n0_inv) & self.mask;
+        *m = mk;
+        (acc + mk * self.n[0]) >> self.w
+    }
+
+    /// Reduce a result below `2n` to the canonical residue below n.
+    pub fn finish(&self, mut x: Limbs) -> Limbs {
+        if cmp(&x, &self.n) != std::cmp::Ordering::Less {
+            self.sub_n(&mut x);
+        }
+        x
     }
 
     fn sub_n(&self, x: &mut [u64]) {
@@ -177,13 +231,14 @@ impl Modulus {
             self.double(&mut x);
         }
         let base = x.clone();
+        let mut scratch = Scratch::default();
         for bit in (0..31 - self.w.leading_zeros()).rev() {
-            x = self.square(&x);
+            x = self.square(&x, &mut scratch);
             if (self.w >> bit) & 1 == 1 {
-                x = self.mul(&x, &base);
+                x = self.mul(&x, &base, &mut scratch);
             }
         }
-        x
+        self.finish(x)
     }
 
     /// `x = 2x mod n` for `x < n`.
@@ -199,6 +254,60 @@ impl Modulus {
             self.sub_n(x);
         }
     }
+}
+
+/// Buffers reused across the multiplications of one exponentiation.
+#[derive(Default)]
+pub struct Scratch {
+    rev: Vec<u64>,
+    m: Vec<u64>,
+}
+
+/// `Σ x[j]·y[c−j]` over `j ∈ [lo, hi)`, with y read through its reversal
+/// (`y[c−j] = y_rev[l−1−c+j]`) so both operands walk forwards.
+fn column(x: &[u64], y_rev: &[u64], l: usize, c: usize, (lo, hi): (usize, usize)) -> u64 {
+    if lo >= hi {
+        return 0;
+    }
+    dot(&x[lo..hi], &y_rev[l + lo - 1 - c..])
+}
+
+/// Columns c and c+1 at once (ranges `r0`, `r1`): over their common j range each `x[j]` and
+/// `y[c+1−j]` is loaded once and serves both columns (register blocking); the few terms outside
+/// the common range are summed singly.
+fn pair(
+    x: &[u64],
+    y_rev: &[u64],
+    l: usize,
+    c: usize,
+    r0: (usize, usize),
+    r1: (usize, usize),
+) -> (u64, u64) {
+    let (lo, hi) = (r0.0.max(r1.0), r0.1.min(r1.1));
+    if lo >= hi {
+        return (column(x, y_rev, l, c, r0), column(x, y_rev, l, c + 1, r1));
+    }
+    // Column c reads y_rev from l−1−c+lo, column c+1 one element earlier; lo ≥ r1.0 keeps
+    // that index in range.
+    let start = l + lo - 1 - c;
+    let (s0, s1) = dot_pair(&x[lo..hi], &y_rev[start..], y_rev[start - 1]);
+    (
+        s0 + column(x, y_rev, l, c, (r0.0, lo)) + column(x, y_rev, l, c, (hi, r0.1)),
+        s1 + column(x, y_rev, l, c + 1, (r1.0, lo)) + column(x, y_rev, l, c + 1, (hi, r1.1)),
+    )
+}
+
+/// `(Σ x[t]·y[t], Σ x[t]·y[t−1])` with `y[−1] = before`: each y is loaded once and kept for the
+/// next step.
+fn dot_pair(x: &[u64], y: &[u64], before: u64) -> (u64, u64) {
+    let mut previous = before;
+    let (mut s0, mut s1) = (0u64, 0u64);
+    for (&a, &current) in x.iter().zip(y) {
+        s0 += a * current;
+        s1 += a * previous;
+        previous = current;
+    }
+    (s0, s1)
 }
 
 /// `Σ x[i]·y[i]` over the shorter length. Callers keep it below 2^64 (see the header); plain
@@ -305,10 +414,11 @@ mod tests {
         // n = 3233, R = 2^28: 65·R mod n, then back out with a multiplication by 1.
         let m = Modulus::new(&3233u16.to_be_bytes()).expect("odd modulus");
         let x = m.reduce_check(&[65]).expect("below n");
-        let xm = m.to_mont(&x);
+        let mut scratch = Scratch::default();
+        let xm = m.finish(m.to_mont(&x, &mut scratch));
         assert_eq!(xm, vec![(65u64 << 28) % 3233]);
-        assert_eq!(m.mul(&xm, &[1]), vec![65]);
-        assert_eq!(m.square(&xm), m.mul(&xm, &xm));
+        assert_eq!(m.finish(m.mul(&xm, &[1], &mut scratch)), vec![65]);
+        assert_eq!(m.square(&xm, &mut scratch), m.mul(&xm, &xm, &mut scratch));
         assert_eq!(m.reduce_check(&3233u16.to_be_bytes()), None);
         assert!(Modulus::new(&[0x0c, 0xa0]).is_none(), "even");
     }

@@ -9,7 +9,7 @@
 //!
 //! Variable-time on purpose: every input is public.
 
-use super::montgomery::Modulus;
+use super::montgomery::{Modulus, Scratch};
 use std::fmt;
 
 /// Why a modulus or exponent cannot form an RSA public key.
@@ -89,18 +89,19 @@ impl RsaPublicKey {
     pub fn public_op(&self, signature: &[u8]) -> Option<Vec<u8>> {
         let m = &self.modulus;
         let s = m.reduce_check(signature)?;
-        let s_mont = m.to_mont(&s);
+        let mut scratch = Scratch::default();
+        let s_mont = m.to_mont(&s, &mut scratch);
         let mut acc = s_mont.clone();
         let top = 63 - self.e.leading_zeros();
         for bit in (0..top).rev() {
-            acc = m.square(&acc);
+            acc = m.square(&acc, &mut scratch);
             if (self.e >> bit) & 1 == 1 {
                 // The last bit of an odd exponent multiplies by the plain s, which also takes
                 // the result out of Montgomery form.
-                acc = m.mul(&acc, if bit == 0 { &s } else { &s_mont });
+                acc = m.mul(&acc, if bit == 0 { &s } else { &s_mont }, &mut scratch);
             }
         }
-        Some(m.to_be(&acc, self.size()))
+        Some(m.to_be(&m.finish(acc), self.size()))
     }
 }
 
