@@ -37,11 +37,17 @@ impl<F: FieldSpec<N>, const N: usize> CombTable<F, N> {
         let windows = (8 * F::BYTES + 1).div_ceil(width as usize);
         let mut points = Vec::with_capacity(windows * per_window);
         let mut base = Some(p.to_jacobian());
-        for _ in 0..windows {
+        // A multiple reaching the point at infinity (only possible for a point of small order,
+        // which a prime-order curve has not) ends the table at the last complete window.
+        'windows: for _ in 0..windows {
             let Some(b) = base else { break };
+            let window_start = points.len();
             let mut multiple = Some(b);
             for j in 0..per_window {
-                let Some(m) = multiple else { break };
+                let Some(m) = multiple else {
+                    points.truncate(window_start);
+                    break 'windows;
+                };
                 points.push(m);
                 multiple = if j == 0 { m.double() } else { m.add(&b) };
             }

@@ -136,7 +136,7 @@ impl<C: Curve<N>, const N: usize> EcdsaKey<C, N> {
         match table {
             Some(table) => table.mul_add(acc, u2).ok(),
             None => {
-                let term = wnaf::mul(&self.point, u2, WNAF_WIDTH);
+                let term = wnaf::mul(&self.point, u2, WNAF_WIDTH).ok()?;
                 Some(match (acc, term) {
                     (None, t) => t,
                     (a, None) => a,

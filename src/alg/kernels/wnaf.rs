@@ -10,16 +10,18 @@
 //! few verifications this way cost less than building the table for a key used only a few
 //! times.
 
-use super::comb::bits_at;
+use super::comb::{bits_at, TableTooShort};
 use super::field::FieldSpec;
 use super::jacobian::{Affine, Jacobian};
 
-/// `k·P` (`None` is the point at infinity) for the big-endian scalar `k`, with `2 ≤ w ≤ 7`.
+/// `k·P` (`Ok(None)` is the point at infinity) for the big-endian scalar `k`, with
+/// `2 ≤ w ≤ 7`. `Err` only if P has such small order that its odd multiples run out, which no
+/// point of a prime-order curve has; the caller must then fail the verification.
 pub fn mul<F: FieldSpec<N>, const N: usize>(
     p: &Affine<F, N>,
     k_be: &[u8],
     w: u32,
-) -> Option<Jacobian<F, N>> {
+) -> Result<Option<Jacobian<F, N>>, TableTooShort> {
     let w = w.clamp(2, 7);
     let digits = wnaf(k_be, w);
     // odd[i] = (2i + 1)·P
@@ -39,14 +41,16 @@ pub fn mul<F: FieldSpec<N>, const N: usize>(
         if d == 0 {
             continue;
         }
-        let term = *odd.get(d.unsigned_abs() as usize / 2)?;
+        let term = *odd
+            .get(d.unsigned_abs() as usize / 2)
+            .ok_or(TableTooShort)?;
         let term = if d < 0 { negate(&term) } else { term };
         acc = match acc {
             None => Some(term),
             Some(a) => a.add(&term),
         };
     }
-    acc
+    Ok(acc)
 }
 
 fn negate<F: FieldSpec<N>, const N: usize>(p: &Jacobian<F, N>) -> Jacobian<F, N> {
