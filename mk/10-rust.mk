@@ -5,8 +5,8 @@ TEST_TARGETS += test-rust
 lint:
 	@echo "== cargo fmt --check, cargo clippy -D warnings"
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --features cli -- -D warnings
 
 test-rust: lint
 	@echo "== cargo test (core)"
-	cargo test
+	cargo test --features cli

@@ -22,17 +22,26 @@
 #![forbid(unsafe_code)]
 
 pub mod alg;
+pub mod cache;
 pub mod claims;
+pub mod envoy;
 pub mod error;
+pub mod guard;
 pub mod hosts;
 pub mod json;
 pub mod keys;
 pub mod limits;
 pub mod plan;
 pub mod policy;
+pub mod profiles;
+pub mod report;
 pub mod time;
 pub mod token;
 pub mod verify;
+#[cfg(feature = "web")]
+pub mod web;
+#[cfg(feature = "web")]
+pub mod web_guard;
 
 pub use alg::Algorithm;
 pub use error::{ErrorCode, Problem, Warning};
@@ -40,4 +49,5 @@ pub use keys::{Key, KeySet};
 pub use limits::Limits;
 pub use plan::{key_plan, KeyPlan, KeySource};
 pub use policy::{IssuerPolicy, Policy, PolicyError};
+pub use profiles::{Profile, ProfileOptions};
 pub use verify::{Verdict, Verifier};

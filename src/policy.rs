@@ -3,8 +3,9 @@
 //! camelCase. Unknown fields are errors, so a typo never silently weakens a check.
 
 use crate::alg::Algorithm;
-use crate::hosts::{EnvoySettings, Forward, KeyCache, Route, TokenSources};
+use crate::hosts::{EnvoySettings, Forward, Introspection, KeyCache, Route, TokenSources};
 use crate::limits::Limits;
+use crate::profiles::{Profile, ProfileOptions};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use std::fmt;
@@ -57,6 +58,13 @@ pub struct Policy {
     /// Bounds on untrusted input.
     #[serde(default)]
     pub limits: Limits,
+    /// The healthcare profile whose rules apply on top of the core checks (an issuer's own
+    /// `profile` overrides it).
+    #[serde(default)]
+    pub profile: Option<Profile>,
+    /// Options some profile rules need (`nonce`, `max_age`, `token_endpoint`, …).
+    #[serde(default)]
+    pub profile_options: ProfileOptions,
     /// Hosts: how remote key sets are fetched and cached.
     #[serde(default)]
     pub key_cache: KeyCache,
@@ -72,6 +80,9 @@ pub struct Policy {
     /// The Envoy filter's own settings.
     #[serde(default)]
     pub envoy: EnvoySettings,
+    /// Hosts: an RFC 7662 introspection endpoint for the tokens this policy verifies.
+    #[serde(default)]
+    pub introspection: Option<Introspection>,
 }
 
 /// One trusted issuer.
@@ -98,6 +109,9 @@ pub struct IssuerPolicy {
     /// `jku` URLs this issuer's tokens may name (exact match). Any other `jku` is refused.
     #[serde(default)]
     pub jku: Vec<String>,
+    /// The profile for this issuer's tokens, overriding the policy's.
+    #[serde(default)]
+    pub profile: Option<Profile>,
 }
 
 fn default_leeway() -> u64 {
@@ -157,11 +171,14 @@ impl Policy {
             crit: Vec::new(),
             keys: None,
             limits: Limits::default(),
+            profile: None,
+            profile_options: ProfileOptions::default(),
             key_cache: KeyCache::default(),
             token: TokenSources::default(),
             routes: Vec::new(),
             forward: Forward::default(),
             envoy: EnvoySettings::default(),
+            introspection: None,
         }
     }
 
@@ -206,6 +223,11 @@ impl Policy {
                 )));
             }
         }
+        self.validate_profiles()?;
+        self.forward.validate().map_err(PolicyError)?;
+        if let Some(i) = &self.introspection {
+            i.validate().map_err(PolicyError)?;
+        }
         let l = &self.limits;
         if l.max_token_bytes == 0 || l.max_json_depth == 0 || l.max_keys == 0 {
             return Err(PolicyError("limits must be greater than zero".into()));
@@ -216,6 +238,50 @@ impl Policy {
             ));
         }
         Ok(())
+    }
+
+    /// Profiles that must compare `aud` need something to compare it with.
+    fn validate_profiles(&self) -> Result<(), PolicyError> {
+        let mut cases: Vec<(Option<&IssuerPolicy>, String)> = self
+            .issuers
+            .iter()
+            .map(|i| (Some(i), format!("the issuer \"{}\"", i.issuer)))
+            .collect();
+        if self.issuers.is_empty() {
+            cases.push((None, "the policy".to_owned()));
+        }
+        for (issuer, who) in cases {
+            let Some(profile) = self.profile_for(issuer) else {
+                continue;
+            };
+            let has_audience = !self.audiences_for(issuer).is_empty();
+            match profile {
+                Profile::SmartBackend
+                    if !has_audience && self.profile_options.token_endpoint.is_none() =>
+                {
+                    return Err(PolicyError(format!(
+                        "{who} uses the smart-backend profile but names neither \"profile_options.token_endpoint\" nor an \"audience\": set the token endpoint URL client assertions must name"
+                    )))
+                }
+                Profile::CdsHooks if !has_audience => {
+                    return Err(PolicyError(format!(
+                        "{who} uses the cds-hooks profile but names no \"audience\": set it to this CDS Service's endpoint URL"
+                    )))
+                }
+                Profile::Oidc if !has_audience => {
+                    return Err(PolicyError(format!(
+                        "{who} uses the oidc profile but names no \"audience\": set it to the client_id ID tokens must be issued to"
+                    )))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The profile for tokens from `issuer`: its own, else the policy's.
+    pub fn profile_for(&self, issuer: Option<&IssuerPolicy>) -> Option<Profile> {
+        issuer.and_then(|i| i.profile).or(self.profile)
     }
 
     /// The issuer entry for an `iss` value, if configured.
@@ -263,6 +329,44 @@ mod tests {
     }
 
     #[test]
+    fn reads_profiles_per_policy_and_issuer() {
+        let p = Policy::from_json(
+            r#"{
+              "algorithms": ["RS256", "ES384"], "profile": "smart",
+              "profile_options": {"nonce": "n", "max_age": 300, "required_acr": ["a"],
+                                  "required_amr": ["otp"], "token_endpoint": "https://as.example/token"},
+              "issuers": [{"issuer": "https://as.example", "audience": "https://fhir.example"},
+                          {"issuer": "https://ehr.example", "audience": "https://cds.example/cds-services/x",
+                           "profile": "cds-hooks"},
+                          {"issuer": "client-1", "profile": "smart-backend"}]
+            }"#,
+        )
+        .unwrap();
+        assert_eq!(
+            p.profile_for(p.issuer("https://as.example")),
+            Some(Profile::Smart)
+        );
+        assert_eq!(
+            p.profile_for(p.issuer("https://ehr.example")),
+            Some(Profile::CdsHooks)
+        );
+        assert_eq!(
+            p.profile_for(p.issuer("client-1")),
+            Some(Profile::SmartBackend)
+        );
+        assert_eq!(p.profile_for(None), Some(Profile::Smart));
+        assert_eq!(p.profile_options.max_age, Some(300));
+        assert!(Policy::from_json(
+            r#"{"algorithms": ["RS256"], "profile": "oidc", "audience": "client"}"#
+        )
+        .is_ok());
+        assert!(Policy::from_json(r#"{"algorithms": ["RS256"]}"#)
+            .unwrap()
+            .profile_for(None)
+            .is_none());
+    }
+
+    #[test]
     fn refuses_weak_or_mistyped_policies() {
         for bad in [
             r#"{}"#,
@@ -274,6 +378,17 @@ mod tests {
             r#"{"algorithms": ["RS256"], "issuers": [{"issuer": "a", "algorithms": ["HS256"]}]}"#,
             r#"{"algorithms": ["RS256"], "crit": ["alg"]}"#,
             r#"{"algorithms": ["RS256"], "leeway": 86400}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {":path": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"Host": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"x sub": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "forward": {"headers": {"authorization": "sub"}}}"#,
+            r#"{"algorithms": ["RS256"], "profile": "SMART"}"#,
+            r#"{"algorithms": ["RS256"], "profile_options": {"nonse": "x"}}"#,
+            r#"{"algorithms": ["RS256"], "profile": "oidc"}"#,
+            r#"{"algorithms": ["ES384"], "profile": "cds-hooks"}"#,
+            r#"{"algorithms": ["ES384"], "profile": "smart-backend"}"#,
+            r#"{"algorithms": ["RS256"], "issuers": [{"issuer": "a", "profile": "oidc"}]}"#,
+            r#"{"algorithms": ["ES384"], "issuers": [{"issuer": "a", "audience": "x"}, {"issuer": "b", "profile": "cds-hooks"}], "profile": "iua"}"#,
         ] {
             assert!(Policy::from_json(bad).is_err(), "{bad}");
         }

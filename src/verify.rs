@@ -6,6 +6,7 @@ use crate::claims::{self, ClaimRules};
 use crate::error::{ErrorCode, Problem, Warning};
 use crate::keys::{Key, KeySet};
 use crate::policy::{IssuerPolicy, Policy, PolicyError};
+use crate::profiles::{self, Profile, ProfileOptions};
 use crate::token::{self, header, ParsedToken};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -23,6 +24,14 @@ pub struct Verdict {
     /// The key whose signature check passed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<UsedKey>,
+    /// The healthcare profile whose rules were applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    /// Facts the profile surfaced for hosts: `tenant`, `patient` and the rest of the SMART
+    /// launch context, parsed `grants`, `acr`/`amr`, the IUA extensions, `atna_user`…
+    /// Trust them only if `valid`.
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub context: Map<String, Value>,
 }
 
 /// Which trusted key verified the signature.
@@ -98,8 +107,34 @@ impl Verifier {
         self.verify_parsed(&parsed, keys, now)
     }
 
+    /// Verify with per-call profile options (an OpenID Connect login's `nonce` and `max_age`)
+    /// in place of the policy's `profile_options`.
+    pub fn verify_with(
+        &self,
+        token: &str,
+        keys: &KeySet,
+        now: i64,
+        options: &ProfileOptions,
+    ) -> Verdict {
+        let parsed = match token::parse(token, &self.policy.limits) {
+            Ok(p) => p,
+            Err(p) => return Verdict::rejected(p),
+        };
+        self.verify_parsed_with(&parsed, keys, now, options)
+    }
+
     /// Verify an already parsed token.
     pub fn verify_parsed(&self, parsed: &ParsedToken, keys: &KeySet, now: i64) -> Verdict {
+        self.verify_parsed_with(parsed, keys, now, &self.policy.profile_options)
+    }
+
+    fn verify_parsed_with(
+        &self,
+        parsed: &ParsedToken,
+        keys: &KeySet,
+        now: i64,
+        options: &ProfileOptions,
+    ) -> Verdict {
         let mut v = Verdict {
             header: Some(parsed.header_json.clone()),
             payload: Some(parsed.payload.clone()),
@@ -151,8 +186,50 @@ impl Verifier {
             max_lifetime: self.policy.max_lifetime,
         };
         claims::check(&parsed.payload, &rules, now, &mut v.errors, &mut v.warnings);
+        if let Some(profile) = self.policy.profile_for(issuer) {
+            let outcome = profiles::check(
+                profile,
+                &profiles::Context {
+                    header: &parsed.header_json,
+                    claims: &parsed.payload,
+                    options,
+                    audiences: rules.audiences,
+                    leeway: rules.leeway,
+                    now,
+                },
+            );
+            v.errors.extend(outcome.errors);
+            v.warnings.extend(outcome.warnings);
+            v.profile = Some(profile);
+            v.context = outcome.context;
+        }
         v.valid = v.errors.is_empty();
         v
+    }
+
+    /// The last second at which a valid verdict could still be valid: `exp` plus the leeway,
+    /// bounded by the end of `max_token_age`. `None` when the verdict is not valid or never
+    /// ages (no `exp`): such a verdict is not worth caching.
+    pub fn valid_until(&self, verdict: &Verdict) -> Option<i64> {
+        if !verdict.valid {
+            return None;
+        }
+        let payload = verdict.payload.as_ref()?;
+        let date = |name: &str| {
+            payload
+                .get(name)
+                .and_then(|v| claims::numeric_date::read(v).ok())
+        };
+        let leeway = self.policy.leeway as i64;
+        let mut until = date("exp")?.saturating_add(leeway);
+        if let (Some(max_age), Some(iat)) = (self.policy.max_token_age, date("iat")) {
+            until = until.min(
+                iat.saturating_add(max_age as i64)
+                    .saturating_add(leeway)
+                    .saturating_add(1),
+            );
+        }
+        Some(until)
     }
 
     fn check_alg(

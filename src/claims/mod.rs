@@ -79,14 +79,14 @@ pub fn check(
     }
     if let Some(max_age) = rules.max_token_age {
         match iat {
-            Some(iat) if now.saturating_sub(iat) > max_age as i64 + leeway => errors.push(Problem::at(
+            Some(iat) if now.saturating_sub(iat) > seconds(max_age).saturating_add(leeway) => errors.push(Problem::at(
                 ErrorCode::TokenTooOld,
                 "iat",
                 format!(
                     "The token was issued {} ({}); the policy accepts tokens up to {} old.",
                     time::relative(iat, now),
                     time::utc(iat),
-                    time::span(max_age as i64)
+                    time::span(seconds(max_age))
                 ),
             )),
             None if !payload.contains_key("iat") => errors.push(Problem::at(
@@ -100,13 +100,13 @@ pub fn check(
     if let (Some(max), Some(exp)) = (rules.max_lifetime, exp) {
         let start = iat.or(nbf);
         match start {
-            Some(start) if exp.saturating_sub(start) > max as i64 => errors.push(Problem::at(
+            Some(start) if exp.saturating_sub(start) > seconds(max) => errors.push(Problem::at(
                 ErrorCode::ClaimInvalid,
                 "exp",
                 format!(
                     "The token is valid for {} from issue to expiry; the policy allows at most {}.",
                     time::span(exp - start),
-                    time::span(max as i64)
+                    time::span(seconds(max))
                 ),
             )),
             None => errors.push(Problem::at(
@@ -234,6 +234,11 @@ fn date(payload: &Map<String, Value>, name: &str, errors: &mut Vec<Problem>) -> 
             None
         }
     }
+}
+
+/// A policy duration as signed seconds; values past `i64::MAX` mean "no limit", never a wrap.
+fn seconds(policy_value: u64) -> i64 {
+    i64::try_from(policy_value).unwrap_or(i64::MAX)
 }
 
 fn missing(name: &str, why: &str) -> Problem {

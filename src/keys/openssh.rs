@@ -40,13 +40,12 @@ pub fn from_line(line: &str) -> Result<Key, String> {
         _ => {
             let curve = r.string()?;
             let point = r.string()?;
-            if !kind.as_bytes().ends_with(curve) {
-                return Err("the OpenSSH ECDSA key names two different curves".into());
-            }
-            match curve {
-                b"nistp256" => KeyMaterial::p256_sec1(point)?,
-                b"nistp384" => KeyMaterial::p384_sec1(point)?,
-                _ => KeyMaterial::p521_sec1(point)?,
+            // RFC 5656 §3.1: the curve name is exactly the key type's suffix.
+            match (kind, curve) {
+                ("ecdsa-sha2-nistp256", b"nistp256") => KeyMaterial::p256_sec1(point)?,
+                ("ecdsa-sha2-nistp384", b"nistp384") => KeyMaterial::p384_sec1(point)?,
+                ("ecdsa-sha2-nistp521", b"nistp521") => KeyMaterial::p521_sec1(point)?,
+                _ => return Err("the OpenSSH ECDSA key names two different curves".into()),
             }
         }
     };

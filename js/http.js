@@ -1,0 +1,132 @@
+// Bounded HTTP for key sets, discovery documents and introspection: https only (loopback http
+// when explicitly allowed), a timeout, a size cap, no redirects. Errors are FetchError with a
+// sentence a person can act on; nothing here knows what the bytes mean.
+
+export class FetchError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'FetchError';
+  }
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '[::1]']);
+
+/** Is `hostname` (as `URL` spells it) a loopback address? */
+export function isLoopback(hostname) {
+  return LOOPBACK_NAMES.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
+/** The parsed URL, or a FetchError saying why it may not be fetched. */
+export function checkUrl(url, { allowLoopbackHttp = false } = {}) {
+  let u;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new FetchError(`"${url}" is not a URL.`);
+  }
+  if (u.protocol === 'https:') return u;
+  if (u.protocol === 'http:' && allowLoopbackHttp && isLoopback(u.hostname)) return u;
+  if (u.protocol === 'http:' && isLoopback(u.hostname)) {
+    throw new FetchError(`"${url}" is plain http; it is fetched only with keyCache.allowLoopbackHttp (tests and local development).`);
+  }
+  throw new FetchError(`"${url}" is not an https: URL; key sets and metadata are fetched over https only.`);
+}
+
+/**
+ * Fetch `url` and return `{ status, headers, text }` for a 200 response.
+ * @param {string} url
+ * @param {{ timeoutMs: number, maxBytes: number, allowLoopbackHttp?: boolean,
+ *           method?: string, headers?: Record<string,string>, body?: string }} opts
+ */
+export async function fetchText(url, opts) {
+  checkUrl(url, opts);
+  const { timeoutMs, maxBytes } = opts;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    let res;
+    try {
+      res = await fetch(url, {
+        method: opts.method ?? 'GET',
+        headers: { accept: 'application/json, application/jwk-set+json', ...opts.headers },
+        body: opts.body,
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+    } catch (e) {
+      throw controller.signal.aborted
+        ? new FetchError(`${url} did not answer within ${timeoutMs} ms.`)
+        : new FetchError(`${url} could not be fetched: ${e?.cause?.message ?? e?.message ?? e}.`);
+    }
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => {});
+      const what = res.status >= 300 && res.status < 400 ? ' (redirects are not followed)' : '';
+      throw new FetchError(`${url} answered HTTP ${res.status || 'redirect'}${what}.`);
+    }
+    const declared = Number(res.headers.get('content-length'));
+    if (declared > maxBytes) {
+      await res.body?.cancel().catch(() => {});
+      throw new FetchError(`${url} sent ${declared} bytes; the limit is ${maxBytes} bytes.`);
+    }
+    const bytes = await readCapped(res, url, maxBytes, controller, timeoutMs);
+    let text;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new FetchError(`${url} sent a body that is not UTF-8 text.`);
+    }
+    return { status: res.status, headers: res.headers, text };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readCapped(res, url, maxBytes, controller, timeoutMs) {
+  if (!res.body) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const chunks = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        controller.abort();
+        throw new FetchError(`${url} sent more than ${maxBytes} bytes; the limit is ${maxBytes} bytes.`);
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof FetchError) throw e;
+    throw controller.signal.aborted
+      ? new FetchError(`${url} did not finish sending within ${timeoutMs} ms.`)
+      : new FetchError(`${url} broke off while sending: ${e?.message ?? e}.`);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * How long a response may be reused, in seconds: `Cache-Control: max-age` less `Age`, bounded
+ * to [min, max]; `no-store`/`no-cache` count as 0 (so the floor applies); none gives `fallback`.
+ */
+export function freshnessOf(headers, { fallback, min, max }) {
+  const cc = (headers.get('cache-control') ?? '').toLowerCase();
+  let seconds = fallback;
+  if (/(^|[\s,])(no-store|no-cache)([\s,=]|$)/.test(cc)) {
+    seconds = 0;
+  } else {
+    const m = /(^|[\s,])max-age\s*=\s*"?(\d+)"?/.exec(cc);
+    if (m) {
+      const age = Number.parseInt(headers.get('age') ?? '0', 10);
+      seconds = Number(m[2]) - (Number.isFinite(age) && age > 0 ? age : 0);
+    }
+  }
+  return Math.min(max, Math.max(min, seconds));
+}

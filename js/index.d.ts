@@ -1,0 +1,154 @@
+// Types for the azlens JS package (index.js). The shapes mirror the core's JSON.
+
+export interface Problem { code: string; message: string; claim?: string }
+
+export interface VerifyResult {
+  valid: boolean;
+  header: Record<string, unknown> | null;
+  payload: Record<string, unknown> | null;
+  /** Codes from errorCodes(): malformed, expired, signature_invalid, … */
+  errors: Problem[];
+  /** The core's warnings plus key_set_unavailable, key_set_stale, discovery_failed. */
+  warnings: Problem[];
+  key?: { kid?: string; kty: string; alg: string };
+  profile?: 'iua' | 'smart' | 'smart-backend' | 'cds-hooks' | 'oidc';
+  context?: Record<string, unknown>;
+}
+
+/** JWK Set, JWK, PEM / OpenSSH text, DER bytes, or an array of these. */
+export type Keys = object | string | Uint8Array | ArrayBuffer | Array<object | string | Uint8Array | ArrayBuffer>;
+
+/** A place for fetched documents; entries are plain JSON data. */
+export interface Store {
+  get(key: string): Promise<unknown | undefined>;
+  set(key: string, entry: unknown, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+/**
+ * The policy document in camelCase (see the README), plus shorthands and JS-only options.
+ * Unknown members are rejected by the core.
+ */
+export interface VerifyOptions {
+  algorithms: string[];
+  keys?: Keys;
+  issuer?: string | string[];
+  jwksUri?: string;
+  discovery?: boolean;
+  jku?: string[];
+  issuers?: Array<Record<string, unknown>>;
+  audience?: string | string[];
+  leeway?: number;
+  typ?: string;
+  requiredClaims?: string[];
+  maxTokenAge?: number;
+  maxLifetime?: number;
+  requireExp?: boolean;
+  subject?: string;
+  crit?: string[];
+  profile?: 'iua' | 'smart' | 'smart-backend' | 'cds-hooks' | 'oidc';
+  profileOptions?: { nonce?: string; maxAge?: number; requiredAcr?: string[]; requiredAmr?: string[]; tokenEndpoint?: string };
+  limits?: { maxTokenBytes?: number; maxJsonDepth?: number; maxKeySetBytes?: number; maxKeys?: number; maxNestedDepth?: number };
+  token?: Record<string, unknown>;
+  routes?: Array<Record<string, unknown>>;
+  forward?: { headers?: Record<string, string>; keepToken?: boolean };
+  keyCache?: {
+    defaultMaxAge?: number; minMaxAge?: number; maxMaxAge?: number; refetchCooldown?: number;
+    staleFor?: number; fetchTimeoutMs?: number; maxWaitMs?: number; allowLoopbackHttp?: boolean;
+  };
+  /** Seconds since the epoch (default: the clock). */
+  now?: number;
+  keyStore?: Store;
+  [policyMember: string]: unknown;
+}
+
+export interface InspectOptions extends Partial<VerifyOptions> {}
+
+/** The core's inspection report (see the README for every member). */
+export interface Report {
+  kind: 'jws' | 'jwe' | 'saml' | 'opaque' | 'empty';
+  summary: string;
+  length: number;
+  header: Record<string, unknown> | null;
+  payload: Record<string, unknown> | null;
+  header_parameters: Array<Record<string, unknown>>;
+  claims: Array<{ name: string; value: unknown; meaning: string | null; defined_by: string | null; utc?: string; relative?: string }>;
+  profiles: Array<Record<string, unknown>>;
+  findings: Array<{ severity: string; code: string; message: string; claim?: string }>;
+  nested: Array<{ claim: string; report: Report }>;
+  atna_user: string | null;
+  saml: Record<string, unknown> | null;
+  verification: VerifyResult | null;
+  introspection: Record<string, unknown> | null;
+}
+
+export class OptionsError extends TypeError {}
+
+export function init(source?: WebAssembly.Module | BufferSource | URL | string | Response): Promise<void>;
+export function verify(token: string, options: VerifyOptions): Promise<VerifyResult>;
+export function inspect(token: string, options?: InspectOptions): Report;
+
+/** A Fetch API Request, or a plain description of one. */
+export type RequestLike = Request | {
+  method?: string;
+  path: string;
+  query?: string;
+  headers?: Headers | Array<[string, string]> | Record<string, string | string[]>;
+};
+
+/** The guard's decision (see the README). */
+export interface Decision {
+  allow: boolean;
+  status: number;
+  www_authenticate?: string;
+  /** The JSON body of a refusal, as text. */
+  body?: string;
+  set_headers: Array<[string, string]>;
+  remove_headers: string[];
+  response_headers: Array<[string, string]>;
+  upstream_query?: string;
+  log: Record<string, unknown>;
+  warnings: Problem[];
+}
+export function decide(request: RequestLike, options: VerifyOptions): Promise<Decision>;
+export function errorCodes(): string[];
+export function version(): string;
+
+export class TokenVerifier {
+  constructor(options: VerifyOptions);
+  verify(token: string, options?: { now?: number }): Promise<VerifyResult>;
+  decide(request: RequestLike, options?: { now?: number }): Promise<Decision>;
+  inspect(token: string, options?: { now?: number; keys?: Keys }): Report;
+}
+export function createVerifier(options: VerifyOptions): TokenVerifier;
+
+export interface IntrospectOptions {
+  endpoint: string;
+  clientId?: string;
+  clientSecret?: string;
+  clientAuth?: 'client_secret_basic' | 'client_secret_post' | 'none';
+  bearer?: string;
+  tokenTypeHint?: string;
+  timeoutMs?: number;
+  maxBytes?: number;
+  allowLoopbackHttp?: boolean;
+  cacheSeconds?: number;
+  store?: Store;
+}
+export function introspect(token: string, options: IntrospectOptions): Promise<{
+  active: boolean;
+  response: Record<string, unknown> | null;
+  cached: boolean;
+  errors: Problem[];
+}>;
+
+export class MemoryStore implements Store {
+  constructor(options?: { maxEntries?: number });
+  get(key: string): Promise<unknown | undefined>;
+  set(key: string, entry: unknown, ttlSeconds: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  readonly size: number;
+}
+export function cacheApiStore(cache: Cache, options?: { namespace?: string }): Store;
+
+export const WARNINGS: Readonly<{ keySetUnavailable: 'key_set_unavailable'; keySetStale: 'key_set_stale'; discoveryFailed: 'discovery_failed' }>;

@@ -1,0 +1,284 @@
+// azlens for JavaScript: the Rust core as WebAssembly, the same API in Node (≥ 20.16), browsers
+// and workerd. This file translates options and moves bytes; every decision about a token is
+// the core's.
+//
+//   await init();
+//   const result = await verify(token, { keys, algorithms: ['RS256'], issuer, audience });
+
+import initWasm, {
+  initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
+  inspect as coreInspect, inspectWithKeys as coreInspectWithKeys, parseKeys as coreParseKeys,
+} from './pkg/azlens.js';
+import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS } from './options.js';
+import { RemoteKeys, defaultStore, WARNINGS } from './keys.js';
+import { requestJson } from './request.js';
+
+export { OptionsError, WARNINGS };
+export { MemoryStore, cacheApiStore } from './store.js';
+export { introspect } from './introspection.js';
+
+let ready = null;
+
+/**
+ * Load the WebAssembly module; idempotent (later calls return the first call's promise).
+ * With no argument, Node reads `pkg/azlens_bg.wasm` from disk and a browser fetches it.
+ * workerd (and anything else) may pass a `WebAssembly.Module`, the bytes, a URL or a Response.
+ */
+export function init(source) {
+  ready ??= load(source).catch((e) => {
+    ready = null;
+    throw e;
+  });
+  return ready;
+}
+
+async function load(source) {
+  if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    initSync({ module: source });
+    return;
+  }
+  if (source === undefined && typeof process !== 'undefined' && process.versions?.node) {
+    // getBuiltinModule, not import(): bundlers and workerd's module loader never see a Node
+    // built-in to resolve, so this one file serves every host unchanged.
+    const fs = process.getBuiltinModule?.('node:fs/promises');
+    const wasmUrl = new URL('./pkg/azlens_bg.wasm', import.meta.url);
+    if (!fs) {
+      throw new Error(`azlens: this Node (${process.version}) is older than 20.16; pass the module's bytes: init(await readFile(new URL('${wasmUrl}')))`);
+    }
+    initSync({ module: await fs.readFile(wasmUrl) });
+    return;
+  }
+  await initWasm(source === undefined ? undefined : { module_or_path: source });
+}
+
+let initialised = false;
+function core() {
+  if (!initialised) {
+    try {
+      coreVersion();
+      initialised = true;
+    } catch {
+      throw new Error('azlens: call `await init()` before verifying or inspecting tokens.');
+    }
+  }
+}
+
+/** The stable error codes of the core, in documentation order. */
+export function errorCodes() {
+  core();
+  return JSON.parse(coreErrorCodes());
+}
+
+/** The core's version. */
+export function version() {
+  core();
+  return coreVersion();
+}
+
+/**
+ * A verifier for one set of options, reused across tokens: the policy is checked and its inline
+ * keys parsed once; remote key sets are cached per URL. Throws OptionsError on bad options.
+ */
+export class TokenVerifier {
+  #core;
+  #remote;
+  #noKeys;
+
+  constructor(options) {
+    core();
+    const policy = policyFrom(options);
+    try {
+      this.#core = new CoreVerifier(JSON.stringify(policy));
+    } catch (e) {
+      throw new OptionsError(String(e?.message ?? e));
+    }
+    const settings = JSON.parse(this.#core.hostSettings());
+    const store = options.keyStore ?? defaultStore;
+    for (const m of ['get', 'set', 'delete']) {
+      if (typeof store?.[m] !== 'function') throw new OptionsError(`\`keyStore\` must have async get, set and delete methods (no ${m}).`);
+    }
+    const verifier = this.#core;
+    this.#remote = new RemoteKeys({
+      settings: settings.key_cache,
+      maxBytes: settings.max_key_set_bytes,
+      parseKeys: (bytes) => verifier.parseKeys(bytes),
+      store,
+    });
+    this.#noKeys = new CoreKeySet();
+  }
+
+  /**
+   * Verify `token` at `now` (seconds since the epoch; default: the clock). Never throws on the
+   * token; throws OptionsError on a bad `now`.
+   * @returns {Promise<{valid: boolean, header: object|null, payload: object|null,
+   *   errors: Array<{code: string, message: string, claim?: string}>,
+   *   warnings: Array<{code: string, message: string, claim?: string}>,
+   *   key?: {kid?: string, kty: string, alg: string}, profile?: string, context?: object}>}
+   */
+  async verify(token, { now } = {}) {
+    const at = nowFrom({ now });
+    const text = typeof token === 'string' ? token : '';
+    const plan = JSON.parse(this.#core.keyPlan(text));
+    const { result, warnings } = await this.#withKeys(
+      plan,
+      (keys) => JSON.parse(this.#core.verify(text, keys, at)),
+      (v) => v.errors.some((e) => e.code === 'key_not_found'),
+    );
+    // The core's verdict as it is (profile, context, key…), with header and payload always present.
+    result.warnings.push(...warnings);
+    return { ...result, header: result.header ?? null, payload: result.payload ?? null };
+  }
+
+  /**
+   * The decision on an HTTP request (a Fetch API `Request`, or `{ method, path, query, headers }`)
+   * under the policy's token sources, routes and forwarding rules: `{ allow, status,
+   * www_authenticate?, body?, set_headers, remove_headers, response_headers, upstream_query?,
+   * log, warnings }`. Never throws on what the client sent.
+   */
+  async decide(request, { now } = {}) {
+    const at = nowFrom({ now });
+    const req = requestJson(request);
+    const step = JSON.parse(this.#core.prepare(req));
+    if (step.decision) return { ...step.decision, warnings: [] };
+    const { result, warnings } = await this.#withKeys(
+      step.plan,
+      (keys) => JSON.parse(this.#core.decide(req, keys, at)),
+      (d) => (d.log.codes ?? []).includes('key_not_found'),
+    );
+    return { ...result, warnings };
+  }
+
+  /**
+   * The inspection report for `token`, verified under this verifier's policy with its inline
+   * keys plus `keys` (any form the `keys` option takes). Sync: remote key sets are not fetched.
+   */
+  inspect(token, { now, keys } = {}) {
+    const at = nowFrom({ now });
+    const set = keys === undefined ? null : keySetFrom(keys, (bytes) => this.#core.parseKeys(bytes));
+    try {
+      return JSON.parse(this.#core.inspect(typeof token === 'string' ? token : '', set ?? this.#noKeys, at));
+    } finally {
+      set?.free();
+    }
+  }
+
+  /**
+   * Run `use(keys)` with the key sets the plan names. When `unknownKey(result)` says no key
+   * matched, the issuer may have rotated its keys: refetch (at most once per cooldown) and rerun.
+   */
+  async #withKeys(plan, use, unknownKey) {
+    if (plan.errors.length > 0 || plan.sources.length === 0) return { result: use(this.#noKeys), warnings: [] };
+    const first = await this.#remote.keySetsFor(plan.sources);
+    let result = this.#withSets(first.sets, use);
+    let warnings = first.warnings;
+    if (unknownKey(result)) {
+      const again = await this.#remote.refreshFor(plan.sources);
+      if (again.changed) {
+        const next = await this.#remote.keySetsFor(plan.sources);
+        result = this.#withSets(next.sets, use);
+        warnings = next.warnings;
+      } else {
+        warnings = [...warnings, ...again.warnings.filter((w) => !warnings.some((x) => x.code === w.code && x.message === w.message))];
+      }
+    }
+    return { result, warnings };
+  }
+
+  /** One key set from several sources (a union, freed after use). */
+  #withSets(sets, use) {
+    if (sets.length === 0) return use(this.#noKeys);
+    if (sets.length === 1) return use(sets[0]);
+    const union = sets.reduce((acc, s) => {
+      const u = acc.union(s);
+      if (acc !== sets[0]) acc.free();
+      return u;
+    });
+    try {
+      return use(union);
+    } finally {
+      union.free();
+    }
+  }
+}
+
+/** Create a reusable verifier (see TokenVerifier). */
+export function createVerifier(options) {
+  return new TokenVerifier(options);
+}
+
+// `verify(token, options)` reuses a verifier for options that differ only in `now`.
+const verifiers = new WeakMap();
+const MAX_VERIFIERS = 32;
+
+function verifierFor(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new OptionsError('options must be an object with at least `algorithms`.');
+  }
+  const store = options.keyStore;
+  const keyed = {};
+  for (const [k, v] of Object.entries(options)) if (!JS_ONLY_OPTIONS.has(k)) keyed[k] = v;
+  let id;
+  try {
+    id = JSON.stringify(policyFrom(keyed));
+  } catch (e) {
+    if (e instanceof OptionsError) throw e;
+    throw new OptionsError(`options must be plain data (${e?.message ?? e}).`);
+  }
+  const perStore = store ?? defaultStore;
+  let byId = verifiers.get(perStore);
+  if (!byId) {
+    byId = new Map();
+    verifiers.set(perStore, byId);
+  }
+  let v = byId.get(id);
+  if (!v) {
+    v = new TokenVerifier(options);
+    byId.set(id, v);
+    if (byId.size > MAX_VERIFIERS) byId.delete(byId.keys().next().value);
+  }
+  return v;
+}
+
+/**
+ * Inspect any string someone believes is a token (JWS, JWE, SAML, opaque, garbage): a report for
+ * people and programs. Sync; never throws on the token. Options: `now`; `keys` to check the
+ * signature and times; with `algorithms` and other policy options, verified under that policy.
+ * Throws OptionsError on bad options.
+ */
+export function inspect(token, options = {}) {
+  core();
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new OptionsError('inspect() options must be an object.');
+  }
+  const { now, keys, keyStore, ...policyOptions } = options;
+  const at = nowFrom({ now });
+  const text = typeof token === 'string' ? token : '';
+  if (Object.keys(policyOptions).length > 0) {
+    return verifierFor({ ...policyOptions, keyStore }).inspect(text, { now: at, keys });
+  }
+  if (keys === undefined) return JSON.parse(coreInspect(text, at));
+  const set = keySetFrom(keys, coreParseKeys);
+  try {
+    return JSON.parse(coreInspectWithKeys(text, set, at));
+  } finally {
+    set.free();
+  }
+}
+
+/**
+ * Decide on an HTTP request under the policy's routes (see TokenVerifier.decide). Never throws
+ * on what the client sent; rejects with OptionsError on bad options.
+ */
+export async function decide(request, options) {
+  core();
+  return verifierFor(options).decide(request, { now: options.now });
+}
+
+/**
+ * Verify a token. Never throws on the token (a bad token is `{ valid: false, errors }`);
+ * rejects with OptionsError on bad options.
+ */
+export async function verify(token, options) {
+  core();
+  return verifierFor(options).verify(token, { now: options.now });
+}

@@ -1,0 +1,302 @@
+// Remote key sets for the sources the core's key plan names: a `jwks_uri`, an allow-listed
+// `jku`, or issuer discovery. This file only moves bytes and keeps them fresh; which URL may be
+// fetched for a token is decided in Rust (`keyPlan`), and what the bytes mean is parsed in Rust.
+//
+// Per URL: freshness from Cache-Control within the policy's bounds; an unknown `kid` refetches
+// at most once per cooldown; concurrent misses share one request; after a failed refresh the
+// last good set is served for a bounded stale window.
+
+import { fetchText, freshnessOf, checkUrl, FetchError } from './http.js';
+import { MemoryStore } from './store.js';
+
+/** The store shared by every verifier that was not given one. */
+export const defaultStore = new MemoryStore();
+
+/** Warnings the shim adds to a verdict (the core's codes cover the token itself). */
+export const WARNINGS = Object.freeze({
+  keySetUnavailable: 'key_set_unavailable',
+  keySetStale: 'key_set_stale',
+  discoveryFailed: 'discovery_failed',
+});
+
+/**
+ * A cache of remote documents of one kind, keyed by URL (or issuer, for discovery).
+ * `load(key)` fetches `{ text, headers }`; `decode(text, key)` turns the text into the value
+ * kept (a parsed key set, a discovered URL) and throws when the text is unusable.
+ */
+export class RemoteCache {
+  #records = new Map();
+  #settings;
+  #store;
+  #prefix;
+  #load;
+  #decode;
+
+  /**
+   * @param {{ settings: object, store: object, prefix: string,
+   *           load: (key: string) => Promise<{text: string, headers: Headers}>,
+   *           decode: (text: string, key: string) => any }} o
+   */
+  constructor({ settings, store, prefix, load, decode }) {
+    this.#settings = settings;
+    this.#store = store;
+    this.#prefix = prefix;
+    this.#load = load;
+    this.#decode = decode;
+  }
+
+  /**
+   * The value for `key`, fetching it when missing or expired. Returns `{ value }` or
+   * `{ value: null, problem }` (then `value` may still be a stale one, with `stale: true`).
+   */
+  async get(key) {
+    const rec = this.#record(key);
+    if (rec.value !== undefined && Date.now() < rec.freshUntil) return { value: rec.value };
+    await this.#adoptStored(key, rec);
+    const now = Date.now();
+    if (rec.value !== undefined && now < rec.freshUntil) return { value: rec.value };
+    // After a failed fetch, retry at most once per cooldown instead of on every request.
+    if (rec.lastProblem !== undefined && !rec.inflight && now - rec.lastAttempt < this.#settings.refetch_cooldown * 1000) {
+      return this.#servable(rec, now)
+        ? { value: rec.value, stale: true, problem: rec.lastProblem }
+        : { value: null, problem: rec.lastProblem };
+    }
+    const outcome = await this.#waitFor(this.#fetch(key, rec), this.#settings.max_wait_ms);
+    if (outcome.ok) return { value: rec.value };
+    if (this.#servable(rec, Date.now())) return { value: rec.value, stale: true, problem: outcome.problem };
+    return { value: null, problem: outcome.problem };
+  }
+
+  /**
+   * Refetch `key` because what it holds did not answer (an unknown `kid`): at most once per
+   * cooldown, joining a fetch already under way. Returns `{ changed, problem? }`.
+   */
+  async refresh(key) {
+    const rec = this.#record(key);
+    const before = rec.value;
+    await this.#adoptStored(key, rec);
+    if (rec.value !== before) return { changed: true };
+    if (!rec.inflight && Date.now() - rec.lastAttempt < this.#settings.refetch_cooldown * 1000) {
+      return { changed: false };
+    }
+    const outcome = await this.#waitFor(this.#fetch(key, rec), this.#settings.max_wait_ms);
+    return { changed: outcome.ok && rec.value !== before, problem: outcome.problem };
+  }
+
+  /** Is the last good value still within the stale window? */
+  #servable(rec, now) {
+    return rec.value !== undefined && now < rec.freshUntil + this.#settings.stale_for * 1000;
+  }
+
+  #record(key) {
+    let rec = this.#records.get(key);
+    if (!rec) {
+      rec = { value: undefined, fetchedAt: 0, freshUntil: 0, lastAttempt: 0, inflight: null, lastProblem: undefined };
+      this.#records.set(key, rec);
+    }
+    return rec;
+  }
+
+  /** Another verifier or isolate may have fetched a newer copy into the shared store. */
+  async #adoptStored(key, rec) {
+    let stored;
+    try {
+      stored = await this.#store.get(this.#prefix + key);
+    } catch {
+      return;
+    }
+    if (!stored || typeof stored.text !== 'string' || !(stored.fetchedAt > rec.fetchedAt)) return;
+    try {
+      const value = this.#decode(stored.text, key);
+      Object.assign(rec, { value, fetchedAt: stored.fetchedAt, freshUntil: stored.freshUntil, lastProblem: undefined });
+    } catch {
+      // An unusable stored copy is ignored; the next fetch replaces it.
+    }
+  }
+
+  /** One fetch per key at a time; concurrent callers share it. Resolves to `{ ok, problem? }`. */
+  #fetch(key, rec) {
+    if (rec.inflight) return rec.inflight;
+    rec.lastAttempt = Date.now();
+    rec.inflight = (async () => {
+      try {
+        const { text, headers } = await this.#load(key);
+        const value = this.#decode(text, key);
+        const s = this.#settings;
+        const seconds = freshnessOf(headers, { fallback: s.default_max_age, min: s.min_max_age, max: s.max_max_age });
+        const fetchedAt = Date.now();
+        Object.assign(rec, { value, fetchedAt, freshUntil: fetchedAt + seconds * 1000, lastProblem: undefined });
+        const entry = { text, fetchedAt, freshUntil: rec.freshUntil };
+        try {
+          await this.#store.set(this.#prefix + key, entry, seconds + s.stale_for);
+        } catch {
+          // A store that cannot keep the entry costs a refetch later, nothing more.
+        }
+        return { ok: true };
+      } catch (e) {
+        rec.lastProblem = e instanceof FetchError || e instanceof UnusableDocument ? e.message : `${key}: ${e?.message ?? e}`;
+        return { ok: false, problem: rec.lastProblem };
+      } finally {
+        rec.inflight = null;
+      }
+    })();
+    return rec.inflight;
+  }
+
+  /** The fetch's outcome, or a "still waiting" problem after `ms` (the fetch goes on). */
+  async #waitFor(promise, ms) {
+    let timer;
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(() => resolve({ ok: false, problem: `no answer yet after ${ms} ms` }), ms);
+    });
+    try {
+      return await Promise.race([promise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** A fetched document that cannot be used (not a key set, a discovery mismatch). */
+export class UnusableDocument extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'UnusableDocument';
+  }
+}
+
+/**
+ * The remote keys of one verifier: key sets by URL and discovery by issuer, both cached.
+ * `parseKeys(bytes)` is the core's parser under the verifier's limits.
+ */
+export class RemoteKeys {
+  #keySets;
+  #discovery;
+  #settings;
+
+  /**
+   * @param {{ settings: object, maxBytes: number, parseKeys: (bytes: Uint8Array) => object,
+   *           store?: object }} o  `settings` is the policy's key_cache section (snake_case).
+   */
+  constructor({ settings, maxBytes, parseKeys, store = defaultStore }) {
+    this.#settings = settings;
+    const http = {
+      timeoutMs: settings.fetch_timeout_ms,
+      maxBytes,
+      allowLoopbackHttp: settings.allow_loopback_http,
+    };
+    const encoder = new TextEncoder();
+    this.#keySets = new RemoteCache({
+      settings,
+      store,
+      prefix: 'azlens:jwks:',
+      load: (url) => fetchText(url, http),
+      decode: (text, url) => {
+        try {
+          return parseKeys(encoder.encode(text));
+        } catch (e) {
+          throw new UnusableDocument(`${url} holds no usable key set: ${e?.message ?? e}`);
+        }
+      },
+    });
+    this.#discovery = new RemoteCache({
+      settings,
+      store,
+      prefix: 'azlens:discovery:',
+      load: (issuer) => loadDiscovery(issuer, http),
+      decode: (text, issuer) => jwksUriFrom(text, issuer, http),
+    });
+  }
+
+  /**
+   * The key sets for the planned sources (in plan order) and the warnings to report.
+   * @param {Array<{type: string, url?: string, issuer?: string}>} sources  from the core's keyPlan
+   */
+  async keySetsFor(sources) {
+    const sets = [];
+    const warnings = [];
+    for (const url of await this.#urls(sources, warnings)) {
+      const got = await this.#keySets.get(url);
+      if (got.value) sets.push(got.value);
+      if (got.stale) {
+        warnings.push({ code: WARNINGS.keySetStale, message: `The key set from ${url} could not be refreshed (${got.problem}); the last good copy is used.` });
+      } else if (!got.value) {
+        warnings.push({ code: WARNINGS.keySetUnavailable, message: `No key set from ${url}: ${got.problem}` });
+      }
+    }
+    return { sets, warnings };
+  }
+
+  /**
+   * After the core found no key for the token's `kid`: refetch each planned key set whose
+   * cooldown has passed. Returns whether any set changed, and warnings.
+   */
+  async refreshFor(sources) {
+    const warnings = [];
+    let changed = false;
+    for (const url of await this.#urls(sources, warnings)) {
+      const r = await this.#keySets.refresh(url);
+      changed ||= r.changed;
+      if (r.problem) {
+        warnings.push({ code: WARNINGS.keySetUnavailable, message: `Refetching ${url} for an unknown key failed: ${r.problem}` });
+      }
+    }
+    return { changed, warnings };
+  }
+
+  async #urls(sources, warnings) {
+    const urls = [];
+    for (const s of sources) {
+      if (s.type === 'discovery') {
+        const got = await this.#discovery.get(s.issuer);
+        if (got.value) urls.push(got.value);
+        else warnings.push({ code: WARNINGS.discoveryFailed, message: `Discovery of ${s.issuer} failed: ${got.problem}` });
+      } else if (typeof s.url === 'string') {
+        urls.push(s.url);
+      }
+    }
+    return [...new Set(urls)];
+  }
+}
+
+/** `{iss}/.well-known/openid-configuration`, then `{iss}/.well-known/smart-configuration`. */
+export function discoveryUrls(issuer) {
+  const base = issuer.replace(/\/+$/, '');
+  return [`${base}/.well-known/openid-configuration`, `${base}/.well-known/smart-configuration`];
+}
+
+async function loadDiscovery(issuer, http) {
+  const problems = [];
+  for (const url of discoveryUrls(issuer)) {
+    try {
+      return await fetchText(url, http);
+    } catch (e) {
+      problems.push(e.message);
+    }
+  }
+  throw new FetchError(problems.join(' '));
+}
+
+function jwksUriFrom(text, issuer, http) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new UnusableDocument(`the discovery document of ${issuer} is not JSON`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new UnusableDocument(`the discovery document of ${issuer} is not a JSON object`);
+  }
+  if (doc.issuer !== issuer) {
+    throw new UnusableDocument(`the discovery document names the issuer ${JSON.stringify(doc.issuer)}, not "${issuer}" (refused: a mismatch means the wrong server or a mix-up attack)`);
+  }
+  if (typeof doc.jwks_uri !== 'string') {
+    throw new UnusableDocument(`the discovery document of ${issuer} has no "jwks_uri"`);
+  }
+  try {
+    checkUrl(doc.jwks_uri, http);
+  } catch (e) {
+    throw new UnusableDocument(`the discovery document of ${issuer} names an unusable jwks_uri: ${e.message}`);
+  }
+  return doc.jwks_uri;
+}

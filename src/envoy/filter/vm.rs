@@ -1,0 +1,277 @@
+//! The state one VM shares between its root context and its streams (one thread, so `Rc` and
+//! `RefCell`). Borrows never span a host call that could call back into the VM.
+
+use super::host::{self, EnvoyStore};
+use crate::cache::VerdictCache;
+use crate::envoy::exchange::{self, Outcome};
+use crate::envoy::manager::{Event, KeyManager, Refetch};
+use crate::envoy::waiting::{WaitFor, Waiter, Waiting};
+use crate::error::ErrorCode;
+use crate::guard::{self, Decision, Prepared, Request};
+use crate::keys::KeySet;
+use crate::plan::KeySource;
+use crate::verify::Verifier;
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+/// Valid verdicts kept per VM, so a repeated token costs one signature check.
+pub const VERDICT_CACHE_SIZE: usize = 1024;
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// Tick period while requests wait or a refetch is wanted (ms).
+pub const FAST_TICK: u64 = 20;
+/// Tick period otherwise: refresh schedules and back-off are in whole seconds.
+pub const SLOW_TICK: u64 = 1000;
+
+pub struct Vm {
+    pub root_id: u32,
+    pub verifier: Verifier,
+    pub keys: RefCell<KeyManager>,
+    verdicts: RefCell<VerdictCache>,
+    pub waiting: RefCell<Waiting<Request>>,
+    /// Headers for the client's response, per stream (a deprecation notice).
+    pub response_headers: RefCell<HashMap<u32, Vec<(String, String)>>>,
+    /// Outstanding key-set calls: token → URL.
+    pub calls: RefCell<HashMap<u32, String>>,
+    fast: Cell<bool>,
+}
+
+impl Vm {
+    pub fn new(root_id: u32, verifier: Verifier, keys: KeyManager) -> Vm {
+        Vm {
+            root_id,
+            verifier,
+            keys: RefCell::new(keys),
+            verdicts: RefCell::new(VerdictCache::new(VERDICT_CACHE_SIZE)),
+            waiting: RefCell::new(Waiting::default()),
+            response_headers: RefCell::new(HashMap::new()),
+            calls: RefCell::new(HashMap::new()),
+            // on_configure starts the timer fast, for the first fetches
+            fast: Cell::new(true),
+        }
+    }
+
+    /// Decide `req` now, or pause it (`None`) until keys arrive. `first`: the request has not
+    /// waited yet (a request that waited is decided with whatever there is).
+    pub fn decide_or_wait(
+        &self,
+        context_id: u32,
+        req: Request,
+        now: u64,
+        first: bool,
+    ) -> Option<Outcome> {
+        let plan = match guard::prepare(&self.verifier, &req) {
+            Prepared::Done(decision) => return Some(self.finish(&decision, &req)),
+            Prepared::Fetch(plan) => plan,
+        };
+        let mut sources: Vec<usize> = Vec::new();
+        if plan.errors.is_empty() {
+            let keys = self.keys.borrow();
+            for s in &plan.sources {
+                if let KeySource::JwksUri { url } | KeySource::Jku { url } = s {
+                    if let Some(i) = keys.index(url) {
+                        if !sources.contains(&i) {
+                            sources.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        let wait = first && !sources.is_empty() && self.keys.borrow().timing().max_wait > 0;
+        if wait && !self.all_usable(&sources, now) {
+            // The root syncs on its tick; a peer VM may have fetched since.
+            self.sync(&sources);
+            if !self.all_usable(&sources, now) {
+                match self.pause(context_id, req, &sources, WaitFor::Keys, now) {
+                    Ok(()) => return None,
+                    Err(req) => return Some(self.finish(&self.decide(&req, &sources, now), &req)),
+                }
+            }
+        }
+        let mut decision = self.decide(&req, &sources, now);
+        if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
+            // A peer VM may already have refetched: try its keys before asking for more.
+            if self.sync(&sources) {
+                decision = self.decide(&req, &sources, now);
+            }
+        }
+        if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
+            let pending = {
+                let mut keys = self.keys.borrow_mut();
+                // Every source is asked (no short-circuit): each may need its own refetch.
+                let answers: Vec<Refetch> = sources
+                    .iter()
+                    .map(|&i| keys.request_refetch(&EnvoyStore, i, now))
+                    .collect();
+                answers.contains(&Refetch::Pending)
+            };
+            if pending {
+                match self.pause(context_id, req, &sources, WaitFor::Refetch, now) {
+                    Ok(()) => return None,
+                    Err(req) => return Some(self.finish(&decision, &req)),
+                }
+            }
+        }
+        Some(self.finish(&decision, &req))
+    }
+
+    fn all_usable(&self, sources: &[usize], now: u64) -> bool {
+        let keys = self.keys.borrow();
+        sources.iter().all(|&i| keys.usable(i, now))
+    }
+
+    /// Re-read the shared records of `sources`; true when a key set changed.
+    fn sync(&self, sources: &[usize]) -> bool {
+        let (changed, events) = {
+            let mut keys = self.keys.borrow_mut();
+            let before: Vec<Option<u64>> = sources
+                .iter()
+                .map(|&i| keys.record(i).map(|r| r.generation))
+                .collect();
+            let events: Vec<Event> = sources
+                .iter()
+                .flat_map(|&i| keys.sync(&EnvoyStore, i))
+                .collect();
+            let after: Vec<Option<u64>> = sources
+                .iter()
+                .map(|&i| keys.record(i).map(|r| r.generation))
+                .collect();
+            (before != after, events)
+        };
+        log_events(&events);
+        changed
+    }
+
+    /// The guard's decision with the keys this VM holds for `sources`.
+    fn decide(&self, req: &Request, sources: &[usize], now: u64) -> Decision {
+        let keys = self.keys.borrow();
+        let set: Cow<KeySet> = match sources {
+            [one] => keys
+                .keys(*one, now)
+                .map_or_else(|| Cow::Owned(KeySet::new()), Cow::Borrowed),
+            many => {
+                let mut all = KeySet::new();
+                for &i in many {
+                    if let Some(k) = keys.keys(i, now) {
+                        all.extend(k.clone());
+                    }
+                }
+                Cow::Owned(all)
+            }
+        };
+        // One number for the key sets in play: a cached verdict is reused only while every
+        // one of them is the same generation and still served.
+        let generation = sources.iter().fold(FNV_OFFSET, |h, &i| {
+            [i as u64, keys.generation(i, now)]
+                .iter()
+                .fold(h, |h, v| (h ^ v).wrapping_mul(FNV_PRIME))
+        });
+        let now_secs = i64::try_from(now / 1000).unwrap_or(i64::MAX);
+        guard::decide_cached(
+            &self.verifier,
+            req,
+            &set,
+            generation,
+            &mut self.verdicts.borrow_mut(),
+            now_secs,
+        )
+    }
+
+    fn pause(
+        &self,
+        context_id: u32,
+        req: Request,
+        sources: &[usize],
+        wait_for: WaitFor,
+        now: u64,
+    ) -> Result<(), Request> {
+        let (deadline, marks) = {
+            let keys = self.keys.borrow();
+            let marks = sources.iter().map(|&i| (i, keys.epoch(i))).collect();
+            (now.saturating_add(keys.timing().max_wait), marks)
+        };
+        let pushed = self.waiting.borrow_mut().push(Waiter {
+            context_id,
+            deadline,
+            wait_for,
+            sources: marks,
+            request: req,
+        });
+        match pushed {
+            Ok(()) => {
+                self.tick_fast(true);
+                Ok(())
+            }
+            Err(w) => Err(w.request),
+        }
+    }
+
+    /// Log the decision and turn it into Envoy operations.
+    fn finish(&self, decision: &Decision, req: &Request) -> Outcome {
+        let line = format!(
+            "decision {}",
+            serde_json::to_string(&decision.log).unwrap_or_default()
+        );
+        if decision.allow {
+            host::log(proxy_wasm::types::LogLevel::Debug, &line);
+        } else {
+            host::info(&line);
+        }
+        exchange::outcome(decision, req)
+    }
+
+    /// Root only: decide the paused requests that can be decided now, on their own streams.
+    pub fn settle(&self, now: u64) {
+        let done = {
+            let keys = self.keys.borrow();
+            self.waiting.borrow_mut().take_settled(&keys, now)
+        };
+        for w in done {
+            let Some(outcome) = self.decide_or_wait(w.context_id, w.request, now, false) else {
+                continue;
+            };
+            // A stream that ended meanwhile is gone from the host: nothing to apply.
+            if !host::switch_to(w.context_id) {
+                continue;
+            }
+            if let Outcome::Forward(up) = &outcome {
+                if !up.response_headers.is_empty() {
+                    self.response_headers
+                        .borrow_mut()
+                        .insert(w.context_id, up.response_headers.clone());
+                }
+            }
+            host::apply(&outcome, true);
+        }
+        host::switch_to(self.root_id);
+    }
+
+    /// Choose the tick period: fast while requests wait or a refetch is wanted.
+    pub fn tick_fast(&self, fast: bool) {
+        if fast != self.fast.get() {
+            self.fast.set(fast);
+            host::set_tick_period(if fast { FAST_TICK } else { SLOW_TICK });
+        }
+    }
+
+    pub fn forget(&self, context_id: u32) {
+        if let Ok(mut w) = self.waiting.try_borrow_mut() {
+            w.remove(context_id);
+        }
+        if let Ok(mut r) = self.response_headers.try_borrow_mut() {
+            r.remove(&context_id);
+        }
+    }
+}
+
+pub fn log_events(events: &[Event]) {
+    for e in events {
+        if e.warn {
+            host::warn(&e.message);
+        } else {
+            host::info(&e.message);
+        }
+    }
+}

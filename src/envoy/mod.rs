@@ -1,0 +1,24 @@
+//! The Envoy host: a proxy-wasm HTTP filter configured by the policy document.
+//!
+//! Everything here except `filter` is plain Rust with unit tests that need no Envoy:
+//! - [`sources`]: which key-set URLs the filter fetches, through which Envoy cluster;
+//! - [`record`]: the per-URL record every VM of the process shares through proxy-wasm shared
+//!   data (raw key-set bytes, fetch times, a generation, the fetch lease);
+//! - [`freshness`]: `Cache-Control` max-age, bounds, failure back-off;
+//! - [`manager`]: one VM's view of the shared records: the lease protocol (one fetch per refresh
+//!   across the process), parsing once per change, unknown-`kid` refetches with a cooldown;
+//! - [`waiting`]: requests paused until keys arrive, with a deadline;
+//! - [`exchange`]: Envoy's header pairs in, the guard's decision out as header edits or a reply.
+//!
+//! `filter` (feature `envoy`, target wasm32-wasip1) is the only part that calls the proxy-wasm
+//! host. Every decision about a request is the guard's ([`crate::guard`]).
+
+pub mod exchange;
+pub mod freshness;
+pub mod manager;
+pub mod record;
+pub mod sources;
+pub mod waiting;
+
+#[cfg(feature = "envoy")]
+mod filter;

@@ -1,0 +1,652 @@
+//! The gate in front of an API: every decision the edge worker and the Envoy filter make about a
+//! request, made here once so the two cannot disagree.
+//!
+//! A host calls [`prepare`] to learn whether the request is already decided (an open route, no
+//! token, a malformed request) or which key sources to fetch, then [`decide`] with the keys it
+//! fetched. It applies the [`Decision`] as it stands: status, challenge, body, headers.
+
+pub mod challenge;
+pub mod fhir;
+pub mod forward;
+pub mod introspection;
+pub mod request;
+pub mod route;
+pub mod token_source;
+
+pub use challenge::BearerError;
+pub use request::Request;
+pub use token_source::{Found, TokenLookup};
+
+use crate::cache::VerdictCache;
+use crate::error::{ErrorCode, Problem};
+use crate::hosts::Route;
+use crate::keys::KeySet;
+use crate::plan::{key_plan, KeyPlan};
+use crate::profiles::smart::{self, FhirAccess};
+use crate::verify::{Verdict, Verifier};
+use fhir::FhirTarget;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub allow: bool,
+    /// 200 when allowed (the host forwards the request), else 400, 401 or 403.
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub www_authenticate: Option<String>,
+    /// The JSON body of a refusal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Headers to add to the upstream request (after removing `remove_headers`).
+    pub set_headers: Vec<(String, String)>,
+    /// Headers to remove from the upstream request, lower-case.
+    pub remove_headers: Vec<String>,
+    /// Headers to add to the response the client gets (e.g. a deprecation notice).
+    pub response_headers: Vec<(String, String)>,
+    /// The query string to send upstream, when it must change (a query-string token removed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_query: Option<String>,
+    /// One structured log line: no token, no secrets.
+    pub log: LogLine,
+}
+
+/// The facts of a decision, for logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    pub decision: &'static str,
+    pub status: u16,
+    pub method: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<ErrorCode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+}
+
+/// The first step: decided already, or keys to fetch.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    Done(Box<Decision>),
+    Fetch(KeyPlan),
+}
+
+/// Decide what can be decided without keys; otherwise say which keys to fetch.
+pub fn prepare(verifier: &Verifier, req: &Request) -> Prepared {
+    let policy = verifier.policy();
+    let route = route::route_for(&policy.routes, req);
+    if route.is_some_and(|r| r.open) {
+        return Prepared::Done(Box::new(Gate::new(verifier, req, route, None).open()));
+    }
+    match token_source::extract(&policy.token, req) {
+        TokenLookup::Found { token, .. } => Prepared::Fetch(key_plan(&token, policy)),
+        lookup => Prepared::Done(Box::new(decide_without_token(verifier, req, route, lookup))),
+    }
+}
+
+/// The whole decision, given the keys the host fetched for the request's token.
+pub fn decide(verifier: &Verifier, req: &Request, keys: &KeySet, now: i64) -> Decision {
+    decide_with(verifier, req, |token| verifier.verify(token, keys, now))
+}
+
+/// [`decide`] through a [`VerdictCache`]: a token verified before under the same key-set
+/// `generation` skips the signature check while its verdict stays valid.
+pub fn decide_cached(
+    verifier: &Verifier,
+    req: &Request,
+    keys: &KeySet,
+    generation: u64,
+    cache: &mut VerdictCache,
+    now: i64,
+) -> Decision {
+    decide_with(verifier, req, |token| {
+        cache.verify(verifier, token, keys, generation, now)
+    })
+}
+
+fn decide_with(
+    verifier: &Verifier,
+    req: &Request,
+    verify: impl FnOnce(&str) -> Verdict,
+) -> Decision {
+    let policy = verifier.policy();
+    let route = route::route_for(&policy.routes, req);
+    if route.is_some_and(|r| r.open) {
+        return Gate::new(verifier, req, route, None).open();
+    }
+    match token_source::extract(&policy.token, req) {
+        TokenLookup::Found {
+            token,
+            from,
+            deprecated_scheme,
+        } => {
+            let verdict = verify(&token);
+            let mut gate = Gate::new(verifier, req, route, Some(&from));
+            if deprecated_scheme {
+                gate.response_headers.push((
+                    "x-azlens-deprecated".into(),
+                    "The IHE-JWT authorization scheme is deprecated (IUA 2013); send the token as Bearer (RFC 6750).".into(),
+                ));
+            }
+            if from == Found::Query {
+                gate.upstream_query = Some(without_access_token(&req.query));
+            }
+            gate.after_verification(&verdict)
+        }
+        lookup => decide_without_token(verifier, req, route, lookup),
+    }
+}
+
+fn decide_without_token(
+    verifier: &Verifier,
+    req: &Request,
+    route: Option<&Route>,
+    lookup: TokenLookup,
+) -> Decision {
+    let gate = Gate::new(verifier, req, route, None);
+    match lookup {
+        TokenLookup::Missing => {
+            gate.deny(BearerError::None, "A bearer token is required.", &[], None)
+        }
+        TokenLookup::InvalidRequest(why) => gate.deny(BearerError::InvalidRequest, &why, &[], None),
+        TokenLookup::Unsupported(why) => gate.deny(
+            BearerError::InvalidToken,
+            &why,
+            &[Problem::new(ErrorCode::UnsupportedToken, why.clone())],
+            None,
+        ),
+        TokenLookup::Found { .. } => gate.deny(
+            BearerError::InvalidRequest,
+            "The token could not be read.",
+            &[],
+            None,
+        ),
+    }
+}
+
+/// The request being decided, and what the decision will carry.
+struct Gate<'a> {
+    verifier: &'a Verifier,
+    req: &'a Request,
+    route: Option<&'a Route>,
+    token_from: Option<&'a Found>,
+    response_headers: Vec<(String, String)>,
+    upstream_query: Option<String>,
+    log: LogLine,
+}
+
+impl<'a> Gate<'a> {
+    fn new(
+        verifier: &'a Verifier,
+        req: &'a Request,
+        route: Option<&'a Route>,
+        token_from: Option<&'a Found>,
+    ) -> Gate<'a> {
+        Gate {
+            verifier,
+            req,
+            route,
+            token_from,
+            response_headers: Vec::new(),
+            upstream_query: None,
+            log: LogLine {
+                method: req.method.clone(),
+                path: req.path.clone(),
+                route: route.map(|r| r.path_prefix.clone()),
+                ..LogLine::default()
+            },
+        }
+    }
+
+    fn remove_headers(&self) -> Vec<String> {
+        forward::headers_to_remove(&self.verifier.policy().forward, self.token_from)
+    }
+
+    fn open(mut self) -> Decision {
+        self.log.reason = "open route".into();
+        self.allow(Vec::new())
+    }
+
+    fn allow(mut self, mut set_headers: Vec<(String, String)>) -> Decision {
+        self.log.decision = "allow";
+        self.log.status = 200;
+        let mut remove_headers = self.remove_headers();
+        // A token that came in a cookie leaves with the Cookie header rewritten without it.
+        if let Some(Found::Cookie { name }) = self.token_from {
+            if !self.verifier.policy().forward.keep_token {
+                remove_headers.push("cookie".into());
+                let rest = forward::cookies_without(self.req, name);
+                if !rest.is_empty() {
+                    set_headers.push(("cookie".into(), rest));
+                }
+            }
+        }
+        Decision {
+            allow: true,
+            status: 200,
+            www_authenticate: None,
+            body: None,
+            set_headers,
+            remove_headers,
+            response_headers: self.response_headers,
+            upstream_query: self.upstream_query,
+            log: self.log,
+        }
+    }
+
+    fn deny(
+        mut self,
+        error: BearerError,
+        description: &str,
+        problems: &[Problem],
+        scope: Option<&str>,
+    ) -> Decision {
+        let realm = &self.verifier.policy().token.realm;
+        let status = error.status();
+        self.log.decision = "deny";
+        self.log.status = status;
+        self.log.reason = description.to_owned();
+        self.log.codes = problems.iter().map(|p| p.code).collect();
+        Decision {
+            allow: false,
+            status,
+            www_authenticate: Some(challenge::www_authenticate(
+                realm,
+                error,
+                description,
+                scope,
+            )),
+            body: Some(challenge::body(error, description, problems, scope)),
+            set_headers: Vec::new(),
+            remove_headers: Vec::new(),
+            response_headers: self.response_headers,
+            upstream_query: None,
+            log: self.log,
+        }
+    }
+
+    fn after_verification(mut self, verdict: &Verdict) -> Decision {
+        let empty = Map::new();
+        let payload = verdict.payload.as_ref().unwrap_or(&empty);
+        let text = |name: &str| payload.get(name).and_then(Value::as_str).map(str::to_owned);
+        self.log.iss = text("iss");
+        self.log.sub = text("sub");
+        self.log.client_id = text("client_id");
+        self.log.kid = verdict
+            .header
+            .as_ref()
+            .and_then(|h| h.get("kid"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+
+        if !verdict.valid {
+            let description = verdict
+                .errors
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| "The token is not valid.".into());
+            return self.deny(
+                BearerError::InvalidToken,
+                &description,
+                &verdict.errors,
+                None,
+            );
+        }
+        if let Some(route) = self.route {
+            if let Some(refusal) = self.route_refusal(route, payload) {
+                return refusal;
+            }
+        }
+        let atna = crate::report::atna::user_name(payload);
+        let set =
+            forward::headers_to_set(&self.verifier.policy().forward, payload, atna.as_deref());
+        self.log.reason = "valid token".into();
+        self.allow(set)
+    }
+
+    /// The route's own demands on a valid token: issuer, scopes, the FHIR/SMART decision.
+    fn route_refusal(&mut self, route: &Route, payload: &Map<String, Value>) -> Option<Decision> {
+        let iss = payload.get("iss").and_then(Value::as_str).unwrap_or("");
+        if !route.issuers.is_empty() && !route.issuers.iter().any(|i| i == iss) {
+            let msg = format!("Tokens from \"{iss}\" are not accepted on this path.");
+            let p = Problem::at(ErrorCode::IssuerMismatch, "iss", msg.clone());
+            return Some(
+                self.take()
+                    .deny(BearerError::InvalidToken, &msg, &[p], None),
+            );
+        }
+        let scopes: Vec<&str> = payload
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(|s| s.split(' ').filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default();
+        if !route.any_scope.is_empty()
+            && !route.any_scope.iter().any(|s| scopes.contains(&s.as_str()))
+        {
+            let needed = route.any_scope.join(" ");
+            let msg = format!("This path needs one of these scopes: {needed}.");
+            let p = Problem::at(ErrorCode::InsufficientScope, "scope", msg.clone());
+            return Some(self.take().deny(
+                BearerError::InsufficientScope,
+                &msg,
+                &[p],
+                Some(&needed),
+            ));
+        }
+        if route.fhir {
+            let base = route.path_prefix.trim_end_matches('/');
+            match fhir::classify(base, self.req) {
+                FhirTarget::Public => {}
+                FhirTarget::Unsupported(why) => {
+                    let msg = format!("{why}.");
+                    let p = Problem::new(ErrorCode::InsufficientScope, msg.clone());
+                    return Some(self.take().deny(
+                        BearerError::InsufficientScope,
+                        &msg,
+                        &[p],
+                        None,
+                    ));
+                }
+                FhirTarget::Access(r) => {
+                    let access = FhirAccess {
+                        interaction: r.interaction,
+                        resource_type: &r.resource_type,
+                        patient: r.patient.as_deref(),
+                        params: &r.params,
+                    };
+                    let auth = smart::authorize(payload, &access);
+                    if !auth.allowed {
+                        let p =
+                            Problem::at(ErrorCode::InsufficientScope, "scope", auth.reason.clone());
+                        return Some(self.take().deny(
+                            BearerError::InsufficientScope,
+                            &auth.reason,
+                            &[p],
+                            Some(&auth.required_scope),
+                        ));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Move out of `&mut self` to finish with a refusal.
+    fn take(&mut self) -> Gate<'a> {
+        Gate {
+            verifier: self.verifier,
+            req: self.req,
+            route: self.route,
+            token_from: self.token_from,
+            response_headers: std::mem::take(&mut self.response_headers),
+            upstream_query: self.upstream_query.take(),
+            log: std::mem::take(&mut self.log),
+        }
+    }
+}
+
+fn without_access_token(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty() && p.split('=').next() != Some("access_token"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::base64url::encode;
+    use hmac::{KeyInit, Mac};
+    use serde_json::json;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+    const NOW: i64 = 1_800_000_000;
+
+    fn sign(claims: Value) -> String {
+        let head = encode(br#"{"alg":"HS256","typ":"at+jwt","kid":"k1"}"#);
+        let body = encode(claims.to_string().as_bytes());
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET).unwrap();
+        mac.update(format!("{head}.{body}").as_bytes());
+        format!("{head}.{body}.{}", encode(&mac.finalize().into_bytes()))
+    }
+
+    fn claims(scope: &str) -> Value {
+        json!({"iss": "https://as.example", "sub": "dr-who", "aud": "https://fhir.example",
+               "client_id": "app", "scope": scope, "exp": NOW + 300, "iat": NOW - 10, "patient": "123"})
+    }
+
+    fn verifier() -> Verifier {
+        Verifier::from_json(&json!({
+            "algorithms": ["HS256"],
+            "issuers": [{"issuer": "https://as.example", "audience": "https://fhir.example",
+                         "keys": {"keys": [{"kty": "oct", "kid": "k1", "k": encode(SECRET)}]}},
+                        {"issuer": "https://other.example", "audience": "https://fhir.example",
+                         "keys": {"keys": [{"kty": "oct", "kid": "k1", "k": encode(SECRET)}]}}],
+            "token": {"realm": "fhir"},
+            "routes": [{"path_prefix": "/public", "open": true},
+                       {"path_prefix": "/fhir", "fhir": true},
+                       {"path_prefix": "/admin", "any_scope": ["system/*.cruds", "admin"],
+                        "issuers": ["https://as.example"]}],
+            "forward": {"headers": {"x-sub": "sub", "x-patient": "patient", "x-audit-user": "atna_user"}}
+        }).to_string())
+        .unwrap()
+    }
+
+    fn request(path: &str, auth: Option<&str>) -> Request {
+        let mut headers = vec![("X-Sub".to_string(), "spoofed".to_string())];
+        if let Some(a) = auth {
+            headers.push(("Authorization".into(), a.into()));
+        }
+        Request::new("GET", path, headers)
+    }
+
+    fn run(path: &str, auth: Option<&str>) -> Decision {
+        decide(&verifier(), &request(path, auth), &KeySet::new(), NOW)
+    }
+
+    #[test]
+    fn no_token_gets_a_bare_challenge() {
+        let d = run("/api", None);
+        assert_eq!((d.allow, d.status), (false, 401));
+        assert_eq!(d.www_authenticate.as_deref(), Some("Bearer realm=\"fhir\""));
+        assert!(matches!(
+            prepare(&verifier(), &request("/api", None)),
+            Prepared::Done(_)
+        ));
+    }
+
+    #[test]
+    fn a_valid_token_is_forwarded_as_configured() {
+        let token = sign(claims("openid"));
+        let d = run("/api/x", Some(&format!("Bearer {token}")));
+        assert!(d.allow, "{d:?}");
+        assert!(d.set_headers.contains(&("x-sub".into(), "dr-who".into())));
+        assert!(d.set_headers.contains(&(
+            "x-audit-user".into(),
+            "https://fhir.example<dr-who@https://as.example>".into()
+        )));
+        for h in ["authorization", "x-sub", "x-patient", "x-audit-user"] {
+            assert!(d.remove_headers.contains(&h.to_string()), "{h}");
+        }
+        assert_eq!(d.log.sub.as_deref(), Some("dr-who"));
+        let logged = serde_json::to_string(&d.log).unwrap();
+        assert!(!logged.contains(&token), "the token is never logged");
+        match prepare(
+            &verifier(),
+            &request("/api/x", Some(&format!("Bearer {token}"))),
+        ) {
+            Prepared::Fetch(plan) => assert_eq!(plan.issuer.as_deref(), Some("https://as.example")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_invalid_token_gets_invalid_token() {
+        let mut c = claims("openid");
+        c["exp"] = json!(NOW - 3600);
+        let d = run("/api", Some(&format!("Bearer {}", sign(c))));
+        assert_eq!(d.status, 401);
+        let challenge = d.www_authenticate.unwrap();
+        assert!(challenge.starts_with("Bearer realm=\"fhir\", error=\"invalid_token\", error_description=\"The token expired"), "{challenge}");
+        let body: Value = serde_json::from_str(&d.body.unwrap()).unwrap();
+        assert_eq!(body["errors"][0]["code"], "expired");
+        assert!(d.set_headers.is_empty());
+    }
+
+    #[test]
+    fn routes_demand_issuers_and_scopes() {
+        let d = run(
+            "/admin/x",
+            Some(&format!("Bearer {}", sign(claims("openid")))),
+        );
+        assert_eq!(d.status, 403);
+        assert!(d
+            .www_authenticate
+            .unwrap()
+            .ends_with("scope=\"system/*.cruds admin\""));
+        assert!(
+            run(
+                "/admin/x",
+                Some(&format!("Bearer {}", sign(claims("openid admin"))))
+            )
+            .allow
+        );
+        let mut other = claims("admin");
+        other["iss"] = json!("https://other.example");
+        let d = run("/admin/x", Some(&format!("Bearer {}", sign(other))));
+        assert_eq!(d.status, 401);
+        assert!(d.body.unwrap().contains("issuer_mismatch"));
+    }
+
+    #[test]
+    fn open_routes_need_no_token_but_still_drop_spoofed_headers() {
+        let d = run("/public/logo.png", None);
+        assert!(d.allow);
+        assert!(d.remove_headers.contains(&"x-sub".to_string()));
+        assert!(d.set_headers.is_empty());
+    }
+
+    #[test]
+    fn the_cached_path_decides_the_same_and_skips_repeat_checks() {
+        let v = verifier();
+        let req = request("/api", Some(&format!("Bearer {}", sign(claims("openid")))));
+        let mut cache = VerdictCache::new(16);
+        let first = decide_cached(&v, &req, &KeySet::new(), 1, &mut cache, NOW);
+        let second = decide_cached(&v, &req, &KeySet::new(), 1, &mut cache, NOW + 1);
+        assert_eq!(first, decide(&v, &req, &KeySet::new(), NOW));
+        assert_eq!(first, second);
+        assert_eq!(cache.stats(), (1, 1));
+        let later = decide_cached(&v, &req, &KeySet::new(), 1, &mut cache, NOW + 3600);
+        assert_eq!(later.status, 401);
+    }
+
+    fn fhir(method: &str, path: &str, scope: &str) -> Decision {
+        let token = sign(claims(scope));
+        let req = Request::new(
+            method,
+            path,
+            vec![("authorization".into(), format!("Bearer {token}"))],
+        );
+        decide(&verifier(), &req, &KeySet::new(), NOW)
+    }
+
+    #[test]
+    fn fhir_routes_apply_the_smart_decision() {
+        // The token's patient claim is 123.
+        assert!(fhir("GET", "/fhir/Patient/123", "patient/Patient.rs").allow);
+        let other = fhir("GET", "/fhir/Patient/456", "patient/Patient.rs");
+        assert_eq!(other.status, 403);
+        assert!(other
+            .www_authenticate
+            .as_deref()
+            .unwrap()
+            .contains("error=\"insufficient_scope\""));
+        assert!(other
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("insufficient_scope"));
+        assert!(
+            fhir(
+                "GET",
+                "/fhir/Observation?patient=123&category=laboratory",
+                "patient/Observation.rs?category=laboratory"
+            )
+            .allow
+        );
+        let wrong_category = fhir(
+            "GET",
+            "/fhir/Observation?patient=123&category=vital-signs",
+            "patient/Observation.rs?category=laboratory",
+        );
+        assert_eq!(wrong_category.status, 403);
+        let needed = fhir("POST", "/fhir/Observation", "patient/Observation.rs");
+        assert_eq!(needed.status, 403);
+        assert!(
+            needed.www_authenticate.unwrap().contains("scope=\""),
+            "the challenge names the scope needed"
+        );
+        assert!(fhir("GET", "/fhir/metadata", "openid").allow);
+        assert_eq!(fhir("POST", "/fhir", "system/*.cruds").status, 403);
+        assert!(
+            fhir(
+                "GET",
+                "/fhir/Observation?patient=999",
+                "user/Observation.rs"
+            )
+            .allow
+        );
+    }
+
+    #[test]
+    fn a_cookie_token_is_stripped_from_the_cookie_header() {
+        let mut policy: Value = serde_json::from_str(
+            &json!({
+                "algorithms": ["HS256"],
+                "keys": {"kty": "oct", "k": encode(SECRET)},
+                "token": {"from_headers": [], "from_cookies": ["at"]}
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let v = Verifier::from_json(&policy.to_string()).unwrap();
+        let token = sign(claims("openid"));
+        let req = Request::new(
+            "GET",
+            "/x",
+            vec![("cookie".into(), format!("theme=dark; at={token}; lang=en"))],
+        );
+        let d = decide(&v, &req, &KeySet::new(), NOW);
+        assert!(d.allow, "{d:?}");
+        assert!(d.remove_headers.contains(&"cookie".to_string()));
+        assert!(d
+            .set_headers
+            .contains(&("cookie".into(), "theme=dark; lang=en".into())));
+        policy["forward"] = json!({"keep_token": true});
+        let keep = Verifier::from_json(&policy.to_string()).unwrap();
+        let d = decide(&keep, &req, &KeySet::new(), NOW);
+        assert!(!d.remove_headers.contains(&"cookie".to_string()));
+    }
+
+    #[test]
+    fn legacy_scheme_and_query_tokens() {
+        let token = sign(claims("openid"));
+        let d = run("/api", Some(&format!("IHE-JWT {token}")));
+        assert!(d.allow);
+        assert_eq!(d.response_headers[0].0, "x-azlens-deprecated");
+        let d = run(&format!("/api?a=1&access_token={token}"), None);
+        assert_eq!(d.status, 400);
+        assert!(d.www_authenticate.unwrap().contains("invalid_request"));
+    }
+}

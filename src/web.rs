@@ -1,0 +1,197 @@
+//! The wasm-bindgen host (feature `web`): a thin translation layer for JavaScript (Node, browsers,
+//! workerd). It decides nothing: it hands the core a policy, a token, key bytes and `now`, and
+//! returns the core's answers as JSON strings (one `JSON.parse` in JS is cheaper than building
+//! JS objects field by field). `js/index.js` is the API people use; this is its engine.
+
+use crate::error::ErrorCode;
+use crate::guard::{self, Prepared};
+use crate::plan;
+use crate::report::{self, InspectOptions};
+use crate::Limits;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// A policy document made ready to verify (its inline keys parsed once).
+#[wasm_bindgen(js_name = Verifier)]
+pub struct WebVerifier {
+    inner: crate::Verifier,
+}
+
+#[wasm_bindgen(js_class = Verifier)]
+impl WebVerifier {
+    /// Read a policy document (JSON text). Throws with the policy error on a bad policy.
+    #[wasm_bindgen(constructor)]
+    pub fn new(policy_json: &str) -> Result<WebVerifier, JsError> {
+        crate::Verifier::from_json(policy_json)
+            .map(|inner| WebVerifier { inner })
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Verify `token` at `now` (seconds since the epoch) with the policy's inline keys plus
+    /// `keys`. Returns the verdict as JSON; never throws on any token.
+    pub fn verify(&self, token: &str, keys: &WebKeySet, now: f64) -> Result<String, JsError> {
+        to_json(&self.inner.verify(token, &keys.inner, epoch_seconds(now)))
+    }
+
+    /// Which policy-named key sources to fetch for `token`, as JSON ([`crate::KeyPlan`]).
+    #[wasm_bindgen(js_name = keyPlan)]
+    pub fn key_plan(&self, token: &str) -> Result<String, JsError> {
+        to_json(&plan::key_plan(token, self.inner.policy()))
+    }
+
+    /// Read a key set (JWKS, JWK, PEM, certificate, DER, OpenSSH) within the policy's limits.
+    /// Throws with the core's explanation when the bytes hold no usable key.
+    #[wasm_bindgen(js_name = parseKeys)]
+    pub fn parse_keys(&self, bytes: &[u8]) -> Result<WebKeySet, JsError> {
+        crate::KeySet::parse(bytes, &self.inner.policy().limits)
+            .map(|inner| WebKeySet { inner })
+            .map_err(|p| JsError::new(&p.message))
+    }
+
+    /// Inspect `token` at `now`, verifying it under this policy with its inline keys plus
+    /// `keys` (nested signed statements are verified with `keys` alone). The report as JSON.
+    pub fn inspect(&self, token: &str, keys: &WebKeySet, now: f64) -> String {
+        let opts = InspectOptions {
+            limits: self.inner.policy().limits.clone(),
+            keys: Some(&keys.inner),
+            verifier: Some(&self.inner),
+        };
+        report::to_json(&report::inspect(token, epoch_seconds(now), &opts))
+    }
+
+    /// The first step for an HTTP request (`{"method", "path", "query", "headers": [[name,
+    /// value], …]}`): `{"decision": …}` when it is decided already (an open route, no token, a
+    /// malformed request), else `{"plan": …}` naming the key sources to fetch before
+    /// [`WebVerifier::decide`]. Throws only when the request description itself is malformed.
+    pub fn prepare(&self, request_json: &str) -> Result<String, JsError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Step<'a> {
+            Decision(&'a guard::Decision),
+            Plan(&'a plan::KeyPlan),
+        }
+        let req = request_from(request_json)?;
+        match guard::prepare(&self.inner, &req) {
+            Prepared::Done(decision) => to_json(&Step::Decision(&decision)),
+            Prepared::Fetch(plan) => to_json(&Step::Plan(&plan)),
+        }
+    }
+
+    /// The decision on an HTTP request with the keys the host fetched, at `now`, as JSON
+    /// ([`guard::Decision`]: status, challenge, body, headers to set and remove, log line).
+    pub fn decide(
+        &self,
+        request_json: &str,
+        keys: &WebKeySet,
+        now: f64,
+    ) -> Result<String, JsError> {
+        let req = request_from(request_json)?;
+        to_json(&guard::decide(
+            &self.inner,
+            &req,
+            &keys.inner,
+            epoch_seconds(now),
+        ))
+    }
+
+    /// The settings a host needs to fetch keys, defaults filled in: the policy's `key_cache`
+    /// section and the key-set size limit, as JSON.
+    #[wasm_bindgen(js_name = hostSettings)]
+    pub fn host_settings(&self) -> Result<String, JsError> {
+        #[derive(Serialize)]
+        struct HostSettings<'a> {
+            key_cache: &'a crate::hosts::KeyCache,
+            max_key_set_bytes: usize,
+        }
+        let policy = self.inner.policy();
+        to_json(&HostSettings {
+            key_cache: &policy.key_cache,
+            max_key_set_bytes: policy.limits.max_key_set_bytes,
+        })
+    }
+}
+
+/// Parsed trusted keys, kept on the JS side and reused across verifications.
+#[wasm_bindgen(js_name = KeySet)]
+pub struct WebKeySet {
+    pub(crate) inner: crate::KeySet,
+}
+
+impl Default for WebKeySet {
+    fn default() -> Self {
+        WebKeySet::new()
+    }
+}
+
+#[wasm_bindgen(js_class = KeySet)]
+impl WebKeySet {
+    /// An empty set (only the policy's inline keys will be used).
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> WebKeySet {
+        WebKeySet {
+            inner: crate::KeySet::new(),
+        }
+    }
+
+    /// The keys of both sets (for a token whose issuer has several key sources).
+    pub fn union(&self, other: &WebKeySet) -> WebKeySet {
+        let mut inner = self.inner.clone();
+        inner.extend(other.inner.clone());
+        WebKeySet { inner }
+    }
+}
+
+/// Inspect any string someone believes is a token, at `now`: the report as JSON. Never throws.
+#[wasm_bindgen]
+pub fn inspect(token: &str, now: f64) -> String {
+    report::inspect_json(token, epoch_seconds(now))
+}
+
+/// Inspect and check the signature and times with `keys` (no policy: any algorithm the keys fit).
+#[wasm_bindgen(js_name = inspectWithKeys)]
+pub fn inspect_with_keys(token: &str, keys: &WebKeySet, now: f64) -> String {
+    let opts = InspectOptions {
+        keys: Some(&keys.inner),
+        ..InspectOptions::default()
+    };
+    report::to_json(&report::inspect(token, epoch_seconds(now), &opts))
+}
+
+/// Read a key set in any supported format under the default limits (for inspection without a
+/// policy). Throws with the core's explanation when the bytes hold no usable key.
+#[wasm_bindgen(js_name = parseKeys)]
+pub fn parse_keys(bytes: &[u8]) -> Result<WebKeySet, JsError> {
+    crate::KeySet::parse(bytes, &Limits::default())
+        .map(|inner| WebKeySet { inner })
+        .map_err(|p| JsError::new(&p.message))
+}
+
+/// Every stable error code, in documentation order, as a JSON array.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Result<String, JsError> {
+    to_json(&ErrorCode::ALL)
+}
+
+/// The crate version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+fn request_from(json: &str) -> Result<guard::Request, JsError> {
+    serde_json::from_str(json).map_err(|e| {
+        JsError::new(&format!(
+            "azlens: the request description is not valid: {e}"
+        ))
+    })
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, JsError> {
+    serde_json::to_string(value).map_err(|e| JsError::new(&format!("azlens: {e}")))
+}
+
+/// JS numbers are doubles; the core counts whole seconds. `as` saturates (NaN becomes 0), and
+/// the shim rejects non-finite values before they get here.
+fn epoch_seconds(now: f64) -> i64 {
+    now.floor() as i64
+}

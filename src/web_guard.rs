@@ -1,0 +1,168 @@
+//! The edge worker's engine (feature `web`): the request gate of [`crate::guard`] behind
+//! wasm-bindgen, for `js/worker.js`. Like `web.rs` it decides nothing itself: requests come in
+//! as JSON ([`crate::guard::Request`]), decisions and replies go out as JSON, key sets are the
+//! `KeySet` objects `web.rs` defines, and `now` comes from the host.
+//!
+//! One `Gate` lives per isolate, holding the policy and a [`VerdictCache`], so a client that
+//! repeats one token pays for its signature once per key-set generation.
+
+use crate::cache::VerdictCache;
+use crate::guard::{self, introspection, Prepared, Request};
+use crate::web::WebKeySet;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// The policy's gate for one isolate.
+#[wasm_bindgen]
+pub struct Gate {
+    verifier: crate::Verifier,
+    cache: VerdictCache,
+}
+
+/// What `prepare` tells the host to do next.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Next<'a> {
+    /// Decided without keys: apply the decision.
+    Done(&'a guard::Decision),
+    /// Fetch these key sources, then call `decide`.
+    Fetch(&'a crate::KeyPlan),
+    /// The introspection endpoint: read at most `max_body_bytes` of the body, then call
+    /// `prepareIntrospection`.
+    Introspect { max_body_bytes: usize },
+}
+
+/// What `prepareIntrospection` tells the host to do next.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum IntrospectNext<'a> {
+    Reply(&'a introspection::Reply),
+    Fetch(&'a crate::KeyPlan),
+}
+
+#[wasm_bindgen]
+impl Gate {
+    /// Read a policy document (JSON text; `env:` references already replaced by the host).
+    /// `cache_capacity` bounds the verified-token cache. Throws with the policy error.
+    #[wasm_bindgen(constructor)]
+    pub fn new(policy_json: &str, cache_capacity: u32) -> Result<Gate, JsError> {
+        let verifier =
+            crate::Verifier::from_json(policy_json).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Gate {
+            verifier,
+            cache: VerdictCache::new(usize::try_from(cache_capacity).unwrap_or(usize::MAX)),
+        })
+    }
+
+    /// The first step for a request: `{"done": Decision}`, `{"fetch": KeyPlan}` or
+    /// `{"introspect": {"max_body_bytes": n}}`.
+    pub fn prepare(&self, request_json: &str) -> Result<String, JsError> {
+        let req = request(request_json)?;
+        let policy = self.verifier.policy();
+        if introspection::is_endpoint(policy, &req) {
+            return to_json(&Next::Introspect {
+                max_body_bytes: introspection::max_body_bytes(policy),
+            });
+        }
+        match guard::prepare(&self.verifier, &req) {
+            Prepared::Done(d) => to_json(&Next::Done(&d)),
+            Prepared::Fetch(plan) => to_json(&Next::Fetch(&plan)),
+        }
+    }
+
+    /// The decision with the keys fetched for the request's token. `generation` must change
+    /// whenever those key sets change (it keys the verified-token cache).
+    pub fn decide(
+        &mut self,
+        request_json: &str,
+        keys: &WebKeySet,
+        generation: f64,
+        now: f64,
+    ) -> Result<String, JsError> {
+        let req = request(request_json)?;
+        to_json(&guard::decide_cached(
+            &self.verifier,
+            &req,
+            &keys.inner,
+            whole(generation) as u64,
+            &mut self.cache,
+            whole(now),
+        ))
+    }
+
+    /// The introspection endpoint's first step: `{"reply": Reply}` (refused, or nothing to
+    /// verify) or `{"fetch": KeyPlan}` for the submitted token.
+    #[wasm_bindgen(js_name = prepareIntrospection)]
+    pub fn prepare_introspection(&self, request_json: &str, body: &str) -> Result<String, JsError> {
+        let req = request(request_json)?;
+        match introspection::prepare(&self.verifier, &req, body) {
+            introspection::Step::Reply(r) => to_json(&IntrospectNext::Reply(&r)),
+            introspection::Step::Fetch(plan) => to_json(&IntrospectNext::Fetch(&plan)),
+        }
+    }
+
+    /// The introspection reply, with the keys fetched for the submitted token.
+    pub fn introspect(
+        &mut self,
+        request_json: &str,
+        body: &str,
+        keys: &WebKeySet,
+        generation: f64,
+        now: f64,
+    ) -> Result<String, JsError> {
+        let req = request(request_json)?;
+        to_json(&introspection::answer_cached(
+            &self.verifier,
+            &req,
+            body,
+            &keys.inner,
+            whole(generation) as u64,
+            &mut self.cache,
+            whole(now),
+        ))
+    }
+
+    /// Read a fetched key set within the policy's limits (for the shim's remote key cache).
+    #[wasm_bindgen(js_name = parseKeys)]
+    pub fn parse_keys(&self, bytes: &[u8]) -> Result<WebKeySet, JsError> {
+        crate::KeySet::parse(bytes, &self.verifier.policy().limits)
+            .map(|inner| WebKeySet { inner })
+            .map_err(|p| JsError::new(&p.message))
+    }
+
+    /// What the host needs to fetch keys: the policy's `key_cache` section and the key-set
+    /// size limit, as JSON.
+    #[wasm_bindgen(js_name = hostSettings)]
+    pub fn host_settings(&self) -> Result<String, JsError> {
+        #[derive(Serialize)]
+        struct HostSettings<'a> {
+            key_cache: &'a crate::hosts::KeyCache,
+            max_key_set_bytes: usize,
+        }
+        let policy = self.verifier.policy();
+        to_json(&HostSettings {
+            key_cache: &policy.key_cache,
+            max_key_set_bytes: policy.limits.max_key_set_bytes,
+        })
+    }
+
+    /// The verified-token cache's counters, `{"hits", "misses", "len"}`.
+    #[wasm_bindgen(js_name = cacheStats)]
+    pub fn cache_stats(&self) -> Result<String, JsError> {
+        let (hits, misses) = self.cache.stats();
+        to_json(&serde_json::json!({"hits": hits, "misses": misses, "len": self.cache.len()}))
+    }
+}
+
+fn request(json: &str) -> Result<Request, JsError> {
+    serde_json::from_str(json).map_err(|e| JsError::new(&format!("azlens: request: {e}")))
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, JsError> {
+    serde_json::to_string(value).map_err(|e| JsError::new(&format!("azlens: {e}")))
+}
+
+/// JS numbers are doubles; the core counts whole units. `as` saturates (NaN becomes 0).
+fn whole(n: f64) -> i64 {
+    n.floor() as i64
+}
