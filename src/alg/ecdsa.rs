@@ -1,10 +1,12 @@
 //! ECDSA over P-256, P-384 and P-521 (RFC 7518 §3.4): the JWS form is the fixed-width `r ‖ s`,
 //! never DER. `r` and `s` must lie in [1, n-1], which rules out the "psychic" all-zero signature
-//! (CVE-2022-21449); the curve crates' `Signature::from_slice` enforces that range.
+//! (CVE-2022-21449). P-256 and P-384 run on the wasm32 kernel in [`super::kernels::ecdsa`];
+//! P-521 on the `p521` crate, whose `Signature::from_slice` enforces the same range.
 
+use super::kernels::ecdsa::EcdsaError;
 use super::{Algorithm, SignatureError};
 use crate::keys::KeyMaterial;
-use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p521::ecdsa::signature::hazmat::PrehashVerifier;
 
 pub(super) fn verify(
     alg: Algorithm,
@@ -16,13 +18,11 @@ pub(super) fn verify(
     let outcome = match (alg, key) {
         (Algorithm::ES256, KeyMaterial::P256(k)) => {
             check_width(signature, 32)?;
-            let sig = p256::ecdsa::Signature::from_slice(signature).map_err(|_| out_of_range())?;
-            k.verify_prehash(&digest, &sig)
+            return kernel_outcome(k.verify_prehash(&digest, signature));
         }
         (Algorithm::ES384, KeyMaterial::P384(k)) => {
             check_width(signature, 48)?;
-            let sig = p384::ecdsa::Signature::from_slice(signature).map_err(|_| out_of_range())?;
-            k.verify_prehash(&digest, &sig)
+            return kernel_outcome(k.verify_prehash(&digest, signature));
         }
         (Algorithm::ES512, KeyMaterial::P521(k)) => {
             check_width(signature, 66)?;
@@ -41,7 +41,18 @@ pub(super) fn verify(
             )));
         }
     };
-    outcome.map_err(|_| SignatureError::Invalid("the ECDSA signature does not match".into()))
+    outcome.map_err(|_| mismatch())
+}
+
+fn kernel_outcome(outcome: Result<(), EcdsaError>) -> Result<(), SignatureError> {
+    outcome.map_err(|e| match e {
+        EcdsaError::OutOfRange => out_of_range(),
+        EcdsaError::Length | EcdsaError::Mismatch => mismatch(),
+    })
+}
+
+fn mismatch() -> SignatureError {
+    SignatureError::Invalid("the ECDSA signature does not match".into())
 }
 
 fn check_width(signature: &[u8], scalar_len: usize) -> Result<(), SignatureError> {

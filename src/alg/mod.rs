@@ -5,6 +5,7 @@
 mod ecdsa;
 mod eddsa;
 mod hmac;
+pub mod kernels;
 mod rsa;
 
 use crate::keys::KeyMaterial;

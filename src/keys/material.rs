@@ -1,8 +1,8 @@
 //! A public key ready to verify with, whatever format it arrived in. Constructors validate:
 //! RSA moduli of at least 2048 bits, EC points on their curve, Ed25519 keys not of small order.
 
-use rsa::traits::PublicKeyParts;
-use rsa::{BoxedUint, RsaPublicKey};
+use crate::alg::kernels::ecdsa::{P256Key, P384Key};
+use crate::alg::kernels::rsa_modexp::RsaPublicKey;
 
 /// RSA keys below this size are refused (RFC 7518 §3.3 requires 2048 bits or more).
 pub const MIN_RSA_BITS: usize = 2048;
@@ -12,8 +12,8 @@ const MAX_RSA_BITS: usize = 8192;
 #[derive(Clone)]
 pub enum KeyMaterial {
     Rsa(RsaPublicKey),
-    P256(p256::ecdsa::VerifyingKey),
-    P384(p384::ecdsa::VerifyingKey),
+    P256(P256Key),
+    P384(P384Key),
     P521(p521::ecdsa::VerifyingKey),
     Ed25519(ed25519_dalek::VerifyingKey),
     /// A shared secret for HMAC.
@@ -46,25 +46,32 @@ impl KeyMaterial {
         if e.len() > 8 {
             return Err("the RSA public exponent is implausibly large".into());
         }
-        let key = RsaPublicKey::new_with_size_limits(
-            BoxedUint::from_be_slice_vartime(n),
-            BoxedUint::from_be_slice_vartime(e),
-            MIN_RSA_BITS..=MAX_RSA_BITS,
-        )
-        .map_err(|e| format!("the RSA key is not valid ({e})"))?;
+        // Parsed once: the modulus goes into limbs with its Montgomery constants, so every
+        // verification with this key starts at the exponentiation.
+        let key = RsaPublicKey::new(n, e).map_err(|e| format!("the RSA key is not valid ({e})"))?;
         Ok(KeyMaterial::Rsa(key))
     }
 
+    /// The point is decoded (and decompressed) by the `p256` crate, then prepared for the
+    /// verification kernel, which checks it is on the curve once more.
     pub fn p256_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
-        p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+        const NOT_ON_CURVE: &str = "the P-256 public key is not a point on the curve";
+        let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| NOT_ON_CURVE)?;
+        let sec1 = key.to_sec1_point(false);
+        let (x, y) = uncompressed_coordinates(sec1.as_bytes(), 32).ok_or(NOT_ON_CURVE)?;
+        P256Key::from_coordinates(x, y)
             .map(KeyMaterial::P256)
-            .map_err(|_| "the P-256 public key is not a point on the curve".into())
+            .ok_or_else(|| NOT_ON_CURVE.into())
     }
 
     pub fn p384_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
-        p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+        const NOT_ON_CURVE: &str = "the P-384 public key is not a point on the curve";
+        let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| NOT_ON_CURVE)?;
+        let sec1 = key.to_sec1_point(false);
+        let (x, y) = uncompressed_coordinates(sec1.as_bytes(), 48).ok_or(NOT_ON_CURVE)?;
+        P384Key::from_coordinates(x, y)
             .map(KeyMaterial::P384)
-            .map_err(|_| "the P-384 public key is not a point on the curve".into())
+            .ok_or_else(|| NOT_ON_CURVE.into())
     }
 
     pub fn p521_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
@@ -117,6 +124,14 @@ impl KeyMaterial {
             KeyMaterial::Ed25519(_) => "OKP",
             KeyMaterial::Oct(_) => "oct",
         }
+    }
+}
+
+/// `(x, y)` from an uncompressed SEC1 point `04 ‖ x ‖ y`.
+fn uncompressed_coordinates(sec1: &[u8], len: usize) -> Option<(&[u8], &[u8])> {
+    match sec1.split_first() {
+        Some((0x04, xy)) if xy.len() == 2 * len => Some(xy.split_at(len)),
+        _ => None,
     }
 }
 
