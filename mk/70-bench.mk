@@ -45,7 +45,7 @@ bench/native/Cargo.lock: Cargo.lock
 
 $(BENCH_NATIVE): bench/native/Cargo.toml bench/native/Cargo.lock bench/native/src/main.rs Cargo.toml $(wildcard src/*.rs src/*/*.rs src/*/*/*.rs)
 	@echo "== cargo build --release bench/native (azlens native and ring; ring stays out of azlens's own dependencies)"
-	cargo build --release --manifest-path bench/native/Cargo.toml
+	cargo build --release --manifest-path bench/native/Cargo.toml --target-dir "$(BENCH_CARGO_TARGET)"
 
 bench-verify-native: $(BENCH_NATIVE) bench-fixtures | bench-verify-node
 	@echo "== native verification: azlens vs ring, interleaved rounds"
