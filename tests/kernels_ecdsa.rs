@@ -1,5 +1,5 @@
 //! Differential tests of the ECDSA kernel (`azlens::alg::kernels::ecdsa`, reached through
-//! `azlens::alg::verify`) against the `p256` / `p384` crates: on random keys and messages the
+//! `azlens::alg::verify`) against the `p256` / `p384` / `p521` crates: on random keys and messages the
 //! verdicts must agree for the genuine signature, its high-s twin, and every corruption below.
 
 use azlens::alg::{self, Algorithm};
@@ -128,6 +128,12 @@ macro_rules! differential {
                 use $krate::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
                 use $krate::ecdsa::{Signature, SigningKey};
                 let alg: Algorithm = $alg;
+                // P-521's scalars are 66 bytes below a 521-bit order: keep the top byte's
+                // high bits clear, or nearly every random secret would be out of range.
+                let top_mask = if $len == 66 { 0x01 } else { 0xff };
+                let (mut secret, mut other_secret) = (secret, other_secret);
+                secret[0] &= top_mask;
+                other_secret[0] &= top_mask;
                 let signing = SigningKey::from_slice(&secret);
                 let other = SigningKey::from_slice(&other_secret);
                 prop_assume!(signing.is_ok() && other.is_ok());
@@ -137,7 +143,9 @@ macro_rules! differential {
                 let sig = sig.to_bytes().to_vec();
                 let order = {
                     use $krate::elliptic_curve::Curve;
-                    $krate::NistCurve::ORDER.to_be_bytes().to_vec()
+                    let wide = $krate::NistCurve::ORDER.to_be_bytes();
+                    // The crate's integer may be wider than a scalar (P-521: 576 bits).
+                    wide[wide.len() - $len..].to_vec()
                 };
                 let corrupted = corrupt(&corruption, &msg, &sig, &order);
                 prop_assume!(corrupted.is_some());
@@ -153,6 +161,7 @@ macro_rules! differential {
                 match &warm {
                     KeyMaterial::P256(k) => k.build_table(),
                     KeyMaterial::P384(k) => k.build_table(),
+                    KeyMaterial::P521(k) => k.build_table(),
                     _ => unreachable!("an EC key"),
                 }
                 for key in [&cold, &warm] {
@@ -173,6 +182,10 @@ mod p384_curve {
     pub use p384::*;
     pub type NistCurve = p384::NistP384;
 }
+mod p521_curve {
+    pub use p521::*;
+    pub type NistCurve = p521::NistP521;
+}
 
 differential!(
     p256_matches_the_p256_crate,
@@ -187,6 +200,13 @@ differential!(
     Algorithm::ES384,
     KeyMaterial::p384_sec1,
     48
+);
+differential!(
+    p521_matches_the_p521_crate,
+    p521_curve,
+    Algorithm::ES512,
+    KeyMaterial::p521_sec1,
+    66
 );
 
 /// Keys at the edges of the scalar range: the public key is then G, 2G or −G, so the two

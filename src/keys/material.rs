@@ -1,7 +1,7 @@
 //! A public key ready to verify with, whatever format it arrived in. Constructors validate:
 //! RSA moduli of at least 2048 bits, EC points on their curve, Ed25519 keys not of small order.
 
-use crate::alg::kernels::ecdsa::{P256Key, P384Key};
+use crate::alg::kernels::ecdsa::{P256Key, P384Key, P521Key};
 use crate::alg::kernels::rsa_modexp::RsaPublicKey;
 
 /// RSA keys below this size are refused (RFC 7518 §3.3 requires 2048 bits or more).
@@ -14,7 +14,7 @@ pub enum KeyMaterial {
     Rsa(RsaPublicKey),
     P256(P256Key),
     P384(P384Key),
-    P521(p521::ecdsa::VerifyingKey),
+    P521(P521Key),
     Ed25519(ed25519_dalek::VerifyingKey),
     /// A shared secret for HMAC.
     Oct(Vec<u8>),
@@ -75,9 +75,13 @@ impl KeyMaterial {
     }
 
     pub fn p521_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
-        p521::ecdsa::VerifyingKey::from_sec1_bytes(point)
+        const NOT_ON_CURVE: &str = "the P-521 public key is not a point on the curve";
+        let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| NOT_ON_CURVE)?;
+        let sec1 = key.to_sec1_point(false);
+        let (x, y) = uncompressed_coordinates(sec1.as_bytes(), 66).ok_or(NOT_ON_CURVE)?;
+        P521Key::from_coordinates(x, y)
             .map(KeyMaterial::P521)
-            .map_err(|_| "the P-521 public key is not a point on the curve".into())
+            .ok_or_else(|| NOT_ON_CURVE.into())
     }
 
     pub fn ed25519(bytes: &[u8]) -> Result<KeyMaterial, String> {
