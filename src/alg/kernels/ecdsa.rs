@@ -2,8 +2,8 @@
 //!
 //! Given the digest `e`, the signature `(r, s)` and the public key Q:
 //! 1. `r` and `s` must lie in `[1, n−1]`;
-//! 2. `u₁ = e·s⁻¹`, `u₂ = r·s⁻¹ (mod n)` — scalar arithmetic left to the `p256` / `p384` /
-//!    `p521` crates (variable-time inversion), as it is a small part of the work;
+//! 2. `u₁ = e·s⁻¹`, `u₂ = r·s⁻¹ (mod n)` ([`super::scalar`]: a binary-Euclid inversion and two
+//!    Montgomery multiplications);
 //! 3. `R = u₁·G + u₂·Q`. `u₁·G` uses G's fixed-base table ([`super::comb`], 6-bit windows,
 //!    built once per process). `u₂·Q` uses Q's own table (5-bit windows) once the key has
 //!    proved to be in use: its first [`COLD_USES`] verifications run the wNAF method instead
@@ -18,6 +18,7 @@
 use super::comb::CombTable;
 use super::field::{Fe, FieldSpec, P256Field, P384Field, P521Field};
 use super::jacobian::{Affine, Jacobian};
+use super::scalar::ScalarField;
 use super::wnaf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -53,9 +54,8 @@ pub trait Curve<const N: usize>: 'static {
     const B: &'static [u8];
     /// G's table, built on first use.
     fn base_table() -> &'static CombTable<Self::Field, N>;
-    /// `(u₁, u₂)` as big-endian scalars, for `r, s ∈ [1, n−1]` and a digest below `2^bits(n)`,
-    /// each the field's length.
-    fn scalars(digest: &[u8], r: &[u8], s: &[u8]) -> Option<(Vec<u8>, Vec<u8>)>;
+    /// Arithmetic mod n, prepared on first use (`None` only if the order were not odd).
+    fn scalar_field() -> Option<&'static ScalarField>;
 }
 
 /// A public key prepared for repeated verification: the point, and its table once built.
@@ -103,6 +103,38 @@ impl<C: Curve<N>, const N: usize> EcdsaKey<C, N> {
                 table: OnceLock::new(),
             }),
         })
+    }
+
+    /// A key from its SEC 1 encoding (§2.3.4): `04 ‖ x ‖ y`, or compressed `02 ‖ x` / `03 ‖ x`
+    /// with y the square root of `x³ − 3x + b` whose parity the prefix gives. `None` for any
+    /// other form (the point at infinity `00`, hybrid `06`/`07`, a wrong length) and for a
+    /// point not on the curve.
+    pub fn from_sec1(bytes: &[u8]) -> Option<Self> {
+        let len = C::Field::BYTES;
+        let (&prefix, rest) = bytes.split_first()?;
+        match (prefix, rest.len()) {
+            (0x04, l) if l == 2 * len => {
+                let (x, y) = rest.split_at(len);
+                Self::from_coordinates(x, y)
+            }
+            (0x02 | 0x03, l) if l == len => {
+                let x = Fe::<C::Field, N>::from_bytes(rest)?;
+                let b = Fe::<C::Field, N>::from_bytes(C::B)?;
+                let rhs = x.square().mul(&x).sub(&x.mul_small(3)).add(&b).carry();
+                let root = rhs.sqrt()?;
+                let odd = |y: &Fe<C::Field, N>| y.to_bytes().last().is_some_and(|b| b & 1 == 1);
+                let y = if odd(&root) == (prefix == 0x03) {
+                    root
+                } else {
+                    root.neg().carry()
+                };
+                if odd(&y) != (prefix == 0x03) {
+                    return None; // y = 0 has no root of the other parity
+                }
+                Self::from_coordinates(rest, &y.to_bytes())
+            }
+            _ => None,
+        }
     }
 
     /// Has this key's table been built?
@@ -170,7 +202,8 @@ impl<C: Curve<N>, const N: usize> EcdsaKey<C, N> {
     }
 
     fn check(&self, digest: &[u8], r: &[u8], s: &[u8]) -> bool {
-        let Some((u1, u2)) = C::scalars(digest, r, s) else {
+        let Some((u1, u2)) = C::scalar_field().and_then(|f| f.verification_scalars(digest, r, s))
+        else {
             return false;
         };
         let Ok(sum) = C::base_table().mul_add(None, &u1) else {
@@ -273,19 +306,9 @@ impl Curve<10> for NistP256 {
         TABLE.get_or_init(base_table_for::<Self, 10>)
     }
 
-    fn scalars(digest: &[u8], r: &[u8], s: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-        use p256::elliptic_curve::ops::Reduce;
-        use p256::elliptic_curve::PrimeField;
-        use p256::{FieldBytes, Scalar};
-        let bytes = |b: &[u8]| FieldBytes::try_from(b).ok();
-        let r = Option::<Scalar>::from(Scalar::from_repr(bytes(r)?))?;
-        let s = Option::<Scalar>::from(Scalar::from_repr(bytes(s)?))?;
-        let e = <Scalar as Reduce<FieldBytes>>::reduce(&bytes(digest)?);
-        let s_inv = Option::<Scalar>::from(s.invert_vartime())?;
-        Some((
-            (e * s_inv).to_repr().to_vec(),
-            (r * s_inv).to_repr().to_vec(),
-        ))
+    fn scalar_field() -> Option<&'static ScalarField> {
+        static FIELD: OnceLock<Option<ScalarField>> = OnceLock::new();
+        FIELD.get_or_init(|| ScalarField::new(Self::ORDER)).as_ref()
     }
 }
 
@@ -324,19 +347,9 @@ impl Curve<14> for NistP384 {
         TABLE.get_or_init(base_table_for::<Self, 14>)
     }
 
-    fn scalars(digest: &[u8], r: &[u8], s: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-        use p384::elliptic_curve::ops::Reduce;
-        use p384::elliptic_curve::PrimeField;
-        use p384::{FieldBytes, Scalar};
-        let bytes = |b: &[u8]| FieldBytes::try_from(b).ok();
-        let r = Option::<Scalar>::from(Scalar::from_repr(bytes(r)?))?;
-        let s = Option::<Scalar>::from(Scalar::from_repr(bytes(s)?))?;
-        let e = <Scalar as Reduce<FieldBytes>>::reduce(&bytes(digest)?);
-        let s_inv = Option::<Scalar>::from(s.invert_vartime())?;
-        Some((
-            (e * s_inv).to_repr().to_vec(),
-            (r * s_inv).to_repr().to_vec(),
-        ))
+    fn scalar_field() -> Option<&'static ScalarField> {
+        static FIELD: OnceLock<Option<ScalarField>> = OnceLock::new();
+        FIELD.get_or_init(|| ScalarField::new(Self::ORDER)).as_ref()
     }
 }
 
@@ -379,19 +392,9 @@ impl Curve<19> for NistP521 {
         TABLE.get_or_init(base_table_for::<Self, 19>)
     }
 
-    fn scalars(digest: &[u8], r: &[u8], s: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-        use p521::elliptic_curve::ops::Reduce;
-        use p521::elliptic_curve::PrimeField;
-        use p521::{FieldBytes, Scalar};
-        let bytes = |b: &[u8]| FieldBytes::try_from(b).ok();
-        let r = Option::<Scalar>::from(Scalar::from_repr(bytes(r)?))?;
-        let s = Option::<Scalar>::from(Scalar::from_repr(bytes(s)?))?;
-        let e = <Scalar as Reduce<FieldBytes>>::reduce(&bytes(digest)?);
-        let s_inv = Option::<Scalar>::from(s.invert_vartime())?;
-        Some((
-            (e * s_inv).to_repr().to_vec(),
-            (r * s_inv).to_repr().to_vec(),
-        ))
+    fn scalar_field() -> Option<&'static ScalarField> {
+        static FIELD: OnceLock<Option<ScalarField>> = OnceLock::new();
+        FIELD.get_or_init(|| ScalarField::new(Self::ORDER)).as_ref()
     }
 }
 

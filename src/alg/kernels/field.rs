@@ -240,6 +240,26 @@ impl<F: FieldSpec<N>, const N: usize> Fe<F, N> {
     pub fn invert(&self) -> Self {
         let mut exponent = F::P;
         exponent[0] -= 2; // p is odd and its low limb is 2^28 − 1: no borrow
+        self.pow(&exponent)
+    }
+
+    /// A square root, if there is one: `self^((p+1)/4)`, which squares back to `self` exactly
+    /// when `self` is a square, as `p ≡ 3 (mod 4)` for all three primes.
+    pub fn sqrt(&self) -> Option<Self> {
+        // (p + 1)/4 in carried limbs: p + 1, carried, then shifted right by two bits.
+        let mut exponent = F::P;
+        exponent[0] += 1;
+        let mut exponent = F::carry(exponent);
+        for i in 0..N {
+            let next = exponent.get(i + 1).copied().unwrap_or(0);
+            exponent[i] = (exponent[i] >> 2) | ((next & 3) << (LIMB_BITS - 2));
+        }
+        let root = self.pow(&exponent);
+        root.square().equals(self).then_some(root)
+    }
+
+    /// `self^k` for `k` in carried, non-negative limbs (left-to-right square and multiply).
+    fn pow(&self, exponent: &[i64; N]) -> Self {
         let mut acc = Self::one();
         for i in (0..N).rev() {
             for bit in (0..LIMB_BITS).rev() {
@@ -597,6 +617,24 @@ mod tests {
             doubled.square().to_bytes(),
             bytes_of(&twice.mul_mod(&twice, &p), F::BYTES),
             "square of the widest operands"
+        );
+        // Square roots: a square has one that squares back; a root is found exactly when the
+        // crate's Legendre symbol says the element is a square.
+        let square = fa.square();
+        let root = square.sqrt().expect("a square has a root");
+        assert!(root.square().equals(&square), "sqrt");
+        let exponent = p
+            .wrapping_sub(BoxedUint::one_with_precision(PRECISION))
+            .shr_vartime(1)
+            .expect("shift");
+        let odd_p = crypto_bigint::Odd::new(p.get()).expect("p is odd");
+        let legendre = ba.pow_mod(&exponent, &odd_p);
+        let is_square =
+            bool::from(ba.is_zero()) || legendre == BoxedUint::one_with_precision(PRECISION);
+        assert_eq!(
+            fa.sqrt().is_some(),
+            is_square,
+            "sqrt exists iff a is a square"
         );
         if !bool::from(ba.is_zero()) {
             assert!(fa.mul(&fa.invert()).equals(&Fe::one()), "inverse");
