@@ -357,7 +357,10 @@ fn malformed_points_are_refused() {
     };
     let g = g.as_bytes();
     assert!(KeyMaterial::p256_sec1(g).is_ok(), "G itself");
-    assert!(KeyMaterial::p256_sec1(&[0x00]).is_err(), "the point at infinity");
+    assert!(
+        KeyMaterial::p256_sec1(&[0x00]).is_err(),
+        "the point at infinity"
+    );
     let mut hybrid = g.to_vec();
     hybrid[0] = 0x06 | (g[64] & 1);
     assert!(KeyMaterial::p256_sec1(&hybrid).is_err(), "hybrid form");
