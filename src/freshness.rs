@@ -62,10 +62,7 @@ impl KeyCache {
         };
         // The ceiling is applied last: it bounds how long a rotated-out key can still be
         // trusted, so it wins over the floor when a policy sets them the wrong way round.
-        seconds
-            .max(self.min_max_age)
-            .min(self.max_max_age)
-            .max(1)
+        seconds.max(self.min_max_age).min(self.max_max_age).max(1)
     }
 }
 
@@ -128,7 +125,11 @@ mod tests {
             max_max_age: 10,
             ..KeyCache::default()
         };
-        assert_eq!(inverted.fresh_for(Some("max-age=50"), None), 10, "the ceiling wins");
+        assert_eq!(
+            inverted.fresh_for(Some("max-age=50"), None),
+            10,
+            "the ceiling wins"
+        );
         assert_eq!(inverted.fresh_for(None, None), 10);
     }
 }

@@ -385,7 +385,11 @@ fn key_sets_over_the_limits() {
     let many = vec![line.as_str(); 100].join("\n");
     let err = KeySet::parse(many.as_bytes(), &limits).unwrap_err();
     assert_eq!(err.code, ErrorCode::KeyInvalid);
-    assert!(err.message.contains("100 keys; the limit is 64"), "{}", err.message);
+    assert!(
+        err.message.contains("100 keys; the limit is 64"),
+        "{}",
+        err.message
+    );
     let enough = vec![line.as_str(); limits.max_keys].join("\n");
     let set = KeySet::parse(enough.as_bytes(), &limits).unwrap();
     assert_eq!(set.keys().len(), limits.max_keys);
