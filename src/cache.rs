@@ -120,7 +120,7 @@ impl VerdictCache {
         generation: u64,
         now: i64,
     ) -> Rc<Verdict> {
-        if let Some(v) = self.lookup(key, token, generation, now) {
+        if let Some(v) = self.lookup(key, token, plan, generation, now) {
             self.hits += 1;
             return v;
         }
@@ -148,6 +148,7 @@ impl VerdictCache {
         &mut self,
         key: TokenKey,
         token: &str,
+        plan: Option<&Rc<KeyPlan>>,
         generation: u64,
         now: i64,
     ) -> Option<Rc<Verdict>> {
@@ -166,6 +167,9 @@ impl VerdictCache {
         let entry = self.entries.get_mut(&key.0)?;
         self.by_use.remove(&entry.last_used);
         entry.last_used = tick;
+        if entry.plan.is_none() {
+            entry.plan = plan.cloned();
+        }
         self.by_use.insert(tick, key.0);
         Some(Rc::clone(&entry.verdict))
     }
