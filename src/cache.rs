@@ -9,8 +9,10 @@
 //! never be sticky. An entry may also keep the token's [`KeyPlan`], so that a repeated token's
 //! key sources are known without decoding it again.
 
+use crate::keys::KeySet;
 use crate::plan::KeyPlan;
 use crate::verify::{Verdict, Verifier};
+use std::borrow::Cow;
 use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
@@ -99,24 +101,27 @@ impl VerdictCache {
         &mut self,
         verifier: &Verifier,
         token: &str,
-        keys: &crate::KeySet,
+        keys: &KeySet,
         generation: u64,
         now: i64,
     ) -> Verdict {
         let key = self.key(token);
+        let keys = || Cow::Borrowed(keys);
         Verdict::clone(&self.verify_keyed(verifier, key, token, None, keys, generation, now))
     }
 
     /// [`Self::verify`] for a token whose [`TokenKey`] is known, sharing the cached verdict
-    /// rather than copying it. A verdict remembered now keeps `plan` with it.
+    /// rather than copying it. `keys` is called only when the signature must be checked (a host
+    /// may have to merge several key sets to make it). A verdict remembered now keeps `plan`
+    /// with it.
     #[allow(clippy::too_many_arguments)]
-    pub fn verify_keyed(
+    pub fn verify_keyed<'k>(
         &mut self,
         verifier: &Verifier,
         key: TokenKey,
         token: &str,
         plan: Option<&Rc<KeyPlan>>,
-        keys: &crate::KeySet,
+        keys: impl FnOnce() -> Cow<'k, KeySet>,
         generation: u64,
         now: i64,
     ) -> Rc<Verdict> {
@@ -125,7 +130,7 @@ impl VerdictCache {
             return v;
         }
         self.misses += 1;
-        let verdict = Rc::new(verifier.verify(token, keys, now));
+        let verdict = Rc::new(verifier.verify(token, &keys(), now));
         if let Some(until) = verifier.valid_until(&verdict) {
             if until > now {
                 self.insert(
@@ -199,7 +204,6 @@ impl VerdictCache {
 mod tests {
     use super::*;
     use crate::token::base64url::encode;
-    use crate::KeySet;
     use hmac::{KeyInit, Mac};
     use serde_json::json;
 
@@ -249,15 +253,15 @@ mod tests {
         let a = sign(json!({"exp": 1000, "sub": "a"}));
         let b = sign(json!({"exp": 1000, "sub": "b"}));
         let mut c = VerdictCache::new(8);
-        let none = KeySet::new();
+        let none = || Cow::Owned(KeySet::new());
         let slot = c.key(&a);
-        assert!(c.verify_keyed(&v, slot, &a, None, &none, 1, 900).valid);
+        assert!(c.verify_keyed(&v, slot, &a, None, none, 1, 900).valid);
         // `b` looked up in `a`'s slot (as a hash collision would): a miss, never `a`'s verdict.
-        let got = c.verify_keyed(&v, slot, &b, None, &none, 1, 900);
+        let got = c.verify_keyed(&v, slot, &b, None, none, 1, 900);
         assert_eq!(got.payload.as_ref().unwrap()["sub"], "b");
         assert_eq!(c.stats(), (0, 2));
         assert_eq!(c.len(), 1, "b replaced a in the shared slot");
-        let again = c.verify_keyed(&v, slot, &b, None, &none, 1, 901);
+        let again = c.verify_keyed(&v, slot, &b, None, none, 1, 901);
         assert_eq!(again.payload.as_ref().unwrap()["sub"], "b");
         assert_eq!(c.stats(), (1, 2));
     }
@@ -267,29 +271,41 @@ mod tests {
         let v = verifier(json!({}));
         let t = sign(json!({"exp": 1000}));
         let mut c = VerdictCache::new(8);
+        let none = || Cow::Owned(KeySet::new());
         let key = c.key(&t);
         assert!(c.plan(key, &t).is_none());
         let plan = Rc::new(crate::plan::key_plan(&t, v.policy()));
-        let first = c.verify_keyed(&v, key, &t, Some(&plan), &KeySet::new(), 1, 900);
+        let first = c.verify_keyed(&v, key, &t, Some(&plan), none, 1, 900);
         let kept = c.plan(key, &t).expect("kept with the valid verdict");
         assert!(Rc::ptr_eq(&kept, &plan));
         assert!(c.plan(key, &sign(json!({"exp": 999}))).is_none());
         // A hit shares the cached verdict rather than copying it.
-        let hit = c.verify_keyed(&v, key, &t, None, &KeySet::new(), 1, 901);
+        let hit = c.verify_keyed(&v, key, &t, None, none, 1, 901);
         assert!(Rc::ptr_eq(&first, &hit));
-        // Which sources a token names does not depend on the keys: a new generation keeps it.
-        c.verify_keyed(&v, key, &t, None, &KeySet::new(), 2, 902);
-        assert!(
-            c.plan(key, &t).is_none(),
-            "re-verified without a plan, none is kept"
-        );
-        c.verify_keyed(&v, key, &t, Some(&plan), &KeySet::new(), 3, 903);
-        assert!(
-            c.verify_keyed(&v, key, &t, None, &KeySet::new(), 3, 904)
-                .valid
-        );
-        c.verify_keyed(&v, key, &t, None, &KeySet::new(), 3, 904);
-        assert!(c.plan(key, &t).is_some());
+        // Re-verified without a plan (a new generation): none is kept; a hit with one adds it.
+        c.verify_keyed(&v, key, &t, None, none, 2, 902);
+        assert!(c.plan(key, &t).is_none());
+        c.verify_keyed(&v, key, &t, Some(&plan), none, 2, 903);
+        assert!(Rc::ptr_eq(&c.plan(key, &t).unwrap(), &plan));
+        assert_eq!(c.stats(), (2, 2));
+    }
+
+    #[test]
+    fn keys_are_asked_for_only_when_a_signature_is_checked() {
+        let v = verifier(json!({}));
+        let t = sign(json!({"exp": 1000}));
+        let mut c = VerdictCache::new(8);
+        let key = c.key(&t);
+        let asked = std::cell::Cell::new(0);
+        let keys = || {
+            asked.set(asked.get() + 1);
+            Cow::Owned(KeySet::new())
+        };
+        assert!(c.verify_keyed(&v, key, &t, None, keys, 1, 900).valid);
+        assert!(c.verify_keyed(&v, key, &t, None, keys, 1, 901).valid);
+        assert_eq!(asked.get(), 1, "the hit needed no keys");
+        assert!(c.verify_keyed(&v, key, &t, None, keys, 2, 902).valid);
+        assert_eq!(asked.get(), 2);
     }
 
     #[test]

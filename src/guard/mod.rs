@@ -27,6 +27,7 @@ use crate::verify::{Verdict, Verifier};
 use fhir::FhirTarget;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::rc::Rc;
 
 /// What to do with a request.
@@ -114,6 +115,7 @@ pub fn decide_cached(
 ) -> Decision {
     decide_with(verifier, req, |token| {
         let key = cache.key(token);
+        let keys = || Cow::Borrowed(keys);
         cache.verify_keyed(verifier, key, token, None, keys, generation, now)
     })
 }
@@ -175,13 +177,13 @@ pub fn prepare_cached<'p>(
 }
 
 /// The decision on the request `ticket` came from, with the keys of its plan's sources:
-/// [`decide_cached`] without looking for the token again. A verdict the cache keeps keeps the
-/// ticket's key plan with it.
-pub fn decide_ticket(
+/// [`decide_cached`] without looking for the token again. `keys` is called only on a cache
+/// miss. A verdict the cache keeps keeps the ticket's key plan with it.
+pub fn decide_ticket<'k>(
     verifier: &Verifier,
     req: &Request,
     ticket: &Ticket,
-    keys: &KeySet,
+    keys: impl FnOnce() -> Cow<'k, KeySet>,
     generation: u64,
     cache: &mut VerdictCache,
     now: i64,
@@ -678,7 +680,8 @@ mod tests {
                 let got = match prepare_cached(&v, req, &cache) {
                     Ready::Done(d) => *d,
                     Ready::Fetch(ticket) => {
-                        decide_ticket(&v, req, &ticket, &KeySet::new(), 1, &mut cache, NOW)
+                        let keys = || Cow::Owned(KeySet::new());
+                        decide_ticket(&v, req, &ticket, keys, 1, &mut cache, NOW)
                     }
                 };
                 assert_eq!(got, expected, "round {round}: {req:?}");

@@ -152,18 +152,21 @@ impl Vm {
     /// The guard's decision with the keys this VM holds for `sources`.
     fn decide(&self, req: &Request, ticket: &Ticket, sources: &[usize], now: u64) -> Decision {
         let keys = self.keys.borrow();
-        let set: Cow<KeySet> = match sources {
-            [one] => keys
-                .keys(*one, now)
-                .map_or_else(|| Cow::Owned(KeySet::new()), Cow::Borrowed),
-            many => {
-                let mut all = KeySet::new();
-                for &i in many {
-                    if let Some(k) = keys.keys(i, now) {
-                        all.extend(k.clone());
+        // Made only when a signature is checked: a cache hit merges nothing.
+        let set = || -> Cow<KeySet> {
+            match sources {
+                [one] => keys
+                    .keys(*one, now)
+                    .map_or_else(|| Cow::Owned(KeySet::new()), Cow::Borrowed),
+                many => {
+                    let mut all = KeySet::new();
+                    for &i in many {
+                        if let Some(k) = keys.keys(i, now) {
+                            all.extend(k.clone());
+                        }
                     }
+                    Cow::Owned(all)
                 }
-                Cow::Owned(all)
             }
         };
         // One number for the key sets in play: a cached verdict is reused only while every
@@ -178,7 +181,7 @@ impl Vm {
             &self.verifier,
             req,
             ticket,
-            &set,
+            set,
             generation,
             &mut self.verdicts.borrow_mut(),
             now_secs,
