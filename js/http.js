@@ -111,22 +111,3 @@ async function readCapped(res, url, maxBytes, controller, timeoutMs) {
   }
   return out;
 }
-
-/**
- * How long a response may be reused, in seconds: `Cache-Control: max-age` less `Age`, bounded
- * to [min, max]; `no-store`/`no-cache` count as 0 (so the floor applies); none gives `fallback`.
- */
-export function freshnessOf(headers, { fallback, min, max }) {
-  const cc = (headers.get('cache-control') ?? '').toLowerCase();
-  let seconds = fallback;
-  if (/(^|[\s,])(no-store|no-cache)([\s,=]|$)/.test(cc)) {
-    seconds = 0;
-  } else {
-    const m = /(^|[\s,])max-age\s*=\s*"?(\d+)"?/.exec(cc);
-    if (m) {
-      const age = Number.parseInt(headers.get('age') ?? '0', 10);
-      seconds = Number(m[2]) - (Number.isFinite(age) && age > 0 ? age : 0);
-    }
-  }
-  return Math.min(max, Math.max(min, seconds));
-}

@@ -102,6 +102,7 @@ export class TokenVerifier {
       settings: settings.key_cache,
       maxBytes: settings.max_key_set_bytes,
       parseKeys: (bytes) => verifier.parseKeys(bytes),
+      lifetime: (cacheControl, age) => verifier.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
       store,
     });
     this.#noKeys = new CoreKeySet();

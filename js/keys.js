@@ -2,11 +2,11 @@
 // `jku`, or issuer discovery. This file only moves bytes and keeps them fresh; which URL may be
 // fetched for a token is decided in Rust (`keyPlan`), and what the bytes mean is parsed in Rust.
 //
-// Per URL: freshness from Cache-Control within the policy's bounds; an unknown `kid` refetches
+// Per URL: freshness from Cache-Control within the policy's bounds (the core's rule, `lifetime`); an unknown `kid` refetches
 // at most once per cooldown; concurrent misses share one request; after a failed refresh the
 // last good set is served for a bounded stale window.
 
-import { fetchText, freshnessOf, checkUrl, FetchError } from './http.js';
+import { fetchText, checkUrl, FetchError } from './http.js';
 import { MemoryStore } from './store.js';
 
 /** The store shared by every verifier that was not given one. */
@@ -32,13 +32,17 @@ export class RemoteCache {
   #load;
   #decode;
 
+  #lifetime;
+
   /**
    * @param {{ settings: object, store: object, prefix: string,
    *           load: (key: string) => Promise<{text: string, headers: Headers}>,
-   *           decode: (text: string, key: string) => any }} o
+   *           decode: (text: string, key: string) => any,
+   *           lifetime: (cacheControl: ?string, age: ?string) => number }} o
    */
-  constructor({ settings, store, prefix, load, decode }) {
+  constructor({ settings, store, prefix, load, decode, lifetime }) {
     this.#settings = settings;
+    this.#lifetime = lifetime;
     this.#store = store;
     this.#prefix = prefix;
     this.#load = load;
@@ -123,7 +127,7 @@ export class RemoteCache {
         const { text, headers } = await this.#load(key);
         const value = this.#decode(text, key);
         const s = this.#settings;
-        const seconds = freshnessOf(headers, { fallback: s.default_max_age, min: s.min_max_age, max: s.max_max_age });
+        const seconds = this.#lifetime(headers.get('cache-control'), headers.get('age'));
         const fetchedAt = Date.now();
         Object.assign(rec, { value, fetchedAt, freshUntil: fetchedAt + seconds * 1000, lastProblem: undefined });
         const entry = { text, fetchedAt, freshUntil: rec.freshUntil };
@@ -176,9 +180,11 @@ export class RemoteKeys {
 
   /**
    * @param {{ settings: object, maxBytes: number, parseKeys: (bytes: Uint8Array) => object,
-   *           store?: object }} o  `settings` is the policy's key_cache section (snake_case).
+   *           lifetime: (cacheControl: ?string, age: ?string) => number, store?: object }} o
+   *   `settings` is the policy's key_cache section (snake_case); `lifetime` is the core's
+   *   `keySetLifetime`: seconds a response stays fresh, from its Cache-Control and Age.
    */
-  constructor({ settings, maxBytes, parseKeys, store = defaultStore }) {
+  constructor({ settings, maxBytes, parseKeys, lifetime, store = defaultStore }) {
     this.#settings = settings;
     const http = {
       timeoutMs: settings.fetch_timeout_ms,
@@ -190,6 +196,7 @@ export class RemoteKeys {
       settings,
       store,
       prefix: 'azlens:jwks:',
+      lifetime,
       load: (url) => fetchText(url, http),
       decode: (text, url) => {
         try {
@@ -203,6 +210,7 @@ export class RemoteKeys {
       settings,
       store,
       prefix: 'azlens:discovery:',
+      lifetime,
       load: (issuer) => loadDiscovery(issuer, http),
       decode: (text, issuer) => jwksUriFrom(text, issuer, http),
     });

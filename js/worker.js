@@ -86,6 +86,7 @@ function setUp(options, env) {
     settings: settings.key_cache,
     maxBytes: settings.max_key_set_bytes,
     parseKeys: (bytes) => gate.parseKeys(bytes),
+    lifetime: (cacheControl, age) => gate.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
     store: options.store ?? workerStore(),
   });
   return { gate, remote, upstream, generations: new Generations(), noKeys: new KeySet() };

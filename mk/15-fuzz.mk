@@ -4,7 +4,7 @@
 .PHONY: fuzz fuzz-tools
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := verify keys inspect
+FUZZ_TARGETS := verify keys inspect ec_kernel
 TOOLS_BIN := $(CURDIR)/.tools/bin
 
 fuzz-tools:

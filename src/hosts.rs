@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 /// How hosts fetch and cache remote key sets. Serialisable so a host can read back the
 /// settings with their defaults filled in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct KeyCache {
     /// Freshness when the response has no usable `Cache-Control: max-age` (seconds).

@@ -98,17 +98,41 @@ impl WebVerifier {
     /// section and the key-set size limit, as JSON.
     #[wasm_bindgen(js_name = hostSettings)]
     pub fn host_settings(&self) -> Result<String, JsError> {
-        #[derive(Serialize)]
-        struct HostSettings<'a> {
-            key_cache: &'a crate::hosts::KeyCache,
-            max_key_set_bytes: usize,
-        }
-        let policy = self.inner.policy();
-        to_json(&HostSettings {
-            key_cache: &policy.key_cache,
-            max_key_set_bytes: policy.limits.max_key_set_bytes,
-        })
+        host_settings_json(self.inner.policy())
     }
+
+    /// Seconds a key set (or discovery document) fetched now stays fresh, from the response's
+    /// `Cache-Control` and `Age` headers, within the policy's `key_cache` bounds.
+    #[wasm_bindgen(js_name = keySetLifetime)]
+    pub fn key_set_lifetime(&self, cache_control: Option<String>, age: Option<String>) -> f64 {
+        lifetime(self.inner.policy(), cache_control, age)
+    }
+}
+
+/// `hostSettings()` of both exported verifiers.
+pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsError> {
+    #[derive(Serialize)]
+    struct HostSettings<'a> {
+        key_cache: &'a crate::hosts::KeyCache,
+        max_key_set_bytes: usize,
+    }
+    to_json(&HostSettings {
+        key_cache: &policy.key_cache,
+        max_key_set_bytes: policy.limits.max_key_set_bytes,
+    })
+}
+
+/// `keySetLifetime()` of both exported verifiers.
+pub(crate) fn lifetime(
+    policy: &crate::Policy,
+    cache_control: Option<String>,
+    age: Option<String>,
+) -> f64 {
+    let seconds = policy
+        .key_cache
+        .fresh_for(cache_control.as_deref(), age.as_deref());
+    // Exact in an f64 up to 2^53 s; beyond that the lifetime is effectively forever anyway.
+    seconds as f64
 }
 
 /// Parsed trusted keys, kept on the JS side and reused across verifications.

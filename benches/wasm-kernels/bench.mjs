@@ -52,6 +52,9 @@ const CASES = [
   { name: 'ES384', gen: ['ec', { namedCurve: 'P-384' }], hash: 'sha384',
     node: { dsaEncoding: 'ieee-p1363' },
     web: { imp: { name: 'ECDSA', namedCurve: 'P-384' }, ver: { name: 'ECDSA', hash: 'SHA-384' } } },
+  { name: 'ES512', gen: ['ec', { namedCurve: 'P-521' }], hash: 'sha512',
+    node: { dsaEncoding: 'ieee-p1363' },
+    web: { imp: { name: 'ECDSA', namedCurve: 'P-521' }, ver: { name: 'ECDSA', hash: 'SHA-512' } } },
   { name: 'EdDSA', gen: ['ed25519', {}], hash: null, node: {},
     web: { imp: { name: 'Ed25519' }, ver: { name: 'Ed25519' } } },
 ];

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { init, createVerifier, MemoryStore } from '../index.js';
-import { checkUrl, freshnessOf } from '../http.js';
+import { checkUrl } from '../http.js';
+import { Verifier as CoreVerifier } from '../pkg/azlens.js';
 import { NOW, sign, keyFor, jwkOf, startServer, json, sleep } from './helpers.js';
 
 await init();
@@ -126,14 +127,15 @@ test('Cache-Control max-age is honoured within the policy bounds', async (t) => 
   for (const [path, [, hits]] of Object.entries(cases)) assert.equal(srv.hits(path), hits, path);
 });
 
-test('freshness arithmetic: defaults are 10 min, floor 30 s, cap 24 h', () => {
-  const h = (cc) => new Headers(cc ? { 'cache-control': cc } : {});
-  const bounds = { fallback: 600, min: 30, max: 86400 };
-  assert.equal(freshnessOf(h(), bounds), 600);
-  assert.equal(freshnessOf(h('max-age=5'), bounds), 30);
-  assert.equal(freshnessOf(h('max-age=999999'), bounds), 86400);
-  assert.equal(freshnessOf(h('private, max-age=1200, must-revalidate'), bounds), 1200);
-  assert.equal(freshnessOf(h('no-store'), bounds), 30);
+test("freshness is the core's rule: defaults are 10 min, floor 30 s, cap 24 h", () => {
+  const core = new CoreVerifier(JSON.stringify({ algorithms: ['ES256'], key_cache: { max_max_age: 7200 } }));
+  assert.equal(core.keySetLifetime(undefined, undefined), 600);
+  assert.equal(core.keySetLifetime('max-age=5', undefined), 30);
+  assert.equal(core.keySetLifetime('max-age=999999', undefined), 7200, "the policy's cap");
+  assert.equal(core.keySetLifetime('private, max-age=1200, must-revalidate', undefined), 1200);
+  assert.equal(core.keySetLifetime('max-age=1200', '200'), 1000, 'less the Age');
+  assert.equal(core.keySetLifetime('no-store', undefined), 30);
+  assert.equal(core.keySetLifetime('max-age=12abc', undefined), 600, 'malformed: the default');
 });
 
 test('a server that does not answer times out', async (t) => {

@@ -1,12 +1,10 @@
 //! ECDSA over P-256, P-384 and P-521 (RFC 7518 §3.4): the JWS form is the fixed-width `r ‖ s`,
 //! never DER. `r` and `s` must lie in [1, n-1], which rules out the "psychic" all-zero signature
-//! (CVE-2022-21449). P-256 and P-384 run on the wasm32 kernel in [`super::kernels::ecdsa`];
-//! P-521 on the `p521` crate, whose `Signature::from_slice` enforces the same range.
+//! (CVE-2022-21449). All three curves run on the wasm32 kernel in [`super::kernels::ecdsa`].
 
 use super::kernels::ecdsa::EcdsaError;
 use super::{Algorithm, SignatureError};
 use crate::keys::KeyMaterial;
-use p521::ecdsa::signature::hazmat::PrehashVerifier;
 
 pub(super) fn verify(
     alg: Algorithm,
@@ -18,16 +16,15 @@ pub(super) fn verify(
     let outcome = match (alg, key) {
         (Algorithm::ES256, KeyMaterial::P256(k)) => {
             check_width(signature, 32)?;
-            return kernel_outcome(k.verify_prehash(&digest, signature));
+            k.verify_prehash(&digest, signature)
         }
         (Algorithm::ES384, KeyMaterial::P384(k)) => {
             check_width(signature, 48)?;
-            return kernel_outcome(k.verify_prehash(&digest, signature));
+            k.verify_prehash(&digest, signature)
         }
         (Algorithm::ES512, KeyMaterial::P521(k)) => {
             check_width(signature, 66)?;
-            let sig = p521::ecdsa::Signature::from_slice(signature).map_err(|_| out_of_range())?;
-            k.verify_prehash(&digest, &sig)
+            k.verify_prehash(&digest, signature)
         }
         _ => {
             let curve = match alg {
@@ -41,7 +38,7 @@ pub(super) fn verify(
             )));
         }
     };
-    outcome.map_err(|_| mismatch())
+    kernel_outcome(outcome)
 }
 
 fn kernel_outcome(outcome: Result<(), EcdsaError>) -> Result<(), SignatureError> {

@@ -1,7 +1,7 @@
 //! A public key ready to verify with, whatever format it arrived in. Constructors validate:
 //! RSA moduli of at least 2048 bits, EC points on their curve, Ed25519 keys not of small order.
 
-use crate::alg::kernels::ecdsa::{P256Key, P384Key};
+use crate::alg::kernels::ecdsa::{P256Key, P384Key, P521Key};
 use crate::alg::kernels::rsa_modexp::RsaPublicKey;
 
 /// RSA keys below this size are refused (RFC 7518 §3.3 requires 2048 bits or more).
@@ -14,7 +14,7 @@ pub enum KeyMaterial {
     Rsa(RsaPublicKey),
     P256(P256Key),
     P384(P384Key),
-    P521(p521::ecdsa::VerifyingKey),
+    P521(P521Key),
     Ed25519(ed25519_dalek::VerifyingKey),
     /// A shared secret for HMAC.
     Oct(Vec<u8>),
@@ -52,32 +52,24 @@ impl KeyMaterial {
         Ok(KeyMaterial::Rsa(key))
     }
 
-    /// The point is decoded (and decompressed) by the `p256` crate, then prepared for the
-    /// verification kernel, which checks it is on the curve once more.
+    /// EC public keys in their SEC 1 form, uncompressed or compressed: decoded, decompressed
+    /// and checked to be on the curve by the verification kernel, then kept prepared.
     pub fn p256_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
-        const NOT_ON_CURVE: &str = "the P-256 public key is not a point on the curve";
-        let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| NOT_ON_CURVE)?;
-        let sec1 = key.to_sec1_point(false);
-        let (x, y) = uncompressed_coordinates(sec1.as_bytes(), 32).ok_or(NOT_ON_CURVE)?;
-        P256Key::from_coordinates(x, y)
+        P256Key::from_sec1(point)
             .map(KeyMaterial::P256)
-            .ok_or_else(|| NOT_ON_CURVE.into())
+            .ok_or_else(|| not_on_curve("P-256", point))
     }
 
     pub fn p384_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
-        const NOT_ON_CURVE: &str = "the P-384 public key is not a point on the curve";
-        let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|_| NOT_ON_CURVE)?;
-        let sec1 = key.to_sec1_point(false);
-        let (x, y) = uncompressed_coordinates(sec1.as_bytes(), 48).ok_or(NOT_ON_CURVE)?;
-        P384Key::from_coordinates(x, y)
+        P384Key::from_sec1(point)
             .map(KeyMaterial::P384)
-            .ok_or_else(|| NOT_ON_CURVE.into())
+            .ok_or_else(|| not_on_curve("P-384", point))
     }
 
     pub fn p521_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
-        p521::ecdsa::VerifyingKey::from_sec1_bytes(point)
+        P521Key::from_sec1(point)
             .map(KeyMaterial::P521)
-            .map_err(|_| "the P-521 public key is not a point on the curve".into())
+            .ok_or_else(|| not_on_curve("P-521", point))
     }
 
     pub fn ed25519(bytes: &[u8]) -> Result<KeyMaterial, String> {
@@ -128,10 +120,27 @@ impl KeyMaterial {
 }
 
 /// `(x, y)` from an uncompressed SEC1 point `04 ‖ x ‖ y`.
-fn uncompressed_coordinates(sec1: &[u8], len: usize) -> Option<(&[u8], &[u8])> {
-    match sec1.split_first() {
-        Some((0x04, xy)) if xy.len() == 2 * len => Some(xy.split_at(len)),
-        _ => None,
+/// Why an EC point was refused: its SEC 1 form, or its place on the curve.
+fn not_on_curve(curve: &str, point: &[u8]) -> String {
+    let field = match curve {
+        "P-256" => 32,
+        "P-384" => 48,
+        _ => 66,
+    };
+    match (point.first(), point.len()) {
+        (Some(0x04), l) if l == 1 + 2 * field => {
+            format!("the {curve} public key is not a point on the curve")
+        }
+        (Some(0x02 | 0x03), l) if l == 1 + field => {
+            format!("the {curve} public key's x-coordinate is not on the curve")
+        }
+        _ => format!(
+            "the {curve} public key is not a SEC 1 point: expected 04‖x‖y ({} bytes) or 02/03‖x \
+             ({} bytes), got {} bytes",
+            1 + 2 * field,
+            1 + field,
+            point.len()
+        ),
     }
 }
 

@@ -156,12 +156,18 @@ impl KeySet {
                 limits.max_key_set_bytes
             )));
         }
-        let mut set = match std::str::from_utf8(bytes) {
+        let set = match std::str::from_utf8(bytes) {
             Ok(text) => KeySet::parse_text(text, limits)?,
             Err(_) => KeySet::parse_der(bytes)?,
         };
+        // The same refusal as a JSON set over the limit: silently dropping keys would turn a
+        // token signed by a dropped one into a puzzling `key_not_found`.
         if set.keys.len() > limits.max_keys {
-            set.keys.truncate(limits.max_keys);
+            return Err(invalid(format!(
+                "The key set has {} keys; the limit is {}.",
+                set.keys.len(),
+                limits.max_keys
+            )));
         }
         Ok(set)
     }

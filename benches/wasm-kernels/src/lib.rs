@@ -174,8 +174,9 @@ pub extern "C" fn p256_scalars(n: u32) -> u32 {
         }
         let digest = azlens::alg::Algorithm::ES256.hash().digest(&s.message);
         let (r, sig_s) = s.signature.split_at(32);
+        let Some(field) = NistP256::scalar_field() else { return 0 };
         (0..n)
-            .filter(|_| NistP256::scalars(&digest, r, sig_s).is_some())
+            .filter(|_| field.verification_scalars(&digest, r, sig_s).is_some())
             .count() as u32
     })
 }

@@ -1,9 +1,9 @@
-//! ECDSA verification on P-256 and P-384 (SEC 1 v2 §4.1.4, FIPS 186-5 §6.4.2).
+//! ECDSA verification on P-256, P-384 and P-521 (SEC 1 v2 §4.1.4, FIPS 186-5 §6.4.2).
 //!
 //! Given the digest `e`, the signature `(r, s)` and the public key Q:
 //! 1. `r` and `s` must lie in `[1, n−1]`;
-//! 2. `u₁ = e·s⁻¹`, `u₂ = r·s⁻¹ (mod n)` — scalar arithmetic left to the `p256` / `p384`
-//!    crates (variable-time inversion), as it is a small part of the work;
+//! 2. `u₁ = e·s⁻¹`, `u₂ = r·s⁻¹ (mod n)` ([`super::scalar`]: a binary-Euclid inversion and two
+//!    Montgomery multiplications);
 //! 3. `R = u₁·G + u₂·Q`. `u₁·G` uses G's fixed-base table ([`super::comb`], 6-bit windows,
 //!    built once per process). `u₂·Q` uses Q's own table (5-bit windows) once the key has
 //!    proved to be in use: its first [`COLD_USES`] verifications run the wNAF method instead
@@ -16,8 +16,9 @@
 //!    inversion: `X ≡ r·Z²`, or `X ≡ (r + n)·Z²` when `r + n < p`.
 
 use super::comb::CombTable;
-use super::field::{Fe, FieldSpec, P256Field, P384Field};
+use super::field::{Fe, FieldSpec, P256Field, P384Field, P521Field};
 use super::jacobian::{Affine, Jacobian};
+use super::scalar::ScalarField;
 use super::wnaf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -53,8 +54,8 @@ pub trait Curve<const N: usize>: 'static {
     const B: &'static [u8];
     /// G's table, built on first use.
     fn base_table() -> &'static CombTable<Self::Field, N>;
-    /// `(u₁, u₂)` as big-endian scalars, for `r, s ∈ [1, n−1]` and a digest of the field's length.
-    fn scalars(digest: &[u8], r: &[u8], s: &[u8]) -> Option<(Vec<u8>, Vec<u8>)>;
+    /// Arithmetic mod n, prepared on first use (`None` only if the order were not odd).
+    fn scalar_field() -> Option<&'static ScalarField>;
 }
 
 /// A public key prepared for repeated verification: the point, and its table once built.
@@ -104,6 +105,38 @@ impl<C: Curve<N>, const N: usize> EcdsaKey<C, N> {
         })
     }
 
+    /// A key from its SEC 1 encoding (§2.3.4): `04 ‖ x ‖ y`, or compressed `02 ‖ x` / `03 ‖ x`
+    /// with y the square root of `x³ − 3x + b` whose parity the prefix gives. `None` for any
+    /// other form (the point at infinity `00`, hybrid `06`/`07`, a wrong length) and for a
+    /// point not on the curve.
+    pub fn from_sec1(bytes: &[u8]) -> Option<Self> {
+        let len = C::Field::BYTES;
+        let (&prefix, rest) = bytes.split_first()?;
+        match (prefix, rest.len()) {
+            (0x04, l) if l == 2 * len => {
+                let (x, y) = rest.split_at(len);
+                Self::from_coordinates(x, y)
+            }
+            (0x02 | 0x03, l) if l == len => {
+                let x = Fe::<C::Field, N>::from_bytes(rest)?;
+                let b = Fe::<C::Field, N>::from_bytes(C::B)?;
+                let rhs = x.square().mul(&x).sub(&x.mul_small(3)).add(&b).carry();
+                let root = rhs.sqrt()?;
+                let odd = |y: &Fe<C::Field, N>| y.to_bytes().last().is_some_and(|b| b & 1 == 1);
+                let y = if odd(&root) == (prefix == 0x03) {
+                    root
+                } else {
+                    root.neg().carry()
+                };
+                if odd(&y) != (prefix == 0x03) {
+                    return None; // y = 0 has no root of the other parity
+                }
+                Self::from_coordinates(rest, &y.to_bytes())
+            }
+            _ => None,
+        }
+    }
+
     /// Has this key's table been built?
     pub fn has_table(&self) -> bool {
         self.cache.table.get().is_some()
@@ -146,17 +179,22 @@ impl<C: Curve<N>, const N: usize> EcdsaKey<C, N> {
         }
     }
 
-    /// Verify the fixed-width `r ‖ s` signature over a digest as long as the field.
+    /// Verify the fixed-width `r ‖ s` signature over a digest no longer than the group order
+    /// (SHA-256 for P-256, SHA-384 for P-384, SHA-512 for P-521). A shorter digest is the
+    /// integer it encodes (SEC 1's truncation to the order's length never applies here), so it
+    /// is left-padded to the field's length.
     pub fn verify_prehash(&self, digest: &[u8], signature: &[u8]) -> Result<(), EcdsaError> {
         let len = C::Field::BYTES;
-        if signature.len() != 2 * len || digest.len() != len {
+        if signature.len() != 2 * len || 8 * digest.len() > bit_length(C::ORDER) {
             return Err(EcdsaError::Length);
         }
         let (r, s) = signature.split_at(len);
         if !in_scalar_range(r, C::ORDER) || !in_scalar_range(s, C::ORDER) {
             return Err(EcdsaError::OutOfRange);
         }
-        if self.check(digest, r, s) {
+        let mut padded = vec![0u8; len];
+        padded[len - digest.len()..].copy_from_slice(digest);
+        if self.check(&padded, r, s) {
             Ok(())
         } else {
             Err(EcdsaError::Mismatch)
@@ -164,7 +202,8 @@ impl<C: Curve<N>, const N: usize> EcdsaKey<C, N> {
     }
 
     fn check(&self, digest: &[u8], r: &[u8], s: &[u8]) -> bool {
-        let Some((u1, u2)) = C::scalars(digest, r, s) else {
+        let Some((u1, u2)) = C::scalar_field().and_then(|f| f.verification_scalars(digest, r, s))
+        else {
             return false;
         };
         let Ok(sum) = C::base_table().mul_add(None, &u1) else {
@@ -192,6 +231,14 @@ fn on_curve<C: Curve<N>, const N: usize>(p: &Affine<C::Field, N>) -> Option<bool
             .add(&b)
             .carry();
     Some(p.y.square().equals(&rhs))
+}
+
+/// Bits in the big-endian number `n`.
+fn bit_length(n: &[u8]) -> usize {
+    match n.iter().position(|&b| b != 0) {
+        Some(i) => 8 * (n.len() - i) - n[i].leading_zeros() as usize,
+        None => 0,
+    }
 }
 
 /// `1 ≤ k < n` for big-endian `k` and `n` of the same length.
@@ -259,19 +306,9 @@ impl Curve<10> for NistP256 {
         TABLE.get_or_init(base_table_for::<Self, 10>)
     }
 
-    fn scalars(digest: &[u8], r: &[u8], s: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-        use p256::elliptic_curve::ops::Reduce;
-        use p256::elliptic_curve::PrimeField;
-        use p256::{FieldBytes, Scalar};
-        let bytes = |b: &[u8]| FieldBytes::try_from(b).ok();
-        let r = Option::<Scalar>::from(Scalar::from_repr(bytes(r)?))?;
-        let s = Option::<Scalar>::from(Scalar::from_repr(bytes(s)?))?;
-        let e = <Scalar as Reduce<FieldBytes>>::reduce(&bytes(digest)?);
-        let s_inv = Option::<Scalar>::from(s.invert_vartime())?;
-        Some((
-            (e * s_inv).to_repr().to_vec(),
-            (r * s_inv).to_repr().to_vec(),
-        ))
+    fn scalar_field() -> Option<&'static ScalarField> {
+        static FIELD: OnceLock<Option<ScalarField>> = OnceLock::new();
+        FIELD.get_or_init(|| ScalarField::new(Self::ORDER)).as_ref()
     }
 }
 
@@ -310,19 +347,54 @@ impl Curve<14> for NistP384 {
         TABLE.get_or_init(base_table_for::<Self, 14>)
     }
 
-    fn scalars(digest: &[u8], r: &[u8], s: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-        use p384::elliptic_curve::ops::Reduce;
-        use p384::elliptic_curve::PrimeField;
-        use p384::{FieldBytes, Scalar};
-        let bytes = |b: &[u8]| FieldBytes::try_from(b).ok();
-        let r = Option::<Scalar>::from(Scalar::from_repr(bytes(r)?))?;
-        let s = Option::<Scalar>::from(Scalar::from_repr(bytes(s)?))?;
-        let e = <Scalar as Reduce<FieldBytes>>::reduce(&bytes(digest)?);
-        let s_inv = Option::<Scalar>::from(s.invert_vartime())?;
-        Some((
-            (e * s_inv).to_repr().to_vec(),
-            (r * s_inv).to_repr().to_vec(),
-        ))
+    fn scalar_field() -> Option<&'static ScalarField> {
+        static FIELD: OnceLock<Option<ScalarField>> = OnceLock::new();
+        FIELD.get_or_init(|| ScalarField::new(Self::ORDER)).as_ref()
+    }
+}
+
+/// NIST P-521 (secp521r1).
+pub struct NistP521;
+
+impl Curve<19> for NistP521 {
+    type Field = P521Field;
+    const ORDER: &'static [u8] = &[
+        0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xfa, 0x51, 0x86, 0x87, 0x83, 0xbf, 0x2f, 0x96, 0x6b, 0x7f, 0xcc, 0x01,
+        0x48, 0xf7, 0x09, 0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89, 0x9c, 0x47, 0xae, 0xbb, 0x6f,
+        0xb7, 0x1e, 0x91, 0x38, 0x64, 0x09,
+    ];
+    const GX: &'static [u8] = &[
+        0x00, 0xc6, 0x85, 0x8e, 0x06, 0xb7, 0x04, 0x04, 0xe9, 0xcd, 0x9e, 0x3e, 0xcb, 0x66, 0x23,
+        0x95, 0xb4, 0x42, 0x9c, 0x64, 0x81, 0x39, 0x05, 0x3f, 0xb5, 0x21, 0xf8, 0x28, 0xaf, 0x60,
+        0x6b, 0x4d, 0x3d, 0xba, 0xa1, 0x4b, 0x5e, 0x77, 0xef, 0xe7, 0x59, 0x28, 0xfe, 0x1d, 0xc1,
+        0x27, 0xa2, 0xff, 0xa8, 0xde, 0x33, 0x48, 0xb3, 0xc1, 0x85, 0x6a, 0x42, 0x9b, 0xf9, 0x7e,
+        0x7e, 0x31, 0xc2, 0xe5, 0xbd, 0x66,
+    ];
+    const GY: &'static [u8] = &[
+        0x01, 0x18, 0x39, 0x29, 0x6a, 0x78, 0x9a, 0x3b, 0xc0, 0x04, 0x5c, 0x8a, 0x5f, 0xb4, 0x2c,
+        0x7d, 0x1b, 0xd9, 0x98, 0xf5, 0x44, 0x49, 0x57, 0x9b, 0x44, 0x68, 0x17, 0xaf, 0xbd, 0x17,
+        0x27, 0x3e, 0x66, 0x2c, 0x97, 0xee, 0x72, 0x99, 0x5e, 0xf4, 0x26, 0x40, 0xc5, 0x50, 0xb9,
+        0x01, 0x3f, 0xad, 0x07, 0x61, 0x35, 0x3c, 0x70, 0x86, 0xa2, 0x72, 0xc2, 0x40, 0x88, 0xbe,
+        0x94, 0x76, 0x9f, 0xd1, 0x66, 0x50,
+    ];
+    const B: &'static [u8] = &[
+        0x00, 0x51, 0x95, 0x3e, 0xb9, 0x61, 0x8e, 0x1c, 0x9a, 0x1f, 0x92, 0x9a, 0x21, 0xa0, 0xb6,
+        0x85, 0x40, 0xee, 0xa2, 0xda, 0x72, 0x5b, 0x99, 0xb3, 0x15, 0xf3, 0xb8, 0xb4, 0x89, 0x91,
+        0x8e, 0xf1, 0x09, 0xe1, 0x56, 0x19, 0x39, 0x51, 0xec, 0x7e, 0x93, 0x7b, 0x16, 0x52, 0xc0,
+        0xbd, 0x3b, 0xb1, 0xbf, 0x07, 0x35, 0x73, 0xdf, 0x88, 0x3d, 0x2c, 0x34, 0xf1, 0xef, 0x45,
+        0x1f, 0xd4, 0x6b, 0x50, 0x3f, 0x00,
+    ];
+
+    fn base_table() -> &'static CombTable<P521Field, 19> {
+        static TABLE: OnceLock<CombTable<P521Field, 19>> = OnceLock::new();
+        TABLE.get_or_init(base_table_for::<Self, 19>)
+    }
+
+    fn scalar_field() -> Option<&'static ScalarField> {
+        static FIELD: OnceLock<Option<ScalarField>> = OnceLock::new();
+        FIELD.get_or_init(|| ScalarField::new(Self::ORDER)).as_ref()
     }
 }
 
@@ -330,3 +402,5 @@ impl Curve<14> for NistP384 {
 pub type P256Key = EcdsaKey<NistP256, 10>;
 /// A prepared P-384 public key.
 pub type P384Key = EcdsaKey<NistP384, 14>;
+/// A prepared P-521 public key.
+pub type P521Key = EcdsaKey<NistP521, 19>;

@@ -240,6 +240,26 @@ impl<F: FieldSpec<N>, const N: usize> Fe<F, N> {
     pub fn invert(&self) -> Self {
         let mut exponent = F::P;
         exponent[0] -= 2; // p is odd and its low limb is 2^28 − 1: no borrow
+        self.pow(&exponent)
+    }
+
+    /// A square root, if there is one: `self^((p+1)/4)`, which squares back to `self` exactly
+    /// when `self` is a square, as `p ≡ 3 (mod 4)` for all three primes.
+    pub fn sqrt(&self) -> Option<Self> {
+        // (p + 1)/4 in carried limbs: p + 1, carried, then shifted right by two bits.
+        let mut exponent = F::P;
+        exponent[0] += 1;
+        let mut exponent = F::carry(exponent);
+        for i in 0..N {
+            let next = exponent.get(i + 1).copied().unwrap_or(0);
+            exponent[i] = (exponent[i] >> 2) | ((next & 3) << (LIMB_BITS - 2));
+        }
+        let root = self.pow(&exponent);
+        root.square().equals(self).then_some(root)
+    }
+
+    /// `self^k` for `k` in carried, non-negative limbs (left-to-right square and multiply).
+    fn pow(&self, exponent: &[i64; N]) -> Self {
         let mut acc = Self::one();
         for i in (0..N).rev() {
             for bit in (0..LIMB_BITS).rev() {
@@ -453,6 +473,53 @@ impl FieldSpec<14> for P384Field {
         [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26]);
 }
 
+/// The field of P-521: the Mersenne prime p = 2^521 − 1.
+///
+/// 19 limbs (532 bits, so `R = 2^532`). Montgomery reduction has a single term, `m·2^521`,
+/// and the other three are zero (they fold away). Nineteen limbs leave less headroom in a
+/// product column than fourteen: operands must keep their limbs below 2^29 in magnitude (the
+/// point formulas do, see `jacobian`), so a column sums at most 18 products below 2^58 plus
+/// the small top-limb products, carry and reduction term: below 2^62.2.
+#[derive(Clone, Copy)]
+pub struct P521Field;
+
+/// A term that adds nothing: P-521 needs one term, the trait has room for four.
+const NO_TERM: Term = Term {
+    offset: 0,
+    shift: 0,
+    sign: 0,
+};
+
+impl FieldSpec<19> for P521Field {
+    const P: [i64; 19] = [
+        0xfff_ffff, 0xfff_ffff, 0xfff_ffff, 0xfff_ffff, 0xfff_ffff, 0xfff_ffff, 0xfff_ffff,
+        0xfff_ffff, 0xfff_ffff, 0xfff_ffff, 0xfff_ffff, 0xfff_ffff, 0xfff_ffff, 0xfff_ffff,
+        0xfff_ffff, 0xfff_ffff, 0xfff_ffff, 0xfff_ffff, 0x1_ffff,
+    ];
+    // 2^521 = 2^(18·28 + 17).
+    const TERMS: [Term; 4] = [
+        Term {
+            offset: 18,
+            shift: 17,
+            sign: 1,
+        },
+        NO_TERM,
+        NO_TERM,
+        NO_TERM,
+    ];
+    // R² = 2^1064 = 2^(2·521 + 22) ≡ 2^22 (mod 2^521 − 1).
+    const R2: [i64; 19] = {
+        let mut r2 = [0; 19];
+        r2[0] = 1 << 22;
+        r2
+    };
+    const BYTES: usize = 66;
+
+    unrolled_field_ops!(19; [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18];
+        [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
+         33 34 35 36]);
+}
+
 #[cfg(test)]
 mod tests {
     //! Every operation against crypto-bigint's modular arithmetic, on random and edge values.
@@ -460,8 +527,11 @@ mod tests {
     use crypto_bigint::{BoxedUint, NonZero};
     use proptest::prelude::*;
 
+    /// Enough bits for P-521 seeds and the `2^532` of its Montgomery radix.
+    const PRECISION: u32 = 1152;
+
     fn big(bytes: &[u8]) -> BoxedUint {
-        BoxedUint::from_be_slice(bytes, 512).expect("fits")
+        BoxedUint::from_be_slice(bytes, PRECISION).expect("fits")
     }
 
     fn p_big<F: FieldSpec<N>, const N: usize>() -> NonZero<BoxedUint> {
@@ -478,9 +548,9 @@ mod tests {
     fn element<F: FieldSpec<N>, const N: usize>(seed: &[u8], edge: u8) -> Vec<u8> {
         let p = p_big::<F, N>();
         let value = match edge % 8 {
-            0 => BoxedUint::zero_with_precision(512),
-            1 => BoxedUint::one_with_precision(512),
-            2 => p.wrapping_sub(BoxedUint::one_with_precision(512)),
+            0 => BoxedUint::zero_with_precision(PRECISION),
+            1 => BoxedUint::one_with_precision(PRECISION),
+            2 => p.wrapping_sub(BoxedUint::one_with_precision(PRECISION)),
             3 => p.wrapping_sub(big(&[2])),
             _ => big(seed).rem_vartime(&p),
         };
@@ -534,6 +604,38 @@ mod tests {
             wide.mul(&wide).to_bytes(),
             bytes_of(&expected.mul_mod(&expected, &p), F::BYTES)
         );
+        // The widest operands the point formulas feed a multiplication uncarried: twice a
+        // difference of carried values (`h + h`, `d + d`), limbs in (−2^29, 2^29).
+        let doubled = fa.sub(&fb).add(&fa.sub(&fb));
+        let twice = ba.sub_mod(&bb, &p).add_mod(&ba.sub_mod(&bb, &p), &p);
+        assert_eq!(
+            doubled.mul(&doubled).to_bytes(),
+            bytes_of(&twice.mul_mod(&twice, &p), F::BYTES),
+            "mul of the widest operands"
+        );
+        assert_eq!(
+            doubled.square().to_bytes(),
+            bytes_of(&twice.mul_mod(&twice, &p), F::BYTES),
+            "square of the widest operands"
+        );
+        // Square roots: a square has one that squares back; a root is found exactly when the
+        // crate's Legendre symbol says the element is a square.
+        let square = fa.square();
+        let root = square.sqrt().expect("a square has a root");
+        assert!(root.square().equals(&square), "sqrt");
+        let exponent = p
+            .wrapping_sub(BoxedUint::one_with_precision(PRECISION))
+            .shr_vartime(1)
+            .expect("shift");
+        let odd_p = crypto_bigint::Odd::new(p.get()).expect("p is odd");
+        let legendre = ba.pow_mod(&exponent, &odd_p);
+        let is_square =
+            bool::from(ba.is_zero()) || legendre == BoxedUint::one_with_precision(PRECISION);
+        assert_eq!(
+            fa.sqrt().is_some(),
+            is_square,
+            "sqrt exists iff a is a square"
+        );
         if !bool::from(ba.is_zero()) {
             assert!(fa.mul(&fa.invert()).equals(&Fe::one()), "inverse");
         }
@@ -557,19 +659,30 @@ mod tests {
         ) {
             check_ops::<P384Field, 14>(&a, &b, edges);
         }
+
+        #[test]
+        fn p521_matches_crypto_bigint(
+            a in proptest::collection::vec(any::<u8>(), 72),
+            b in proptest::collection::vec(any::<u8>(), 72),
+            edges in (any::<u8>(), any::<u8>()),
+        ) {
+            check_ops::<P521Field, 19>(&a, &b, edges);
+        }
     }
 
     #[test]
     fn constants_follow_the_prime_formulas() {
         let two = |e: u32| {
-            BoxedUint::one_with_precision(512)
+            BoxedUint::one_with_precision(PRECISION)
                 .shl_vartime(e)
                 .expect("shift within the precision")
         };
         let p256 = two(256) - two(224) + two(192) + two(96) - two(0);
         let p384 = two(384) - two(128) - two(96) + two(32) - two(0);
+        let p521 = two(521) - two(0);
         assert_eq!(p_big::<P256Field, 10>().get(), p256);
         assert_eq!(p_big::<P384Field, 14>().get(), p384);
+        assert_eq!(p_big::<P521Field, 19>().get(), p521);
         // R² mod p: entering and leaving Montgomery form is the identity (checked above), and
         // the constant is the residue of 2^(2·28·N).
         let (q256, q384) = (p_big::<P256Field, 10>(), p_big::<P384Field, 14>());
@@ -580,6 +693,13 @@ mod tests {
         let limbs = |l: &[i64], len| big(&limbs_to_be(l, len));
         assert_eq!(limbs(&P256Field::R2, 32), r2_256);
         assert_eq!(limbs(&P384Field::R2, 48), r2_384);
+        let q521 = p_big::<P521Field, 19>();
+        let r521 = two(532).rem_vartime(&q521);
+        assert_eq!(limbs(&P521Field::R2, 66), r521.mul_mod(&r521, &q521));
+        assert!(
+            Fe::<P521Field, 19>::from_bytes(&[0x02; 66]).is_none(),
+            "above p: a 66-byte value with bits beyond 521"
+        );
         assert!(
             Fe::<P256Field, 10>::from_bytes(&[0xff; 32]).is_none(),
             "above p"

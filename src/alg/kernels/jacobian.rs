@@ -1,4 +1,4 @@
-//! Points of a short-Weierstrass curve `y² = x³ − 3x + b` (P-256, P-384) in Jacobian
+//! Points of a short-Weierstrass curve `y² = x³ − 3x + b` (P-256, P-384, P-521) in Jacobian
 //! coordinates `(X, Y, Z)` ↦ `(X/Z², Y/Z³)`, with the formulas of the Explicit-Formulas Database
 //! (Bernstein–Lange, hyperelliptic.org/EFD, "g1p/auto-shortw-jacobian-3"):
 //!
@@ -11,8 +11,9 @@
 //! share an x-coordinate becomes a doubling (same point) or the point at infinity (opposite
 //! points).
 //!
-//! Field-element bounds (see `field`): every coordinate leaves here carried, and no operand of a
-//! multiplication is a sum of more than two carried values.
+//! Field-element bounds (see `field`): every coordinate leaves here carried, and every operand of
+//! a multiplication is carried or a sum of two carried values (`x ± δ`, `y + z`, `h + h` with
+//! `h` a difference): limbs below 2^29 in magnitude, which P-521's 19-limb columns need.
 
 use super::field::{Fe, FieldSpec};
 

@@ -13,4 +13,5 @@ pub mod field;
 pub mod jacobian;
 pub mod montgomery;
 pub mod rsa_modexp;
+pub mod scalar;
 pub mod wnaf;
