@@ -1,18 +1,32 @@
 //! A bounded cache of valid verdicts, so the usual client that repeats one access token pays for
 //! the signature once. Hosts (edge worker, Envoy filter) hold one per isolate or VM.
 //!
-//! Entries are keyed by the SHA-256 of the token and by the host's key-set generation (a key
-//! rotation or revocation invalidates everything verified before it). A verdict is served only
-//! until the first moment it could change: `exp` (plus leeway) or the end of `max_token_age`.
-//! Only valid verdicts are kept: a rejection is cheap to recompute and must never be sticky.
+//! Entries are keyed by the token itself (compared in full, so a hit can never be another
+//! token's verdict; a keyed 64-bit hash only finds the slot) and by the host's key-set
+//! generation (a key rotation or revocation invalidates everything verified before it). A
+//! verdict is served only until the first moment it could change: `exp` (plus leeway) or the end
+//! of `max_token_age`. Only valid verdicts are kept: a rejection is cheap to recompute and must
+//! never be sticky. An entry may also keep the token's [`KeyPlan`], so that a repeated token's
+//! key sources are known without decoding it again.
 
+use crate::keys::KeySet;
+use crate::plan::KeyPlan;
 use crate::verify::{Verdict, Verifier};
+use std::borrow::Cow;
+use std::collections::hash_map::RandomState;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+use std::rc::Rc;
 
-type TokenHash = [u8; 32];
+/// Where a token's entry lives: a hash of the token under the cache's own random seed, worked
+/// out once per request ([`VerdictCache::key`]) and used for every look-up of that request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenKey(u64);
 
 struct Entry {
-    verdict: Verdict,
+    token: Box<str>,
+    verdict: Rc<Verdict>,
+    plan: Option<Rc<KeyPlan>>,
     generation: u64,
     valid_until: i64,
     last_used: u64,
@@ -21,8 +35,9 @@ struct Entry {
 /// A least-recently-used map from token to verdict.
 pub struct VerdictCache {
     capacity: usize,
-    entries: HashMap<TokenHash, Entry>,
-    by_use: BTreeMap<u64, TokenHash>,
+    seed: RandomState,
+    entries: HashMap<u64, Entry>,
+    by_use: BTreeMap<u64, u64>,
     tick: u64,
     hits: u64,
     misses: u64,
@@ -44,6 +59,7 @@ impl VerdictCache {
     pub fn new(capacity: usize) -> VerdictCache {
         VerdictCache {
             capacity: capacity.max(1),
+            seed: RandomState::new(),
             entries: HashMap::new(),
             by_use: BTreeMap::new(),
             tick: 0,
@@ -65,51 +81,106 @@ impl VerdictCache {
         (self.hits, self.misses)
     }
 
+    /// The slot of `token` in this cache.
+    pub fn key(&self, token: &str) -> TokenKey {
+        TokenKey(self.seed.hash_one(token))
+    }
+
+    /// The key plan kept with `token`'s entry, whatever its generation: which key sources the
+    /// token names does not depend on the keys.
+    pub fn plan(&self, key: TokenKey, token: &str) -> Option<Rc<KeyPlan>> {
+        self.entries
+            .get(&key.0)
+            .filter(|e| *e.token == *token)
+            .and_then(|e| e.plan.clone())
+    }
+
     /// Verify through the cache: a fresh valid verdict for this token and key generation is
     /// returned as is; otherwise `verifier` runs and a valid outcome is remembered.
     pub fn verify(
         &mut self,
         verifier: &Verifier,
         token: &str,
-        keys: &crate::KeySet,
+        keys: &KeySet,
         generation: u64,
         now: i64,
     ) -> Verdict {
-        let key = hash(token);
-        if let Some(v) = self.lookup(&key, generation, now) {
+        let key = self.key(token);
+        let keys = || Cow::Borrowed(keys);
+        Verdict::clone(&self.verify_keyed(verifier, key, token, None, keys, generation, now))
+    }
+
+    /// [`Self::verify`] for a token whose [`TokenKey`] is known, sharing the cached verdict
+    /// rather than copying it. `keys` is called only when the signature must be checked (a host
+    /// may have to merge several key sets to make it). A verdict remembered now keeps `plan`
+    /// with it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn verify_keyed<'k>(
+        &mut self,
+        verifier: &Verifier,
+        key: TokenKey,
+        token: &str,
+        plan: Option<&Rc<KeyPlan>>,
+        keys: impl FnOnce() -> Cow<'k, KeySet>,
+        generation: u64,
+        now: i64,
+    ) -> Rc<Verdict> {
+        if let Some(v) = self.lookup(key, token, plan, generation, now) {
             self.hits += 1;
             return v;
         }
         self.misses += 1;
-        let verdict = verifier.verify(token, keys, now);
+        let verdict = Rc::new(verifier.verify(token, &keys(), now));
         if let Some(until) = verifier.valid_until(&verdict) {
             if until > now {
-                self.insert(key, verdict.clone(), generation, until);
+                self.insert(
+                    key,
+                    Entry {
+                        token: token.into(),
+                        verdict: Rc::clone(&verdict),
+                        plan: plan.cloned(),
+                        generation,
+                        valid_until: until,
+                        last_used: 0,
+                    },
+                );
             }
         }
         verdict
     }
 
-    fn lookup(&mut self, key: &TokenHash, generation: u64, now: i64) -> Option<Verdict> {
-        let fresh = match self.entries.get(key) {
+    fn lookup(
+        &mut self,
+        key: TokenKey,
+        token: &str,
+        plan: Option<&Rc<KeyPlan>>,
+        generation: u64,
+        now: i64,
+    ) -> Option<Rc<Verdict>> {
+        let fresh = match self.entries.get(&key.0) {
+            // Another token in the same slot: a miss, and this token's verdict will replace it.
+            Some(e) if *e.token != *token => return None,
             Some(e) => e.generation == generation && now < e.valid_until,
             None => return None,
         };
         if !fresh {
-            self.remove(key);
+            self.remove(key.0);
             return None;
         }
         self.tick += 1;
         let tick = self.tick;
-        let entry = self.entries.get_mut(key)?;
+        let entry = self.entries.get_mut(&key.0)?;
         self.by_use.remove(&entry.last_used);
         entry.last_used = tick;
-        self.by_use.insert(tick, *key);
-        Some(entry.verdict.clone())
+        if entry.plan.is_none() {
+            entry.plan = plan.cloned();
+        }
+        self.by_use.insert(tick, key.0);
+        Some(Rc::clone(&entry.verdict))
     }
 
-    fn insert(&mut self, key: TokenHash, verdict: Verdict, generation: u64, valid_until: i64) {
-        self.remove(&key);
+    fn insert(&mut self, key: TokenKey, mut entry: Entry) {
+        self.remove(key.0);
         while self.entries.len() >= self.capacity {
             let Some((_, oldest)) = self.by_use.pop_first() else {
                 break;
@@ -117,35 +188,22 @@ impl VerdictCache {
             self.entries.remove(&oldest);
         }
         self.tick += 1;
-        self.by_use.insert(self.tick, key);
-        self.entries.insert(
-            key,
-            Entry {
-                verdict,
-                generation,
-                valid_until,
-                last_used: self.tick,
-            },
-        );
+        entry.last_used = self.tick;
+        self.by_use.insert(self.tick, key.0);
+        self.entries.insert(key.0, entry);
     }
 
-    fn remove(&mut self, key: &TokenHash) {
-        if let Some(e) = self.entries.remove(key) {
+    fn remove(&mut self, key: u64) {
+        if let Some(e) = self.entries.remove(&key) {
             self.by_use.remove(&e.last_used);
         }
     }
-}
-
-fn hash(token: &str) -> TokenHash {
-    use sha2::Digest;
-    sha2::Sha256::digest(token.as_bytes()).into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::token::base64url::encode;
-    use crate::KeySet;
     use hmac::{KeyInit, Mac};
     use serde_json::json;
 
@@ -187,6 +245,67 @@ mod tests {
             c.is_empty(),
             "the stale entry was dropped and the rejection not cached"
         );
+    }
+
+    #[test]
+    fn a_hit_is_the_same_token_not_only_the_same_slot() {
+        let v = verifier(json!({}));
+        let a = sign(json!({"exp": 1000, "sub": "a"}));
+        let b = sign(json!({"exp": 1000, "sub": "b"}));
+        let mut c = VerdictCache::new(8);
+        let none = || Cow::Owned(KeySet::new());
+        let slot = c.key(&a);
+        assert!(c.verify_keyed(&v, slot, &a, None, none, 1, 900).valid);
+        // `b` looked up in `a`'s slot (as a hash collision would): a miss, never `a`'s verdict.
+        let got = c.verify_keyed(&v, slot, &b, None, none, 1, 900);
+        assert_eq!(got.payload.as_ref().unwrap()["sub"], "b");
+        assert_eq!(c.stats(), (0, 2));
+        assert_eq!(c.len(), 1, "b replaced a in the shared slot");
+        let again = c.verify_keyed(&v, slot, &b, None, none, 1, 901);
+        assert_eq!(again.payload.as_ref().unwrap()["sub"], "b");
+        assert_eq!(c.stats(), (1, 2));
+    }
+
+    #[test]
+    fn the_key_plan_stays_with_the_verdict_across_generations() {
+        let v = verifier(json!({}));
+        let t = sign(json!({"exp": 1000}));
+        let mut c = VerdictCache::new(8);
+        let none = || Cow::Owned(KeySet::new());
+        let key = c.key(&t);
+        assert!(c.plan(key, &t).is_none());
+        let plan = Rc::new(crate::plan::key_plan(&t, v.policy()));
+        let first = c.verify_keyed(&v, key, &t, Some(&plan), none, 1, 900);
+        let kept = c.plan(key, &t).expect("kept with the valid verdict");
+        assert!(Rc::ptr_eq(&kept, &plan));
+        assert!(c.plan(key, &sign(json!({"exp": 999}))).is_none());
+        // A hit shares the cached verdict rather than copying it.
+        let hit = c.verify_keyed(&v, key, &t, None, none, 1, 901);
+        assert!(Rc::ptr_eq(&first, &hit));
+        // Re-verified without a plan (a new generation): none is kept; a hit with one adds it.
+        c.verify_keyed(&v, key, &t, None, none, 2, 902);
+        assert!(c.plan(key, &t).is_none());
+        c.verify_keyed(&v, key, &t, Some(&plan), none, 2, 903);
+        assert!(Rc::ptr_eq(&c.plan(key, &t).unwrap(), &plan));
+        assert_eq!(c.stats(), (2, 2));
+    }
+
+    #[test]
+    fn keys_are_asked_for_only_when_a_signature_is_checked() {
+        let v = verifier(json!({}));
+        let t = sign(json!({"exp": 1000}));
+        let mut c = VerdictCache::new(8);
+        let key = c.key(&t);
+        let asked = std::cell::Cell::new(0);
+        let keys = || {
+            asked.set(asked.get() + 1);
+            Cow::Owned(KeySet::new())
+        };
+        assert!(c.verify_keyed(&v, key, &t, None, keys, 1, 900).valid);
+        assert!(c.verify_keyed(&v, key, &t, None, keys, 1, 901).valid);
+        assert_eq!(asked.get(), 1, "the hit needed no keys");
+        assert!(c.verify_keyed(&v, key, &t, None, keys, 2, 902).valid);
+        assert_eq!(asked.get(), 2);
     }
 
     #[test]

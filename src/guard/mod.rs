@@ -17,7 +17,7 @@ pub use challenge::BearerError;
 pub use request::Request;
 pub use token_source::{Found, TokenLookup};
 
-use crate::cache::VerdictCache;
+use crate::cache::{TokenKey, VerdictCache};
 use crate::error::{ErrorCode, Problem};
 use crate::hosts::Route;
 use crate::keys::KeySet;
@@ -27,6 +27,8 @@ use crate::verify::{Verdict, Verifier};
 use fhir::FhirTarget;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::rc::Rc;
 
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,7 +98,9 @@ pub fn prepare(verifier: &Verifier, req: &Request) -> Prepared {
 
 /// The whole decision, given the keys the host fetched for the request's token.
 pub fn decide(verifier: &Verifier, req: &Request, keys: &KeySet, now: i64) -> Decision {
-    decide_with(verifier, req, |token| verifier.verify(token, keys, now))
+    decide_with(verifier, req, |token| {
+        Rc::new(verifier.verify(token, keys, now))
+    })
 }
 
 /// [`decide`] through a [`VerdictCache`]: a token verified before under the same key-set
@@ -110,14 +114,103 @@ pub fn decide_cached(
     now: i64,
 ) -> Decision {
     decide_with(verifier, req, |token| {
-        cache.verify(verifier, token, keys, generation, now)
+        let key = cache.key(token);
+        let keys = || Cow::Borrowed(keys);
+        cache.verify_keyed(verifier, key, token, None, keys, generation, now)
     })
+}
+
+/// A request whose token [`prepare_cached`] found: its route, the token and the token's key
+/// plan, kept so that [`decide_ticket`] neither looks for the token nor decodes it again.
+#[derive(Debug, Clone)]
+pub struct Ticket<'p> {
+    route: Option<&'p Route>,
+    token: String,
+    from: Found,
+    deprecated_scheme: bool,
+    key: TokenKey,
+    /// Which key sources to fetch for the token.
+    pub plan: Rc<KeyPlan>,
+}
+
+/// The first step of a host that keeps a [`VerdictCache`]: decided already, or a token to
+/// decide once its keys are there.
+#[derive(Debug, Clone)]
+pub enum Ready<'p> {
+    Done(Box<Decision>),
+    Fetch(Ticket<'p>),
+}
+
+/// [`prepare`] for a host with a [`VerdictCache`]: a token the cache has verified before gets the
+/// key plan kept with its verdict, so a repeated token is not decoded to learn its key sources.
+pub fn prepare_cached<'p>(
+    verifier: &'p Verifier,
+    req: &Request,
+    cache: &VerdictCache,
+) -> Ready<'p> {
+    let policy = verifier.policy();
+    let route = route::route_for(&policy.routes, req);
+    if route.is_some_and(|r| r.open) {
+        return Ready::Done(Box::new(Gate::new(verifier, req, route, None).open()));
+    }
+    match token_source::extract(&policy.token, req) {
+        TokenLookup::Found {
+            token,
+            from,
+            deprecated_scheme,
+        } => {
+            let key = cache.key(&token);
+            let plan = cache
+                .plan(key, &token)
+                .unwrap_or_else(|| Rc::new(key_plan(&token, policy)));
+            Ready::Fetch(Ticket {
+                route,
+                token,
+                from,
+                deprecated_scheme,
+                key,
+                plan,
+            })
+        }
+        lookup => Ready::Done(Box::new(decide_without_token(verifier, req, route, lookup))),
+    }
+}
+
+/// The decision on the request `ticket` came from, with the keys of its plan's sources:
+/// [`decide_cached`] without looking for the token again. `keys` is called only on a cache
+/// miss. A verdict the cache keeps keeps the ticket's key plan with it.
+pub fn decide_ticket<'k>(
+    verifier: &Verifier,
+    req: &Request,
+    ticket: &Ticket,
+    keys: impl FnOnce() -> Cow<'k, KeySet>,
+    generation: u64,
+    cache: &mut VerdictCache,
+    now: i64,
+) -> Decision {
+    let verdict = cache.verify_keyed(
+        verifier,
+        ticket.key,
+        &ticket.token,
+        Some(&ticket.plan),
+        keys,
+        generation,
+        now,
+    );
+    decide_found(
+        verifier,
+        req,
+        ticket.route,
+        &ticket.from,
+        ticket.deprecated_scheme,
+        &verdict,
+    )
 }
 
 fn decide_with(
     verifier: &Verifier,
     req: &Request,
-    verify: impl FnOnce(&str) -> Verdict,
+    verify: impl FnOnce(&str) -> Rc<Verdict>,
 ) -> Decision {
     let policy = verifier.policy();
     let route = route::route_for(&policy.routes, req);
@@ -131,20 +224,32 @@ fn decide_with(
             deprecated_scheme,
         } => {
             let verdict = verify(&token);
-            let mut gate = Gate::new(verifier, req, route, Some(&from));
-            if deprecated_scheme {
-                gate.response_headers.push((
-                    "x-azlens-deprecated".into(),
-                    "The IHE-JWT authorization scheme is deprecated (IUA 2013); send the token as Bearer (RFC 6750).".into(),
-                ));
-            }
-            if from == Found::Query {
-                gate.upstream_query = Some(without_access_token(&req.query));
-            }
-            gate.after_verification(&verdict)
+            decide_found(verifier, req, route, &from, deprecated_scheme, &verdict)
         }
         lookup => decide_without_token(verifier, req, route, lookup),
     }
+}
+
+/// The decision on a request whose token (found in `from`) got `verdict`.
+fn decide_found(
+    verifier: &Verifier,
+    req: &Request,
+    route: Option<&Route>,
+    from: &Found,
+    deprecated_scheme: bool,
+    verdict: &Verdict,
+) -> Decision {
+    let mut gate = Gate::new(verifier, req, route, Some(from));
+    if deprecated_scheme {
+        gate.response_headers.push((
+            "x-azlens-deprecated".into(),
+            "The IHE-JWT authorization scheme is deprecated (IUA 2013); send the token as Bearer (RFC 6750).".into(),
+        ));
+    }
+    if *from == Found::Query {
+        gate.upstream_query = Some(without_access_token(&req.query));
+    }
+    gate.after_verification(verdict)
 }
 
 fn decide_without_token(
@@ -549,6 +654,58 @@ mod tests {
         assert_eq!(cache.stats(), (1, 1));
         let later = decide_cached(&v, &req, &KeySet::new(), 1, &mut cache, NOW + 3600);
         assert_eq!(later.status, 401);
+    }
+
+    #[test]
+    fn a_ticket_decides_like_decide_and_a_repeat_reuses_the_key_plan() {
+        let v = verifier();
+        let token = sign(claims("openid"));
+        let mut expired = claims("openid");
+        expired["exp"] = json!(NOW - 3600);
+        let requests = [
+            request("/api/x", Some(&format!("Bearer {token}"))),
+            request("/admin/x", Some(&format!("Bearer {token}"))),
+            request("/fhir/Patient/456", Some(&format!("Bearer {token}"))),
+            request("/api", Some(&format!("IHE-JWT {token}"))),
+            request("/api", Some(&format!("Bearer {}", sign(expired)))),
+            request("/api", Some("Bearer not.a.token")),
+            request("/api", None),
+            request("/public/logo.png", None),
+            request(&format!("/api?access_token={token}"), None),
+        ];
+        let mut cache = VerdictCache::new(16);
+        for round in 0..2 {
+            for req in &requests {
+                let expected = decide(&v, req, &KeySet::new(), NOW);
+                let got = match prepare_cached(&v, req, &cache) {
+                    Ready::Done(d) => *d,
+                    Ready::Fetch(ticket) => {
+                        let keys = || Cow::Owned(KeySet::new());
+                        decide_ticket(&v, req, &ticket, keys, 1, &mut cache, NOW)
+                    }
+                };
+                assert_eq!(got, expected, "round {round}: {req:?}");
+            }
+        }
+        // The valid token (4 requests a round) was verified once; the invalid ones every time.
+        assert_eq!(cache.stats(), (7, 1 + 2 * 2));
+
+        // The plan of a cached token comes from the cache, not from decoding the token again.
+        let req = &requests[0];
+        let (Ready::Fetch(a), Ready::Fetch(b)) = (
+            prepare_cached(&v, req, &cache),
+            prepare_cached(&v, req, &cache),
+        ) else {
+            panic!("a token to verify")
+        };
+        assert!(Rc::ptr_eq(&a.plan, &b.plan));
+        assert_eq!(a.plan.issuer.as_deref(), Some("https://as.example"));
+        assert_eq!(a.plan.kid.as_deref(), Some("k1"));
+        let Ready::Fetch(fresh) = prepare_cached(&v, req, &VerdictCache::new(1)) else {
+            panic!("a token to verify")
+        };
+        assert!(!Rc::ptr_eq(&a.plan, &fresh.plan));
+        assert_eq!(a.plan.sources, fresh.plan.sources);
     }
 
     fn fhir(method: &str, path: &str, scope: &str) -> Decision {

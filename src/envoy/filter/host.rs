@@ -34,6 +34,12 @@ pub fn log(level: LogLevel, message: &str) {
     let _ = hostcalls::log(level, message);
 }
 
+/// Whether the host's log takes messages at `level` now (Envoy's level can change at run time,
+/// through its admin interface).
+pub fn logs_at(level: LogLevel) -> bool {
+    hostcalls::get_log_level().map_or(true, |current| current as u32 <= level as u32)
+}
+
 pub fn info(message: &str) {
     log(LogLevel::Info, message);
 }

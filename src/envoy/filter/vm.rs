@@ -7,10 +7,11 @@ use crate::envoy::exchange::{self, Outcome};
 use crate::envoy::manager::{Event, KeyManager, Refetch};
 use crate::envoy::waiting::{WaitFor, Waiter, Waiting};
 use crate::error::ErrorCode;
-use crate::guard::{self, Decision, Prepared, Request};
+use crate::guard::{self, Decision, Ready, Request, Ticket};
 use crate::keys::KeySet;
 use crate::plan::KeySource;
 use crate::verify::Verifier;
+use proxy_wasm::types::LogLevel;
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -62,10 +63,12 @@ impl Vm {
         now: u64,
         first: bool,
     ) -> Option<Outcome> {
-        let plan = match guard::prepare(&self.verifier, &req) {
-            Prepared::Done(decision) => return Some(self.finish(&decision, &req)),
-            Prepared::Fetch(plan) => plan,
+        let ready = guard::prepare_cached(&self.verifier, &req, &self.verdicts.borrow());
+        let ticket = match ready {
+            Ready::Done(decision) => return Some(self.finish(&decision, &req)),
+            Ready::Fetch(ticket) => ticket,
         };
+        let plan = &ticket.plan;
         let mut sources: Vec<usize> = Vec::new();
         if plan.errors.is_empty() {
             let keys = self.keys.borrow();
@@ -86,15 +89,17 @@ impl Vm {
             if !self.all_usable(&sources, now) {
                 match self.pause(context_id, req, &sources, WaitFor::Keys, now) {
                     Ok(()) => return None,
-                    Err(req) => return Some(self.finish(&self.decide(&req, &sources, now), &req)),
+                    Err(req) => {
+                        return Some(self.finish(&self.decide(&req, &ticket, &sources, now), &req))
+                    }
                 }
             }
         }
-        let mut decision = self.decide(&req, &sources, now);
+        let mut decision = self.decide(&req, &ticket, &sources, now);
         if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
             // A peer VM may already have refetched: try its keys before asking for more.
             if self.sync(&sources) {
-                decision = self.decide(&req, &sources, now);
+                decision = self.decide(&req, &ticket, &sources, now);
             }
         }
         if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
@@ -145,20 +150,23 @@ impl Vm {
     }
 
     /// The guard's decision with the keys this VM holds for `sources`.
-    fn decide(&self, req: &Request, sources: &[usize], now: u64) -> Decision {
+    fn decide(&self, req: &Request, ticket: &Ticket, sources: &[usize], now: u64) -> Decision {
         let keys = self.keys.borrow();
-        let set: Cow<KeySet> = match sources {
-            [one] => keys
-                .keys(*one, now)
-                .map_or_else(|| Cow::Owned(KeySet::new()), Cow::Borrowed),
-            many => {
-                let mut all = KeySet::new();
-                for &i in many {
-                    if let Some(k) = keys.keys(i, now) {
-                        all.extend(k.clone());
+        // Made only when a signature is checked: a cache hit merges nothing.
+        let set = || -> Cow<KeySet> {
+            match sources {
+                [one] => keys
+                    .keys(*one, now)
+                    .map_or_else(|| Cow::Owned(KeySet::new()), Cow::Borrowed),
+                many => {
+                    let mut all = KeySet::new();
+                    for &i in many {
+                        if let Some(k) = keys.keys(i, now) {
+                            all.extend(k.clone());
+                        }
                     }
+                    Cow::Owned(all)
                 }
-                Cow::Owned(all)
             }
         };
         // One number for the key sets in play: a cached verdict is reused only while every
@@ -169,10 +177,11 @@ impl Vm {
                 .fold(h, |h, v| (h ^ v).wrapping_mul(FNV_PRIME))
         });
         let now_secs = i64::try_from(now / 1000).unwrap_or(i64::MAX);
-        guard::decide_cached(
+        guard::decide_ticket(
             &self.verifier,
             req,
-            &set,
+            ticket,
+            set,
             generation,
             &mut self.verdicts.borrow_mut(),
             now_secs,
@@ -210,14 +219,18 @@ impl Vm {
 
     /// Log the decision and turn it into Envoy operations.
     fn finish(&self, decision: &Decision, req: &Request) -> Outcome {
-        let line = format!(
-            "decision {}",
-            serde_json::to_string(&decision.log).unwrap_or_default()
-        );
-        if decision.allow {
-            host::log(proxy_wasm::types::LogLevel::Debug, &line);
+        let level = if decision.allow {
+            LogLevel::Debug
         } else {
-            host::info(&line);
+            LogLevel::Info
+        };
+        // Allowed requests are logged at debug, usually off: not worth a line nobody reads.
+        if host::logs_at(level) {
+            let line = format!(
+                "decision {}",
+                serde_json::to_string(&decision.log).unwrap_or_default()
+            );
+            host::log(level, &line);
         }
         exchange::outcome(decision, req)
     }
