@@ -305,7 +305,43 @@ function envoyRatio(a) {
 // ---- the document ----------------------------------------------------------------------------
 
 const previous = existsSync(TARGET) ? readFileSync(TARGET, 'utf8') : '';
-const kept = [...previous.matchAll(/<!-- ([\w-]+):begin[^>]*-->[\s\S]*?<!-- \1:end -->/g)].map((m) => m[0]);
+const kept = [...previous.matchAll(/<!-- ([\w-]+):begin[^>]*-->[\s\S]*?<!-- \1:end -->/g)]
+  .filter((m) => m[1] !== 'history')
+  .map((m) => m[0]);
+
+// ---- history: one row per `make bench` run, carried over from the previous BENCHMARKS.md ---------
+
+const HISTORY_HEAD = ['run (UTC)', 'azlens', ...ALGS, 'web gzip', 'Envoy same token'];
+
+function historySection() {
+  const block = /<!-- history:begin[^>]*-->([\s\S]*?)<!-- history:end -->/.exec(previous)?.[1] ?? '';
+  const rows = block
+    .split('\n')
+    .filter((l) => /^\| \d{4}-/.test(l))
+    .map((l) => l.replace(/^\| | \|$/g, '').split(' | '));
+  if (verify.algorithms) {
+    const commit = run('git', ['rev-parse', '--short', 'HEAD']) ?? 'unknown';
+    const ratio = (a) => verify.algorithms[a]?.ratios['azlens-wasm/jose'];
+    const same = envoy.scenarios?.['same token, 1 connection']?.added_p50_ms;
+    const row = [
+      new Date().toISOString().slice(0, 16).replace('T', ' '),
+      commit,
+      ...ALGS.map((a) => (ratio(a) ? `${ratio(a).median.toFixed(2)}×` : '—')),
+      cold.sizes?.web ? bytes(cold.sizes.web.gzip) : '—',
+      same ? envoyRatio(same).text : '—',
+    ];
+    if (!rows.some((r) => r[1] === commit && r.slice(2).join() === row.slice(2).join())) rows.push(row);
+  }
+  return [
+    '<!-- history:begin (rows carried over by bench/report.mjs; one per make bench run) -->',
+    '## History',
+    '',
+    'The goal figures of every `make bench` run, oldest first: azlens WASM ÷ jose throughput per algorithm (≥ 1: azlens is faster), the web build gzipped, and the Envoy filter\'s added p50 over `jwt_authn`\'s with a repeated token. Each row is one run on the machine of its day, so compare rows with care; ratios within a row come from one run.',
+    '',
+    table(HISTORY_HEAD, rows, `ll${'r'.repeat(HISTORY_HEAD.length - 2)}`),
+    '<!-- history:end -->',
+  ].join('\n');
+}
 
 const doc = [
   '# azlens benchmarks',
@@ -331,6 +367,8 @@ const doc = [
   workerSection(),
   '',
   envoySection(),
+  '',
+  historySection(),
   '',
   ...kept.flatMap((k) => [k, '']),
 ].join('\n');
