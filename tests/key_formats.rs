@@ -290,3 +290,47 @@ fn keys_without_kid_serve_any_kid_but_named_keys_win() {
             .valid
     );
 }
+
+/// An RSA key published as `id-RSASSA-PSS` (RFC 4055 §1.2) serves PS* tokens only; the same key
+/// as `rsaEncryption` serves both families.
+#[test]
+fn rsassa_pss_spki_keys_serve_pss_only() {
+    let key = TestKey::rsa2048();
+    let der = key.spki_der();
+    // SEQUENCE { SEQUENCE { OID rsaEncryption, NULL }, BIT STRING } with two-byte lengths:
+    // rewrite the AlgorithmIdentifier to { OID id-RSASSA-PSS } (parameters absent).
+    const RSA_ALG_ID: [u8; 15] = [
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    const PSS_ALG_ID: [u8; 13] = [
+        0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a,
+    ];
+    assert_eq!(&der[..2], &[0x30, 0x82]);
+    assert_eq!(&der[4..19], &RSA_ALG_ID);
+    let length = u16::from_be_bytes([der[2], der[3]]) - 2;
+    let mut pss = vec![0x30, 0x82];
+    pss.extend_from_slice(&length.to_be_bytes());
+    pss.extend_from_slice(&PSS_ALG_ID);
+    pss.extend_from_slice(&der[19..]);
+
+    let keys = parse(&pss);
+    assert_eq!(
+        keys.keys()[0].material.describe(),
+        "an RSA 2048-bit key for RSASSA-PSS only"
+    );
+    for alg in [Algorithm::PS256, Algorithm::PS384, Algorithm::PS512] {
+        assert_verifies(&keys, &key, alg, "id-RSASSA-PSS SPKI");
+    }
+    for alg in [Algorithm::RS256, Algorithm::RS512] {
+        let token = sign(&header(alg, "k1"), &claims(), &key, alg);
+        let verdict = verifier(&policy(&[alg])).verify(&token, &keys, NOW);
+        assert!(!verdict.valid, "{alg} with a PSS-only key");
+        assert!(
+            verdict.has(ErrorCode::KeyNotFound),
+            "{alg}: {:?}",
+            verdict.errors
+        );
+    }
+    // The same key as rsaEncryption serves RS* as well.
+    assert_verifies(&parse(&der), &key, Algorithm::RS256, "rsaEncryption SPKI");
+}

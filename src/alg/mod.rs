@@ -182,7 +182,9 @@ pub fn verify(
         (Family::RsaPkcs1, KeyMaterial::Rsa(k)) => {
             rsa::verify_pkcs1(alg.hash(), k, message, signature)
         }
-        (Family::RsaPss, KeyMaterial::Rsa(k)) => rsa::verify_pss(alg.hash(), k, message, signature),
+        (Family::RsaPss, KeyMaterial::Rsa(k) | KeyMaterial::RsaPss(k)) => {
+            rsa::verify_pss(alg.hash(), k, message, signature)
+        }
         (Family::Ecdsa, _) => ecdsa::verify(alg, key, message, signature),
         (Family::EdDsa, KeyMaterial::Ed25519(k)) => eddsa::verify(k, message, signature),
         (Family::Hmac, KeyMaterial::Oct(secret)) => {

@@ -12,6 +12,9 @@ const MAX_RSA_BITS: usize = 8192;
 #[derive(Clone)]
 pub enum KeyMaterial {
     Rsa(RsaPublicKey),
+    /// An RSA key published as `id-RSASSA-PSS` (RFC 4055 §1.2): for RSASSA-PSS only, so PS*
+    /// tokens and never RS*.
+    RsaPss(RsaPublicKey),
     P256(P256Key),
     P384(P384Key),
     P521(P521Key),
@@ -100,6 +103,9 @@ impl KeyMaterial {
     pub fn describe(&self) -> String {
         match self {
             KeyMaterial::Rsa(k) => format!("an RSA {}-bit key", k.size() * 8),
+            KeyMaterial::RsaPss(k) => {
+                format!("an RSA {}-bit key for RSASSA-PSS only", k.size() * 8)
+            }
             KeyMaterial::P256(_) => "an EC P-256 key".into(),
             KeyMaterial::P384(_) => "an EC P-384 key".into(),
             KeyMaterial::P521(_) => "an EC P-521 key".into(),
@@ -111,7 +117,7 @@ impl KeyMaterial {
     /// The JWK `kty` this material corresponds to.
     pub fn kty(&self) -> &'static str {
         match self {
-            KeyMaterial::Rsa(_) => "RSA",
+            KeyMaterial::Rsa(_) | KeyMaterial::RsaPss(_) => "RSA",
             KeyMaterial::P256(_) | KeyMaterial::P384(_) | KeyMaterial::P521(_) => "EC",
             KeyMaterial::Ed25519(_) => "OKP",
             KeyMaterial::Oct(_) => "oct",

@@ -66,6 +66,7 @@ impl Key {
         matches!(
             (alg.family(), &self.material, alg),
             (Family::RsaPkcs1 | Family::RsaPss, KeyMaterial::Rsa(_), _)
+                | (Family::RsaPss, KeyMaterial::RsaPss(_), _)
                 | (Family::EdDsa, KeyMaterial::Ed25519(_), _)
                 | (Family::Hmac, KeyMaterial::Oct(_), _)
                 | (_, KeyMaterial::P256(_), Algorithm::ES256)

@@ -24,8 +24,15 @@ pub fn from_spki(bytes: &[u8]) -> Result<KeyMaterial, String> {
     let mut alg = Reader::new(r.element(der::SEQUENCE, "an AlgorithmIdentifier")?);
     let oid = alg.element(der::OID, "an algorithm OID")?;
     let key = r.bit_string("the subjectPublicKey")?;
-    if oid == RSA_ENCRYPTION || oid == RSASSA_PSS {
+    if oid == RSA_ENCRYPTION {
         from_pkcs1(key)
+    } else if oid == RSASSA_PSS {
+        // RFC 4055 §1.2: a key so marked is for RSASSA-PSS only (its hash parameters, when
+        // present, are not checked: the token's PS* algorithm names the hash).
+        match from_pkcs1(key)? {
+            KeyMaterial::Rsa(k) => Ok(KeyMaterial::RsaPss(k)),
+            other => Ok(other),
+        }
     } else if oid == EC_PUBLIC_KEY {
         let curve = alg.element(der::OID, "a named curve")?;
         if curve == P256 {
