@@ -103,6 +103,7 @@ export class TokenVerifier {
       maxBytes: settings.max_key_set_bytes,
       parseKeys: (bytes) => verifier.parseKeys(bytes),
       lifetime: (cacheControl, age) => verifier.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
+      retryAfter: (failures) => verifier.keySetRetryAfter(failures),
       store,
     });
     this.#noKeys = new CoreKeySet();

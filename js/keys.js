@@ -2,7 +2,8 @@
 // `jku`, or issuer discovery. This file only moves bytes and keeps them fresh; which URL may be
 // fetched for a token is decided in Rust (`keyPlan`), and what the bytes mean is parsed in Rust.
 //
-// Per URL: freshness from Cache-Control within the policy's bounds (the core's rule, `lifetime`); an unknown `kid` refetches
+// Per URL: freshness from Cache-Control within the policy's bounds (the core's rule, `lifetime`);
+// after failed fetches, the next waits 1 s, 2 s, 4 s … up to the cooldown (the core's `retryAfter`); an unknown `kid` refetches
 // at most once per cooldown; concurrent misses share one request; after a failed refresh the
 // last good set is served for a bounded stale window.
 
@@ -33,16 +34,19 @@ export class RemoteCache {
   #decode;
 
   #lifetime;
+  #retryAfter;
 
   /**
    * @param {{ settings: object, store: object, prefix: string,
    *           load: (key: string) => Promise<{text: string, headers: Headers}>,
    *           decode: (text: string, key: string) => any,
-   *           lifetime: (cacheControl: ?string, age: ?string) => number }} o
+   *           lifetime: (cacheControl: ?string, age: ?string) => number,
+   *           retryAfter: (failures: number) => number }} o
    */
-  constructor({ settings, store, prefix, load, decode, lifetime }) {
+  constructor({ settings, store, prefix, load, decode, lifetime, retryAfter }) {
     this.#settings = settings;
     this.#lifetime = lifetime;
+    this.#retryAfter = retryAfter;
     this.#store = store;
     this.#prefix = prefix;
     this.#load = load;
@@ -59,8 +63,9 @@ export class RemoteCache {
     await this.#adoptStored(key, rec);
     const now = Date.now();
     if (rec.value !== undefined && now < rec.freshUntil) return { value: rec.value };
-    // After a failed fetch, retry at most once per cooldown instead of on every request.
-    if (rec.lastProblem !== undefined && !rec.inflight && now - rec.lastAttempt < this.#settings.refetch_cooldown * 1000) {
+    // After failed fetches, wait the core's back-off (1 s, 2 s, 4 s … up to the cooldown)
+    // instead of fetching on every request.
+    if (rec.lastProblem !== undefined && !rec.inflight && now - rec.lastAttempt < this.#retryAfter(rec.failures)) {
       return this.#servable(rec, now)
         ? { value: rec.value, stale: true, problem: rec.lastProblem }
         : { value: null, problem: rec.lastProblem };
@@ -95,7 +100,7 @@ export class RemoteCache {
   #record(key) {
     let rec = this.#records.get(key);
     if (!rec) {
-      rec = { value: undefined, fetchedAt: 0, freshUntil: 0, lastAttempt: 0, inflight: null, lastProblem: undefined };
+      rec = { value: undefined, fetchedAt: 0, freshUntil: 0, lastAttempt: 0, failures: 0, inflight: null, lastProblem: undefined };
       this.#records.set(key, rec);
     }
     return rec;
@@ -129,7 +134,7 @@ export class RemoteCache {
         const s = this.#settings;
         const seconds = this.#lifetime(headers.get('cache-control'), headers.get('age'));
         const fetchedAt = Date.now();
-        Object.assign(rec, { value, fetchedAt, freshUntil: fetchedAt + seconds * 1000, lastProblem: undefined });
+        Object.assign(rec, { value, fetchedAt, freshUntil: fetchedAt + seconds * 1000, lastProblem: undefined, failures: 0 });
         const entry = { text, fetchedAt, freshUntil: rec.freshUntil };
         try {
           await this.#store.set(this.#prefix + key, entry, seconds + s.stale_for);
@@ -138,6 +143,7 @@ export class RemoteCache {
         }
         return { ok: true };
       } catch (e) {
+        rec.failures += 1;
         rec.lastProblem = e instanceof FetchError || e instanceof UnusableDocument ? e.message : `${key}: ${e?.message ?? e}`;
         return { ok: false, problem: rec.lastProblem };
       } finally {
@@ -180,11 +186,13 @@ export class RemoteKeys {
 
   /**
    * @param {{ settings: object, maxBytes: number, parseKeys: (bytes: Uint8Array) => object,
-   *           lifetime: (cacheControl: ?string, age: ?string) => number, store?: object }} o
+   *           lifetime: (cacheControl: ?string, age: ?string) => number,
+   *           retryAfter: (failures: number) => number, store?: object }} o
    *   `settings` is the policy's key_cache section (snake_case); `lifetime` is the core's
-   *   `keySetLifetime`: seconds a response stays fresh, from its Cache-Control and Age.
+   *   `keySetLifetime` (seconds a response stays fresh, from its Cache-Control and Age) and
+   *   `retryAfter` its `keySetRetryAfter` (milliseconds to wait after failures in a row).
    */
-  constructor({ settings, maxBytes, parseKeys, lifetime, store = defaultStore }) {
+  constructor({ settings, maxBytes, parseKeys, lifetime, retryAfter, store = defaultStore }) {
     this.#settings = settings;
     const http = {
       timeoutMs: settings.fetch_timeout_ms,
@@ -197,6 +205,7 @@ export class RemoteKeys {
       store,
       prefix: 'azlens:jwks:',
       lifetime,
+      retryAfter,
       load: (url) => fetchText(url, http),
       decode: (text, url) => {
         try {
@@ -211,6 +220,7 @@ export class RemoteKeys {
       store,
       prefix: 'azlens:discovery:',
       lifetime,
+      retryAfter,
       load: (issuer) => loadDiscovery(issuer, http),
       decode: (text, issuer) => jwksUriFrom(text, issuer, http),
     });

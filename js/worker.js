@@ -87,6 +87,7 @@ function setUp(options, env) {
     maxBytes: settings.max_key_set_bytes,
     parseKeys: (bytes) => gate.parseKeys(bytes),
     lifetime: (cacheControl, age) => gate.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
+    retryAfter: (failures) => gate.keySetRetryAfter(failures),
     store: options.store ?? workerStore(),
   });
   return { gate, remote, upstream, generations: new Generations(), noKeys: new KeySet() };

@@ -7,6 +7,10 @@
 //! request, so they get the shortest lifetime the policy allows. Without a max-age, the policy's
 //! `default_max_age`, within the same bounds. Never less than a second, so a zero bound cannot
 //! turn into a fetch per request.
+//!
+//! After failed fetches, the next attempt waits 1 s, 2 s, 4 s … doubling with each failure in a
+//! row, and never longer than `key_cache.refetch_cooldown`: a key server that is down briefly is
+//! back in use within seconds, and one that stays down is asked at most once per cooldown.
 
 use crate::hosts::KeyCache;
 
@@ -66,6 +70,17 @@ impl KeyCache {
     }
 }
 
+impl KeyCache {
+    /// Milliseconds to wait before fetching again after `failures` failed fetches in a row
+    /// (none: no wait).
+    pub fn retry_after_ms(&self, failures: u32) -> u64 {
+        let Some(doublings) = failures.checked_sub(1) else {
+            return 0;
+        };
+        (1000u64 << doublings.min(32)).min(self.refetch_cooldown.saturating_mul(1000))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,6 +104,22 @@ mod tests {
         ] {
             assert_eq!(CacheDirective::parse(header), want, "{header}");
         }
+    }
+
+    #[test]
+    fn failures_back_off_exponentially_to_the_cooldown() {
+        let cache = KeyCache::default(); // refetch_cooldown 30 s
+        let waits: Vec<u64> = (0..=8).map(|f| cache.retry_after_ms(f)).collect();
+        assert_eq!(
+            waits,
+            [0, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]
+        );
+        assert_eq!(cache.retry_after_ms(u32::MAX), 30_000);
+        let eager = KeyCache {
+            refetch_cooldown: 0,
+            ..KeyCache::default()
+        };
+        assert_eq!(eager.retry_after_ms(3), 0, "no cooldown: retry at once");
     }
 
     #[test]

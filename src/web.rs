@@ -107,6 +107,13 @@ impl WebVerifier {
     pub fn key_set_lifetime(&self, cache_control: Option<String>, age: Option<String>) -> f64 {
         lifetime(self.inner.policy(), cache_control, age)
     }
+
+    /// Milliseconds to wait before fetching a key set again after `failures` failed fetches in
+    /// a row: 1 s, 2 s, 4 s … at most the policy's `refetch_cooldown`.
+    #[wasm_bindgen(js_name = keySetRetryAfter)]
+    pub fn key_set_retry_after(&self, failures: u32) -> f64 {
+        self.inner.policy().key_cache.retry_after_ms(failures) as f64
+    }
 }
 
 /// `hostSettings()` of both exported verifiers.

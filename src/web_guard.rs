@@ -144,6 +144,13 @@ impl Gate {
         crate::web::lifetime(self.verifier.policy(), cache_control, age)
     }
 
+    /// Milliseconds to wait before fetching a key set again after `failures` failed fetches in
+    /// a row: 1 s, 2 s, 4 s … at most the policy's `refetch_cooldown`.
+    #[wasm_bindgen(js_name = keySetRetryAfter)]
+    pub fn key_set_retry_after(&self, failures: u32) -> f64 {
+        self.verifier.policy().key_cache.retry_after_ms(failures) as f64
+    }
+
     /// The verified-token cache's counters, `{"hits", "misses", "len"}`.
     #[wasm_bindgen(js_name = cacheStats)]
     pub fn cache_stats(&self) -> Result<String, JsError> {

@@ -136,6 +136,7 @@ test("freshness is the core's rule: defaults are 10 min, floor 30 s, cap 24 h", 
   assert.equal(core.keySetLifetime('max-age=1200', '200'), 1000, 'less the Age');
   assert.equal(core.keySetLifetime('no-store', undefined), 30);
   assert.equal(core.keySetLifetime('max-age=12abc', undefined), 600, 'malformed: the default');
+  assert.deepEqual([0, 1, 2, 3, 6, 7].map((f) => core.keySetRetryAfter(f)), [0, 1000, 2000, 4000, 30000, 30000]);
 });
 
 test('a server that does not answer times out', async (t) => {
@@ -223,18 +224,24 @@ test('after a failed refresh the last good set is served for the stale window on
   assert.deepEqual(warningCodes(stale), ['key_set_stale']);
   assert.match(stale.warnings[0].message, /HTTP 500/);
   assert.equal(srv.hits('/jwks'), 2);
-  // While stale, a failing server is retried at most once per cooldown, not per request.
+  // While stale, a failing server is not retried on every request: after one failure it waits
+  // the core's back-off (1 s).
   assert.equal((await v.verify(tokenFor(srv.base, 'A'), { now: NOW })).valid, true);
   assert.equal(srv.hits('/jwks'), 2);
-  await sleep(2000); // past max-age (1 s) + stale_for (2 s)
+  await sleep(2000); // past max-age (1 s) + stale_for (2 s), and past the 1 s back-off
   const gone = await v.verify(tokenFor(srv.base, 'A'), { now: NOW });
   assert.deepEqual(codes(gone), ['key_not_found']);
   assert.deepEqual(warningCodes(gone), ['key_set_unavailable']);
   assert.match(gone.warnings[0].message, /HTTP 500/);
-  assert.equal(srv.hits('/jwks'), 2); // still within the 30 s cooldown of the last attempt
+  assert.equal(srv.hits('/jwks'), 3); // retried once, failed again
+  // Two failures in a row: the next wait is 2 s, so requests now cost no fetch.
+  assert.deepEqual(codes(await v.verify(tokenFor(srv.base, 'A'), { now: NOW })), ['key_not_found']);
+  await sleep(1100);
+  assert.deepEqual(codes(await v.verify(tokenFor(srv.base, 'A'), { now: NOW })), ['key_not_found']);
+  assert.equal(srv.hits('/jwks'), 3);
 });
 
-test('a failing server is retried once per cooldown, then recovers', async (t) => {
+test('a failing server is retried after the back-off, then recovers', async (t) => {
   let failing = true;
   const srv = await startServer({ '/jwks': (req, res) => (failing ? res.writeHead(503).end() : json(res, jwks(['A', keyA]))) });
   t.after(srv.close);

@@ -52,12 +52,6 @@ impl Timing {
     }
 }
 
-/// Wait after the `failures`-th failure in a row: 1 s, 2 s, 4 s … at most 30 s.
-pub fn backoff(failures: u32) -> u64 {
-    let doublings = failures.saturating_sub(1).min(5);
-    (1000u64 << doublings).min(30_000)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,15 +86,5 @@ mod tests {
         let capped = timing(Some(60));
         assert_eq!(capped.fresh_for(Some("max-age=3600"), None), 60_000);
         assert_eq!(capped.fresh_for(None, None), 60_000);
-    }
-
-    #[test]
-    fn backs_off_exponentially_to_a_cap() {
-        let waits: Vec<u64> = (1..=8).map(backoff).collect();
-        assert_eq!(
-            waits,
-            [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]
-        );
-        assert_eq!(backoff(u32::MAX), 30_000);
     }
 }

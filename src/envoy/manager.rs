@@ -14,7 +14,7 @@
 //! and leases are taken only on later ticks; two VMs racing through creation could in theory
 //! both lease the first fetch if one of them stalls between two host calls for a whole tick.
 
-use super::freshness::{backoff, Timing};
+use super::freshness::Timing;
 use super::record::{KeyRecord, Lease};
 use super::sources::Source;
 use crate::keys::KeySet;
@@ -391,7 +391,7 @@ impl KeyManager {
                 Err(why) => {
                     r.failures = r.failures.saturating_add(1);
                     r.last_error = Some(why.clone());
-                    r.next_attempt = now.saturating_add(backoff(r.failures));
+                    r.next_attempt = now.saturating_add(timing.cache.retry_after_ms(r.failures));
                 }
             }
             true
