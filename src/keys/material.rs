@@ -1,7 +1,10 @@
 //! A public key ready to verify with, whatever format it arrived in. Constructors validate:
 //! RSA moduli of at least 2048 bits, EC points on their curve, Ed25519 keys not of small order.
 
-use crate::alg::kernels::ecdsa::{P256Key, P384Key, P521Key};
+use crate::alg::kernels::ecdsa::{
+    Curve, EcdsaKey, NistP256, NistP384, NistP521, P256Key, P384Key, P521Key,
+};
+use crate::alg::kernels::field::FieldSpec;
 use crate::alg::kernels::rsa_modexp::RsaPublicKey;
 
 /// RSA keys below this size are refused (RFC 7518 §3.3 requires 2048 bits or more).
@@ -58,21 +61,15 @@ impl KeyMaterial {
     /// EC public keys in their SEC 1 form, uncompressed or compressed: decoded, decompressed
     /// and checked to be on the curve by the verification kernel, then kept prepared.
     pub fn p256_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
-        P256Key::from_sec1(point)
-            .map(KeyMaterial::P256)
-            .ok_or_else(|| not_on_curve("P-256", point))
+        ec_key::<NistP256, _>("P-256", point).map(KeyMaterial::P256)
     }
 
     pub fn p384_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
-        P384Key::from_sec1(point)
-            .map(KeyMaterial::P384)
-            .ok_or_else(|| not_on_curve("P-384", point))
+        ec_key::<NistP384, _>("P-384", point).map(KeyMaterial::P384)
     }
 
     pub fn p521_sec1(point: &[u8]) -> Result<KeyMaterial, String> {
-        P521Key::from_sec1(point)
-            .map(KeyMaterial::P521)
-            .ok_or_else(|| not_on_curve("P-521", point))
+        ec_key::<NistP521, _>("P-521", point).map(KeyMaterial::P521)
     }
 
     pub fn ed25519(bytes: &[u8]) -> Result<KeyMaterial, String> {
@@ -126,14 +123,17 @@ impl KeyMaterial {
 }
 
 /// `(x, y)` from an uncompressed SEC1 point `04 ‖ x ‖ y`.
-/// Why an EC point was refused: its SEC 1 form, or its place on the curve.
-fn not_on_curve(curve: &str, point: &[u8]) -> String {
-    let field = match curve {
-        "P-256" => 32,
-        "P-384" => 48,
-        _ => 66,
-    };
-    match (point.first(), point.len()) {
+/// A prepared EC key from its SEC 1 encoding, or why it was refused: its form, or its place on
+/// the curve.
+fn ec_key<C: Curve<N>, const N: usize>(
+    curve: &str,
+    point: &[u8],
+) -> Result<EcdsaKey<C, N>, String> {
+    if let Some(key) = EcdsaKey::from_sec1(point) {
+        return Ok(key);
+    }
+    let field = C::Field::BYTES;
+    Err(match (point.first(), point.len()) {
         (Some(0x04), l) if l == 1 + 2 * field => {
             format!("the {curve} public key is not a point on the curve")
         }
@@ -147,7 +147,7 @@ fn not_on_curve(curve: &str, point: &[u8]) -> String {
             1 + field,
             point.len()
         ),
-    }
+    })
 }
 
 fn strip_zeros(b: &[u8]) -> &[u8] {

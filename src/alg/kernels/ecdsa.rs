@@ -18,6 +18,7 @@
 use super::comb::CombTable;
 use super::field::{Fe, FieldSpec, P256Field, P384Field, P521Field};
 use super::jacobian::{Affine, Jacobian};
+use super::montgomery::be_bit_length;
 use super::scalar::ScalarField;
 use super::wnaf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -185,7 +186,7 @@ impl<C: Curve<N>, const N: usize> EcdsaKey<C, N> {
     /// is left-padded to the field's length.
     pub fn verify_prehash(&self, digest: &[u8], signature: &[u8]) -> Result<(), EcdsaError> {
         let len = C::Field::BYTES;
-        if signature.len() != 2 * len || 8 * digest.len() > bit_length(C::ORDER) {
+        if signature.len() != 2 * len || 8 * digest.len() > be_bit_length(C::ORDER) {
             return Err(EcdsaError::Length);
         }
         let (r, s) = signature.split_at(len);
@@ -233,14 +234,6 @@ fn on_curve<C: Curve<N>, const N: usize>(p: &Affine<C::Field, N>) -> Option<bool
     Some(p.y.square().equals(&rhs))
 }
 
-/// Bits in the big-endian number `n`.
-fn bit_length(n: &[u8]) -> usize {
-    match n.iter().position(|&b| b != 0) {
-        Some(i) => 8 * (n.len() - i) - n[i].leading_zeros() as usize,
-        None => 0,
-    }
-}
-
 /// `1 ≤ k < n` for big-endian `k` and `n` of the same length.
 fn in_scalar_range(k: &[u8], n: &[u8]) -> bool {
     k.len() == n.len() && k.iter().any(|&b| b != 0) && k < n
@@ -275,6 +268,22 @@ fn base_table_for<C: Curve<N>, const N: usize>() -> CombTable<C::Field, N> {
     }
 }
 
+/// A curve's `base_table` and `scalar_field`, each built on first use. A macro rather than
+/// default methods: a `static` in a generic method would be one for all curves.
+macro_rules! prepared_once {
+    ($field:ty, $n:literal) => {
+        fn base_table() -> &'static CombTable<$field, $n> {
+            static TABLE: OnceLock<CombTable<$field, $n>> = OnceLock::new();
+            TABLE.get_or_init(base_table_for::<Self, $n>)
+        }
+
+        fn scalar_field() -> Option<&'static ScalarField> {
+            static FIELD: OnceLock<Option<ScalarField>> = OnceLock::new();
+            FIELD.get_or_init(|| ScalarField::new(Self::ORDER)).as_ref()
+        }
+    };
+}
+
 /// NIST P-256 (secp256r1).
 pub struct NistP256;
 
@@ -301,15 +310,7 @@ impl Curve<10> for NistP256 {
         0x60, 0x4b,
     ];
 
-    fn base_table() -> &'static CombTable<P256Field, 10> {
-        static TABLE: OnceLock<CombTable<P256Field, 10>> = OnceLock::new();
-        TABLE.get_or_init(base_table_for::<Self, 10>)
-    }
-
-    fn scalar_field() -> Option<&'static ScalarField> {
-        static FIELD: OnceLock<Option<ScalarField>> = OnceLock::new();
-        FIELD.get_or_init(|| ScalarField::new(Self::ORDER)).as_ref()
-    }
+    prepared_once!(P256Field, 10);
 }
 
 /// NIST P-384 (secp384r1).
@@ -342,15 +343,7 @@ impl Curve<14> for NistP384 {
         0xec, 0x2a, 0xef,
     ];
 
-    fn base_table() -> &'static CombTable<P384Field, 14> {
-        static TABLE: OnceLock<CombTable<P384Field, 14>> = OnceLock::new();
-        TABLE.get_or_init(base_table_for::<Self, 14>)
-    }
-
-    fn scalar_field() -> Option<&'static ScalarField> {
-        static FIELD: OnceLock<Option<ScalarField>> = OnceLock::new();
-        FIELD.get_or_init(|| ScalarField::new(Self::ORDER)).as_ref()
-    }
+    prepared_once!(P384Field, 14);
 }
 
 /// NIST P-521 (secp521r1).
@@ -387,15 +380,7 @@ impl Curve<19> for NistP521 {
         0x1f, 0xd4, 0x6b, 0x50, 0x3f, 0x00,
     ];
 
-    fn base_table() -> &'static CombTable<P521Field, 19> {
-        static TABLE: OnceLock<CombTable<P521Field, 19>> = OnceLock::new();
-        TABLE.get_or_init(base_table_for::<Self, 19>)
-    }
-
-    fn scalar_field() -> Option<&'static ScalarField> {
-        static FIELD: OnceLock<Option<ScalarField>> = OnceLock::new();
-        FIELD.get_or_init(|| ScalarField::new(Self::ORDER)).as_ref()
-    }
+    prepared_once!(P521Field, 19);
 }
 
 /// A prepared P-256 public key.

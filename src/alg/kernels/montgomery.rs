@@ -336,7 +336,8 @@ fn cmp(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
     std::cmp::Ordering::Equal
 }
 
-fn be_bit_length(be: &[u8]) -> usize {
+/// Bits in the big-endian number `be`.
+pub(crate) fn be_bit_length(be: &[u8]) -> usize {
     let skip = be.iter().take_while(|&&b| b == 0).count();
     match be.get(skip) {
         None => 0,
