@@ -274,7 +274,7 @@ fn key_table_is_built_after_the_cold_uses() {
 }
 
 /// Point decoding (SEC 1, uncompressed and compressed) against the crates: random encodings
-/// are accepted exactly when the crate accepts them, and a key's compressed form decodes to the
+/// with a SEC 1 tag are accepted exactly when the crate accepts them, any other tag never, and a key's compressed form decodes to the
 /// same key as its uncompressed one.
 macro_rules! decoding {
     ($name:ident, $krate:ident, $alg:expr, $material:path, $len:expr) => {
@@ -301,9 +301,13 @@ macro_rules! decoding {
                 if prefix == 4 {
                     encoded.extend_from_slice(&x);
                 }
+                // SEC 1 forms follow the crate; any other tag is refused, including the
+                // crate's non-standard compact form (0x05 || x), which it accepts.
+                let expected = matches!(prefix, 2..=4)
+                    && VerifyingKey::from_sec1_bytes(&encoded).is_ok();
                 prop_assert_eq!(
                     $material(&encoded).is_ok(),
-                    VerifyingKey::from_sec1_bytes(&encoded).is_ok(),
+                    expected,
                     "decoding {:02x?}", encoded
                 );
                 // A real key: both forms verify its signature.
@@ -347,6 +351,33 @@ decoding!(
     KeyMaterial::p521_sec1,
     66
 );
+
+/// The compact form (draft-jivsov-ecc-compact: tag 0x05 and x only) is not SEC 1 and no JOSE or
+/// PKIX key uses it. The RustCrypto crates accept it; azlens refuses it on every curve, even
+/// when x is a real key's.
+#[test]
+fn compact_points_are_refused() {
+    macro_rules! compact {
+        ($krate:ident, $material:path, $len:expr) => {{
+            use $krate::ecdsa::SigningKey;
+            let mut secret = [0x42; $len];
+            secret[0] = 0x01;
+            let signing = SigningKey::from_slice(&secret).expect("in range");
+            let compressed = signing.verifying_key().to_sec1_point(true);
+            let mut compact = compressed.as_bytes().to_vec();
+            compact[0] = 0x05;
+            let err = $material(&compact).expect_err("the compact form");
+            assert!(err.contains("not a SEC 1 point"), "{err}");
+            assert!(
+                $material(compressed.as_bytes()).is_ok(),
+                "the compressed form"
+            );
+        }};
+    }
+    compact!(p256_curve, KeyMaterial::p256_sec1, 32);
+    compact!(p384_curve, KeyMaterial::p384_sec1, 48);
+    compact!(p521_curve, KeyMaterial::p521_sec1, 66);
+}
 
 /// Encodings the crate and azlens both refuse, named.
 #[test]
