@@ -29,7 +29,11 @@ macro_rules! differential {
         // SEC 1 tags follow the crate; any other tag is refused, including the compact form
         // (0x05 || x) that the crate accepts.
         let sec1 = matches!($form, 0x02..=0x04);
-        assert_eq!(ours.is_ok(), sec1 && theirs.is_ok(), "decoding {point:02x?}");
+        assert_eq!(
+            ours.is_ok(),
+            sec1 && theirs.is_ok(),
+            "decoding {point:02x?}"
+        );
         let (Ok(key), Ok(oracle)) = (ours, theirs) else {
             return;
         };
@@ -49,8 +53,29 @@ fuzz_target!(|data: &[u8]| {
     // Mostly the SEC 1 tags; one case in four any tag from 0x00 to 0x0f.
     let form = [0x02, 0x03, 0x04, selector >> 4][usize::from(selector >> 2) % 4];
     match selector % 3 {
-        0 => differential!(p256, Algorithm::ES256, KeyMaterial::p256_sec1, 32, data, form),
-        1 => differential!(p384, Algorithm::ES384, KeyMaterial::p384_sec1, 48, data, form),
-        _ => differential!(p521, Algorithm::ES512, KeyMaterial::p521_sec1, 66, data, form),
+        0 => differential!(
+            p256,
+            Algorithm::ES256,
+            KeyMaterial::p256_sec1,
+            32,
+            data,
+            form
+        ),
+        1 => differential!(
+            p384,
+            Algorithm::ES384,
+            KeyMaterial::p384_sec1,
+            48,
+            data,
+            form
+        ),
+        _ => differential!(
+            p521,
+            Algorithm::ES512,
+            KeyMaterial::p521_sec1,
+            66,
+            data,
+            form
+        ),
     }
 });
