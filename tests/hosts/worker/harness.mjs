@@ -2,6 +2,7 @@
 // Miniflare; a key-set server and an upstream API are real HTTP servers on 127.0.0.1. Nothing
 // here leaves loopback (Miniflare's Request.cf object is a local placeholder, telemetry off).
 
+import { before, after } from 'node:test';
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -184,3 +185,26 @@ export function tempDir() {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The usual bench for a test file: one signing key behind a key-set server, an upstream API and
+ * a worker guarding it with `policy(keys.url)`, started before the file's tests and stopped after
+ * them. The returned object's fields are filled in when the `before` hook has run.
+ */
+export function guardedApi() {
+  const api = {};
+  before(async () => {
+    api.key = signingKey('k1');
+    api.keys = await keyServer([api.key]);
+    api.upstream = await upstreamServer();
+    api.tmp = tempDir();
+    api.worker = await startWorker({ policy: policy(api.keys.url), upstream: api.upstream.url, cacheDir: api.tmp.dir });
+  });
+  after(async () => {
+    await api.worker?.dispose();
+    await api.keys?.close();
+    await api.upstream?.close();
+    api.tmp?.remove();
+  });
+  return api;
+}

@@ -2,30 +2,11 @@
 // from a binding through `env:`), the SMART launch context of a verified token, nothing about
 // one that does not verify.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
 
-let key;
-let keys;
-let upstream;
-let tmp;
-let worker;
-
-before(async () => {
-  key = h.signingKey('k1');
-  keys = await h.keyServer([key]);
-  upstream = await h.upstreamServer();
-  tmp = h.tempDir();
-  worker = await h.startWorker({ policy: h.policy(keys.url), upstream: upstream.url, cacheDir: tmp.dir });
-});
-
-after(async () => {
-  await worker?.dispose();
-  await keys?.close();
-  await upstream?.close();
-  tmp?.remove();
-});
+const api = h.guardedApi();
 
 const FORM = 'application/x-www-form-urlencoded';
 const basic = (id, secret) =>
@@ -34,7 +15,7 @@ const basic = (id, secret) =>
 function introspect(token, { auth = basic('rs-1', h.INTROSPECTION_SECRET), body, method = 'POST' } = {}) {
   const headers = { 'content-type': FORM };
   if (auth) headers.authorization = auth;
-  return worker.fetch('/introspect', {
+  return api.worker.fetch('/introspect', {
     method,
     headers,
     body: method === 'GET' ? undefined : (body ?? new URLSearchParams({ token, token_type_hint: 'access_token' }).toString()),
@@ -42,8 +23,8 @@ function introspect(token, { auth = basic('rs-1', h.INTROSPECTION_SECRET), body,
 }
 
 test('a verified token is active, with its SMART launch context', async () => {
-  const token = h.sign(key, h.claims());
-  const before = upstream.seen.length;
+  const token = h.sign(api.key, h.claims());
+  const before = api.upstream.seen.length;
   const res = await introspect(token);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('cache-control'), 'no-store');
@@ -57,11 +38,11 @@ test('a verified token is active, with its SMART launch context', async () => {
   assert.equal(v.scope, 'launch openid fhirUser patient/Observation.rs patient/Patient.r');
   assert.equal(v.iss, h.ISSUER);
   assert.equal(v.token_type, 'Bearer');
-  assert.equal(upstream.seen.length, before, 'the worker answers introspection itself');
+  assert.equal(api.upstream.seen.length, before, 'the worker answers introspection itself');
 });
 
 test('client_secret_post authenticates too', async () => {
-  const token = h.sign(key, h.claims());
+  const token = h.sign(api.key, h.claims());
   const body = new URLSearchParams({ token, client_id: 'rs-1', client_secret: h.INTROSPECTION_SECRET }).toString();
   const res = await introspect(token, { auth: null, body });
   assert.equal(res.status, 200);
@@ -71,8 +52,8 @@ test('client_secret_post authenticates too', async () => {
 test('a token that does not verify is {"active": false} and nothing more', async () => {
   const now = Math.floor(Date.now() / 1000);
   for (const token of [
-    h.sign(key, h.claims({ iat: now - 7200, exp: now - 3600 })),
-    h.sign(key, h.claims({ aud: 'https://elsewhere.example' })),
+    h.sign(api.key, h.claims({ iat: now - 7200, exp: now - 3600 })),
+    h.sign(api.key, h.claims({ aud: 'https://elsewhere.example' })),
     h.sign(h.signingKey('k1'), h.claims()),
     'an-opaque-token',
   ]) {
@@ -83,7 +64,7 @@ test('a token that does not verify is {"active": false} and nothing more', async
 });
 
 test('callers without valid client credentials are refused without an answer about the token', async () => {
-  const token = h.sign(key, h.claims());
+  const token = h.sign(api.key, h.claims());
   for (const auth of [null, basic('rs-1', 'wrong-secret-wrong-secret'), basic('nobody', h.INTROSPECTION_SECRET), `Bearer ${token}`]) {
     const res = await introspect(token, { auth });
     assert.equal(res.status, 401, String(auth));
