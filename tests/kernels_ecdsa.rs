@@ -369,6 +369,10 @@ fn compact_points_are_refused() {
             let err = $material(&compact).expect_err("the compact form");
             assert!(err.contains("not a SEC 1 point"), "{err}");
             assert!(
+                err.contains("beginning with 05 (the non-standard compact form)"),
+                "{err}"
+            );
+            assert!(
                 $material(compressed.as_bytes()).is_ok(),
                 "the compressed form"
             );
@@ -388,13 +392,14 @@ fn malformed_points_are_refused() {
     };
     let g = g.as_bytes();
     assert!(KeyMaterial::p256_sec1(g).is_ok(), "G itself");
-    assert!(
-        KeyMaterial::p256_sec1(&[0x00]).is_err(),
-        "the point at infinity"
-    );
+    let err = KeyMaterial::p256_sec1(&[0x00]).expect_err("the point at infinity");
+    assert!(err.contains("(the point at infinity)"), "{err}");
     let mut hybrid = g.to_vec();
     hybrid[0] = 0x06 | (g[64] & 1);
-    assert!(KeyMaterial::p256_sec1(&hybrid).is_err(), "hybrid form");
+    let err = KeyMaterial::p256_sec1(&hybrid).expect_err("hybrid form");
+    assert!(err.contains("(the hybrid form)"), "{err}");
+    let err = KeyMaterial::p256_sec1(&[]).expect_err("nothing");
+    assert!(err.contains("is empty"), "{err}");
     assert!(KeyMaterial::p256_sec1(&g[..64]).is_err(), "truncated");
     let mut off_curve = g.to_vec();
     off_curve[64] ^= 1;

@@ -122,7 +122,6 @@ impl KeyMaterial {
     }
 }
 
-/// `(x, y)` from an uncompressed SEC1 point `04 ‖ x ‖ y`.
 /// A prepared EC key from its SEC 1 encoding, or why it was refused: its form, or its place on
 /// the curve.
 fn ec_key<C: Curve<N>, const N: usize>(
@@ -133,20 +132,32 @@ fn ec_key<C: Curve<N>, const N: usize>(
         return Ok(key);
     }
     let field = C::Field::BYTES;
-    Err(match (point.first(), point.len()) {
-        (Some(0x04), l) if l == 1 + 2 * field => {
+    let Some(&tag) = point.first() else {
+        return Err(format!("the {curve} public key is empty"));
+    };
+    Err(match (tag, point.len()) {
+        (0x04, l) if l == 1 + 2 * field => {
             format!("the {curve} public key is not a point on the curve")
         }
-        (Some(0x02 | 0x03), l) if l == 1 + field => {
+        (0x02 | 0x03, l) if l == 1 + field => {
             format!("the {curve} public key's x-coordinate is not on the curve")
         }
-        _ => format!(
-            "the {curve} public key is not a SEC 1 point: expected 04‖x‖y ({} bytes) or 02/03‖x \
-             ({} bytes), got {} bytes",
-            1 + 2 * field,
-            1 + field,
-            point.len()
-        ),
+        _ => {
+            // Name the forms people meet that SEC 1 public keys must not take.
+            let form = match tag {
+                0x00 => " (the point at infinity)",
+                0x05 => " (the non-standard compact form)",
+                0x06 | 0x07 => " (the hybrid form)",
+                _ => "",
+            };
+            format!(
+                "the {curve} public key is not a SEC 1 point: expected 04‖x‖y ({} bytes) or \
+                 02/03‖x ({} bytes), got {} bytes beginning with {tag:02x}{form}",
+                1 + 2 * field,
+                1 + field,
+                point.len()
+            )
+        }
     })
 }
 
