@@ -538,10 +538,12 @@ fn no_scope_reason(token: &Token<'_>, req: &Request<'_>) -> String {
     }
 }
 
+/// The reasons built here begin with an ASCII letter: ASCII case mapping is enough, and keeps
+/// core's Unicode case tables (about 24 KB) out of the wasm build.
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
+        Some(f) => std::iter::once(f.to_ascii_lowercase()).chain(c).collect(),
         None => String::new(),
     }
 }
