@@ -103,6 +103,10 @@ impl Event {
 pub enum Refetch {
     /// A fetch is under way or will start at the next tick: wait for [`KeyManager::epoch`].
     Pending,
+    /// Another VM had already refetched: this VM has just taken up the newer key set, so the
+    /// request is decided again with it (and gets no refetch of its own, being inside the
+    /// cooldown).
+    Newer,
     /// Too soon after the last one (cooldown or back-off).
     Refused,
 }
@@ -264,6 +268,7 @@ impl KeyManager {
     /// A token named a `kid` that URL `idx`'s keys lack: ask for a refetch, which the next
     /// [`KeyManager::poll`] makes unless the cooldown or back-off forbids it.
     pub fn request_refetch(&mut self, store: &impl SharedStore, idx: usize, now: u64) -> Refetch {
+        let held = self.entries.get(idx).map(|e| e.parsed_generation);
         self.sync(store, idx);
         let cooldown = self.timing.refetch_cooldown;
         let Some(e) = self.entries.get_mut(idx) else {
@@ -273,6 +278,10 @@ impl KeyManager {
             return Refetch::Pending;
         }
         if now < e.meta.next_attempt || now < e.meta.refetched_at.saturating_add(cooldown) {
+            // A peer's refetch may have landed since the caller decided: its keys come first.
+            if held != Some(e.parsed_generation) && e.meta.usable(now) {
+                return Refetch::Newer;
+            }
             return Refetch::Refused;
         }
         e.want_refetch = true;
@@ -325,7 +334,10 @@ impl KeyManager {
                     orders.push(order(&e.source, why, &self.timing));
                 }
                 (Ok(_), _) => {
+                    // Another VM took the lease (or fetched) between the sync above and this
+                    // read: take up its record before deciding whether waiters give up.
                     e.cas = None;
+                    events.extend(self.sync(store, idx));
                     if want {
                         self.abandon_refetch(idx, now);
                     }
@@ -758,6 +770,103 @@ mod tests {
         // After the cooldown: allowed again.
         assert_eq!(b.request_refetch(&store, 0, now + 31_000), Refetch::Pending);
         assert_eq!(b.poll(&store, now + 31_000).0.len(), 1);
+    }
+
+    /// What another VM does, once, in the middle of this one's work.
+    type Peer<'a> = RefCell<Option<Box<dyn FnOnce(&Store) + 'a>>>;
+
+    /// A store that lets another VM act just before the `at`-th read: a race inside a poll.
+    struct Interleaved<'a> {
+        store: &'a Store,
+        reads: Cell<usize>,
+        at: usize,
+        peer: Peer<'a>,
+    }
+
+    impl SharedStore for Interleaved<'_> {
+        fn get(&self, key: &str) -> Option<(Vec<u8>, u32)> {
+            self.reads.set(self.reads.get() + 1);
+            if self.reads.get() == self.at {
+                if let Some(peer) = self.peer.borrow_mut().take() {
+                    peer(self.store);
+                }
+            }
+            self.store.get(key)
+        }
+        fn set(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), Conflict> {
+            self.store.set(key, value, cas)
+        }
+    }
+
+    /// b synced before a took the lease and reads the leased record only in its compare-and-swap:
+    /// b's waiters must keep waiting for a's keys, not wake up to the old ones (seen in Envoy as
+    /// the 401s of one worker thread during a key rotation).
+    #[test]
+    fn a_lease_taken_during_a_poll_keeps_the_waiters_waiting() {
+        let store = Store::default();
+        let mut a = vm("a", &store);
+        let mut b = vm("b", &store);
+        a.poll(&store, T0);
+        a.complete(&store, URL, ok(jwks(&["old"]), "max-age=3600"), T0);
+        b.sync_all(&store);
+        let now = T0 + 1000;
+        assert_eq!(a.request_refetch(&store, 0, now), Refetch::Pending);
+        assert_eq!(b.request_refetch(&store, 0, now), Refetch::Pending);
+        let waiting = b.epoch(0);
+        let a_orders = RefCell::new(Vec::new());
+        let racing = Interleaved {
+            store: &store,
+            reads: Cell::new(0),
+            at: 2,
+            peer: RefCell::new(Some(Box::new(|s: &Store| {
+                *a_orders.borrow_mut() = a.poll(s, now).0;
+            }))),
+        };
+        assert!(b.poll(&racing, now).0.is_empty(), "a holds the lease");
+        assert!(racing.peer.borrow().is_none(), "a acted inside b's poll");
+        assert_eq!(a_orders.borrow().len(), 1, "a took the lease");
+        assert_eq!(
+            b.epoch(0),
+            waiting,
+            "b's waiters keep waiting while a fetches"
+        );
+        drop(racing);
+        a.complete(
+            &store,
+            URL,
+            ok(jwks(&["old", "new"]), "max-age=3600"),
+            now + 50,
+        );
+        b.sync_all(&store);
+        assert!(b.epoch(0) > waiting, "and wake up to the new keys");
+        assert_eq!(kids(&b, now + 60), ["old", "new"]);
+    }
+
+    /// b decided with the old keys; a's refetch landed before b asked for one. b is inside the
+    /// cooldown, yet must decide again with a's keys rather than refuse.
+    #[test]
+    fn a_refetch_landed_since_the_decision_is_taken_up() {
+        let store = Store::default();
+        let mut a = vm("a", &store);
+        let mut b = vm("b", &store);
+        a.poll(&store, T0);
+        a.complete(&store, URL, ok(jwks(&["old"]), "max-age=3600"), T0);
+        b.sync_all(&store);
+        let now = T0 + 1000;
+        assert_eq!(a.request_refetch(&store, 0, now), Refetch::Pending);
+        a.poll(&store, now);
+        a.complete(
+            &store,
+            URL,
+            ok(jwks(&["old", "new"]), "max-age=3600"),
+            now + 5,
+        );
+        assert_eq!(kids(&b, now + 10), ["old"], "b still holds the old set");
+        assert_eq!(b.request_refetch(&store, 0, now + 10), Refetch::Newer);
+        assert_eq!(kids(&b, now + 10), ["old", "new"]);
+        assert!(b.poll(&store, now + 10).0.is_empty(), "no fetch of b's own");
+        // Asked again with those keys: an unknown kid inside the cooldown is refused.
+        assert_eq!(b.request_refetch(&store, 0, now + 20), Refetch::Refused);
     }
 
     #[test]

@@ -103,20 +103,23 @@ impl Vm {
             }
         }
         if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
-            let pending = {
+            let answers: Vec<Refetch> = {
                 let mut keys = self.keys.borrow_mut();
                 // Every source is asked (no short-circuit): each may need its own refetch.
-                let answers: Vec<Refetch> = sources
+                sources
                     .iter()
                     .map(|&i| keys.request_refetch(&EnvoyStore, i, now))
-                    .collect();
-                answers.contains(&Refetch::Pending)
+                    .collect()
             };
-            if pending {
+            if answers.contains(&Refetch::Pending) {
                 match self.pause(context_id, req, &sources, WaitFor::Refetch, now) {
                     Ok(()) => return None,
                     Err(req) => return Some(self.finish(&decision, &req)),
                 }
+            }
+            if answers.contains(&Refetch::Newer) {
+                // A peer's refetch landed since: decide with the keys it brought.
+                decision = self.decide(&req, &ticket, &sources, now);
             }
         }
         Some(self.finish(&decision, &req))
