@@ -21,4 +21,4 @@ test-js-workerd: build-wasm $(WORKERD_TEST_DEPS)
 
 test-js: build-wasm check-wasm-targets lint-web test-js-workerd
 	@echo "== node --test js/test/ (Node $$(node --version))"
-	node --test js/test/*.test.js
+	node --test --test-timeout=300000 js/test/*.test.js

@@ -30,7 +30,7 @@ serve: build
 
 test-www: build www-deps chromium
 	@echo "== browser tests of the inspector page (Chromium $(CHROMIUM), screenshots in target/screenshots/)"
-	cd www && CHROMIUM="$(CHROMIUM)" node --test --test-concurrency=1 test/*.test.mjs
+	cd www && CHROMIUM="$(CHROMIUM)" node --test --test-concurrency=1 --test-timeout=300000 test/*.test.mjs
 
 # The committed demo token and key set (www/demo/): regenerate only on purpose.
 demo-token:

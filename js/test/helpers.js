@@ -2,6 +2,8 @@
 // (PEM, self-signed X.509, OpenSSH lines), and real HTTP servers on 127.0.0.1.
 
 import crypto from 'node:crypto';
+// Key pairs not shared with Node's key-generation job (see keyPair there).
+import { keyPair } from '../../www/tools/jws.mjs';
 import http from 'node:http';
 
 export const NOW = 1_800_000_000;
@@ -45,9 +47,9 @@ const CURVE = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
 /** A fresh key for `alg`: { privateKey, publicKey } or { secret }. */
 export function keyFor(alg) {
   if (alg.startsWith('HS')) return { secret: crypto.randomBytes(Number(alg.slice(2)) / 8) };
-  if (alg.startsWith('RS') || alg.startsWith('PS')) return crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-  if (alg.startsWith('ES')) return crypto.generateKeyPairSync('ec', { namedCurve: CURVE[alg] });
-  if (alg === 'EdDSA') return crypto.generateKeyPairSync('ed25519');
+  if (alg.startsWith('RS') || alg.startsWith('PS')) return keyPair('rsa', { modulusLength: 2048 });
+  if (alg.startsWith('ES')) return keyPair('ec', { namedCurve: CURVE[alg] });
+  if (alg === 'EdDSA') return keyPair('ed25519');
   throw new Error(alg);
 }
 

@@ -5,6 +5,8 @@
 import { before, after } from 'node:test';
 import http from 'node:http';
 import crypto from 'node:crypto';
+// Key pairs not shared with Node's key-generation job (see keyPair there).
+import { keyPair } from '../../../www/tools/jws.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -29,7 +31,7 @@ const b64url = (b) => Buffer.from(b).toString('base64url');
 
 /** An ES256 signing key with its public JWK. */
 export function signingKey(kid) {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = keyPair('ec', { namedCurve: 'P-256' });
   return { kid, privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' } };
 }
 
