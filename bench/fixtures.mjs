@@ -8,7 +8,9 @@
 // IUA extensions, a long scope list). And pool-RS256.txt, pool-ES256.txt: distinct tokens from
 // the same keys, for load tests where a verified-token cache must not help.
 
-import { generateKeyPairSync, sign, createHmac, randomBytes } from 'node:crypto';
+import { sign, createHmac, randomBytes } from 'node:crypto';
+// Key pairs not shared with Node's key-generation job (see keyPair there).
+import { keyPair } from '../www/tools/jws.mjs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUT } from './lib/measure.mjs';
@@ -70,7 +72,7 @@ for (const [alg, how] of Object.entries(ALGS)) {
     signingKey = randomBytes(how.secret);
     jwk = { kty: 'oct', k: b64url(signingKey) };
   } else {
-    const { publicKey, privateKey } = generateKeyPairSync(...how.gen);
+    const { publicKey, privateKey } = keyPair(...how.gen);
     signingKey = privateKey;
     jwk = publicKey.export({ format: 'jwk' });
   }
@@ -118,7 +120,7 @@ const largeClaims = accessToken({
   acr: 'urn:bench:loa:3',
   groups: Array.from({ length: 40 }, (_, i) => `cn=group-${i},ou=clinical,dc=bench,dc=test`),
 });
-const rsaKey = generateKeyPairSync(...ALGS.RS256.gen).privateKey;
+const rsaKey = keyPair(...ALGS.RS256.gen).privateKey;
 const large = jwt({ alg: 'RS256', typ: 'at+jwt', kid: 'bench-large' }, largeClaims, 'RS256', rsaKey);
 
 const fixtures = {
