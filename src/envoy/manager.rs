@@ -736,14 +736,21 @@ mod tests {
         assert_eq!(vms[1].record(0).unwrap().fresh_until, T0 + 600_020);
     }
 
+    /// VMs a and b over one store, both holding a's first fetch: one key, `kid`, fresh for an
+    /// hour.
+    fn two_vms_holding(store: &Store, kid: &str) -> (KeyManager, KeyManager) {
+        let mut a = vm("a", store);
+        let mut b = vm("b", store);
+        a.poll(store, T0);
+        a.complete(store, URL, ok(jwks(&[kid]), "max-age=3600"), T0);
+        b.sync_all(store);
+        (a, b)
+    }
+
     #[test]
     fn unknown_kids_refetch_once_per_cooldown() {
         let store = Store::default();
-        let mut a = vm("a", &store);
-        let mut b = vm("b", &store);
-        a.poll(&store, T0);
-        a.complete(&store, URL, ok(jwks(&["old"]), "max-age=3600"), T0);
-        b.sync_all(&store);
+        let (mut a, mut b) = two_vms_holding(&store, "old");
 
         // Both VMs see a token with a new kid; one fetch happens.
         let now = T0 + 1000;
@@ -804,11 +811,7 @@ mod tests {
     #[test]
     fn a_lease_taken_during_a_poll_keeps_the_waiters_waiting() {
         let store = Store::default();
-        let mut a = vm("a", &store);
-        let mut b = vm("b", &store);
-        a.poll(&store, T0);
-        a.complete(&store, URL, ok(jwks(&["old"]), "max-age=3600"), T0);
-        b.sync_all(&store);
+        let (mut a, mut b) = two_vms_holding(&store, "old");
         let now = T0 + 1000;
         assert_eq!(a.request_refetch(&store, 0, now), Refetch::Pending);
         assert_eq!(b.request_refetch(&store, 0, now), Refetch::Pending);
@@ -847,11 +850,7 @@ mod tests {
     #[test]
     fn a_refetch_landed_since_the_decision_is_taken_up() {
         let store = Store::default();
-        let mut a = vm("a", &store);
-        let mut b = vm("b", &store);
-        a.poll(&store, T0);
-        a.complete(&store, URL, ok(jwks(&["old"]), "max-age=3600"), T0);
-        b.sync_all(&store);
+        let (mut a, mut b) = two_vms_holding(&store, "old");
         let now = T0 + 1000;
         assert_eq!(a.request_refetch(&store, 0, now), Refetch::Pending);
         a.poll(&store, now);
@@ -872,11 +871,7 @@ mod tests {
     #[test]
     fn a_refetch_lost_to_a_race_wakes_its_waiters() {
         let store = Store::default();
-        let mut a = vm("a", &store);
-        let mut b = vm("b", &store);
-        a.poll(&store, T0);
-        a.complete(&store, URL, ok(jwks(&["k"]), "max-age=3600"), T0);
-        b.sync_all(&store);
+        let (mut a, mut b) = two_vms_holding(&store, "k");
         let now = T0 + 1000;
         assert_eq!(b.request_refetch(&store, 0, now), Refetch::Pending);
         // a refetches and finishes before b's tick.
