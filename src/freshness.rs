@@ -68,9 +68,7 @@ impl KeyCache {
         // trusted, so it wins over the floor when a policy sets them the wrong way round.
         seconds.max(self.min_max_age).min(self.max_max_age).max(1)
     }
-}
 
-impl KeyCache {
     /// Milliseconds to wait before fetching again after `failures` failed fetches in a row
     /// (none: no wait).
     pub fn retry_after_ms(&self, failures: u32) -> u64 {

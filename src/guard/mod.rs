@@ -85,14 +85,41 @@ pub enum Prepared {
 
 /// Decide what can be decided without keys; otherwise say which keys to fetch.
 pub fn prepare(verifier: &Verifier, req: &Request) -> Prepared {
+    match locate(verifier, req) {
+        Ok(found) => Prepared::Fetch(key_plan(&found.token, verifier.policy())),
+        Err(decision) => Prepared::Done(decision),
+    }
+}
+
+/// A request whose token the policy found, on its route (if any).
+#[derive(Debug, Clone)]
+struct Located<'p> {
+    route: Option<&'p Route>,
+    token: String,
+    from: Found,
+    deprecated_scheme: bool,
+}
+
+/// The route of `req` and its token; a request on an open route, or without a token that can be
+/// read, is decided here and then.
+fn locate<'p>(verifier: &'p Verifier, req: &Request) -> Result<Located<'p>, Box<Decision>> {
     let policy = verifier.policy();
     let route = route::route_for(&policy.routes, req);
     if route.is_some_and(|r| r.open) {
-        return Prepared::Done(Box::new(Gate::new(verifier, req, route, None).open()));
+        return Err(Box::new(Gate::new(verifier, req, route, None).open()));
     }
     match token_source::extract(&policy.token, req) {
-        TokenLookup::Found { token, .. } => Prepared::Fetch(key_plan(&token, policy)),
-        lookup => Prepared::Done(Box::new(decide_without_token(verifier, req, route, lookup))),
+        TokenLookup::Found {
+            token,
+            from,
+            deprecated_scheme,
+        } => Ok(Located {
+            route,
+            token,
+            from,
+            deprecated_scheme,
+        }),
+        lookup => Err(Box::new(decide_without_token(verifier, req, route, lookup))),
     }
 }
 
@@ -124,10 +151,7 @@ pub fn decide_cached(
 /// plan, kept so that [`decide_ticket`] neither looks for the token nor decodes it again.
 #[derive(Debug, Clone)]
 pub struct Ticket<'p> {
-    route: Option<&'p Route>,
-    token: String,
-    from: Found,
-    deprecated_scheme: bool,
+    found: Located<'p>,
     key: TokenKey,
     /// Which key sources to fetch for the token.
     pub plan: Rc<KeyPlan>,
@@ -148,32 +172,15 @@ pub fn prepare_cached<'p>(
     req: &Request,
     cache: &VerdictCache,
 ) -> Ready<'p> {
-    let policy = verifier.policy();
-    let route = route::route_for(&policy.routes, req);
-    if route.is_some_and(|r| r.open) {
-        return Ready::Done(Box::new(Gate::new(verifier, req, route, None).open()));
-    }
-    match token_source::extract(&policy.token, req) {
-        TokenLookup::Found {
-            token,
-            from,
-            deprecated_scheme,
-        } => {
-            let key = cache.key(&token);
-            let plan = cache
-                .plan(key, &token)
-                .unwrap_or_else(|| Rc::new(key_plan(&token, policy)));
-            Ready::Fetch(Ticket {
-                route,
-                token,
-                from,
-                deprecated_scheme,
-                key,
-                plan,
-            })
-        }
-        lookup => Ready::Done(Box::new(decide_without_token(verifier, req, route, lookup))),
-    }
+    let found = match locate(verifier, req) {
+        Ok(found) => found,
+        Err(decision) => return Ready::Done(decision),
+    };
+    let key = cache.key(&found.token);
+    let plan = cache
+        .plan(key, &found.token)
+        .unwrap_or_else(|| Rc::new(key_plan(&found.token, verifier.policy())));
+    Ready::Fetch(Ticket { found, key, plan })
 }
 
 /// The decision on the request `ticket` came from, with the keys of its plan's sources:
@@ -191,20 +198,13 @@ pub fn decide_ticket<'k>(
     let verdict = cache.verify_keyed(
         verifier,
         ticket.key,
-        &ticket.token,
+        &ticket.found.token,
         Some(&ticket.plan),
         keys,
         generation,
         now,
     );
-    decide_found(
-        verifier,
-        req,
-        ticket.route,
-        &ticket.from,
-        ticket.deprecated_scheme,
-        &verdict,
-    )
+    decide_found(verifier, req, &ticket.found, &verdict)
 }
 
 fn decide_with(
@@ -212,41 +212,27 @@ fn decide_with(
     req: &Request,
     verify: impl FnOnce(&str) -> Rc<Verdict>,
 ) -> Decision {
-    let policy = verifier.policy();
-    let route = route::route_for(&policy.routes, req);
-    if route.is_some_and(|r| r.open) {
-        return Gate::new(verifier, req, route, None).open();
-    }
-    match token_source::extract(&policy.token, req) {
-        TokenLookup::Found {
-            token,
-            from,
-            deprecated_scheme,
-        } => {
-            let verdict = verify(&token);
-            decide_found(verifier, req, route, &from, deprecated_scheme, &verdict)
-        }
-        lookup => decide_without_token(verifier, req, route, lookup),
+    match locate(verifier, req) {
+        Ok(found) => decide_found(verifier, req, &found, &verify(&found.token)),
+        Err(decision) => *decision,
     }
 }
 
-/// The decision on a request whose token (found in `from`) got `verdict`.
+/// The decision on a request whose token got `verdict`.
 fn decide_found(
     verifier: &Verifier,
     req: &Request,
-    route: Option<&Route>,
-    from: &Found,
-    deprecated_scheme: bool,
+    found: &Located,
     verdict: &Verdict,
 ) -> Decision {
-    let mut gate = Gate::new(verifier, req, route, Some(from));
-    if deprecated_scheme {
+    let mut gate = Gate::new(verifier, req, found.route, Some(&found.from));
+    if found.deprecated_scheme {
         gate.response_headers.push((
             "x-azlens-deprecated".into(),
             "The IHE-JWT authorization scheme is deprecated (IUA 2013); send the token as Bearer (RFC 6750).".into(),
         ));
     }
-    if *from == Found::Query {
+    if found.from == Found::Query {
         gate.upstream_query = Some(without_access_token(&req.query));
     }
     gate.after_verification(verdict)
