@@ -3,7 +3,9 @@
 //! camelCase. Unknown fields are errors, so a typo never silently weakens a check.
 
 use crate::alg::Algorithm;
-use crate::hosts::{EnvoySettings, Forward, Introspection, KeyCache, Route, TokenSources};
+use crate::hosts::{
+    EnvoySettings, Forward, Introspection, KeyCache, RequestRules, Route, TokenSources,
+};
 use crate::limits::Limits;
 use crate::profiles::{Profile, ProfileOptions};
 use serde::{Deserialize, Deserializer};
@@ -83,6 +85,9 @@ pub struct Policy {
     /// Hosts: an RFC 7662 introspection endpoint for the tokens this policy verifies.
     #[serde(default)]
     pub introspection: Option<Introspection>,
+    /// Hosts: how the guard reads a request (bounds, override and `Prefer` headers).
+    #[serde(default)]
+    pub request: RequestRules,
 }
 
 /// One trusted issuer.
@@ -179,6 +184,7 @@ impl Policy {
             forward: Forward::default(),
             envoy: EnvoySettings::default(),
             introspection: None,
+            request: RequestRules::default(),
         }
     }
 
@@ -224,6 +230,7 @@ impl Policy {
             }
         }
         self.validate_profiles()?;
+        self.validate_routes()?;
         self.forward.validate().map_err(PolicyError)?;
         if let Some(i) = &self.introspection {
             i.validate().map_err(PolicyError)?;
@@ -241,6 +248,47 @@ impl Policy {
     }
 
     /// Profiles that must compare `aud` need something to compare it with.
+    /// Routes match canonical paths (`guard::canonical`), so a prefix must be canonical too: a
+    /// prefix no canonical path can start with would never apply.
+    fn validate_routes(&self) -> Result<(), PolicyError> {
+        for route in &self.routes {
+            let prefix = route.path_prefix.as_str();
+            let trimmed = match prefix.strip_suffix('/') {
+                Some("") | None => prefix,
+                Some(t) => t,
+            };
+            let canonical = crate::guard::canonical::canonical("GET", trimmed, "", Default::default());
+            if canonical.as_ref().map(|c| c.path.as_str()) != Ok(trimmed) {
+                return Err(PolicyError(format!(
+                    "the route \"{prefix}\" is not a canonical path (no \".\" or \"..\" segments, no \"//\", no \";\", escapes only where needed), so no request could match it"
+                )));
+            }
+            for op in &route.operations {
+                if !op.name.starts_with('$') || op.name.len() < 2 {
+                    return Err(PolicyError(format!(
+                        "the operation \"{}\" on route \"{prefix}\" must start with \"$\"",
+                        op.name
+                    )));
+                }
+            }
+            if let Some(m) = route
+                .methods
+                .iter()
+                .flatten()
+                .find(|m| m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()))
+            {
+                return Err(PolicyError(format!(
+                    "the route \"{prefix}\" lists the method \"{m}\"; methods are upper-case (GET, POST…)"
+                )));
+            }
+        }
+        let r = &self.request;
+        if r.max_target_bytes == 0 || r.max_query_params == 0 || r.max_bundle_entries == 0 {
+            return Err(PolicyError("request limits must be greater than zero".into()));
+        }
+        Ok(())
+    }
+
     fn validate_profiles(&self) -> Result<(), PolicyError> {
         let mut cases: Vec<(Option<&IssuerPolicy>, String)> = self
             .issuers

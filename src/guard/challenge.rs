@@ -70,14 +70,20 @@ pub fn body(
     description: &str,
     problems: &[Problem],
     scope: Option<&str>,
+    rule: Option<&str>,
 ) -> String {
     let mut v = json!({
         "error": error.as_str().unwrap_or("unauthorized"),
         "error_description": description,
         "errors": problems,
     });
-    if let (Some(scope), Some(obj)) = (scope, v.as_object_mut()) {
-        obj.insert("scope".into(), json!(scope));
+    if let Some(obj) = v.as_object_mut() {
+        if let Some(scope) = scope {
+            obj.insert("scope".into(), json!(scope));
+        }
+        if let Some(rule) = rule {
+            obj.insert("rule".into(), json!(rule));
+        }
     }
     v.to_string()
 }
@@ -131,6 +137,7 @@ mod tests {
             BearerError::InvalidToken,
             "d",
             &[Problem::new(ErrorCode::Expired, "m")],
+            None,
             None,
         );
         let v: serde_json::Value = serde_json::from_str(&b).unwrap();

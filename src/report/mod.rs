@@ -795,6 +795,7 @@ mod tests {
                             ("patient".into(), "1".into()),
                             ("_include".into(), "*".into()),
                         ],
+                        compartment_given: false,
                     },
                 );
                 assert!(!a.reason.is_empty());

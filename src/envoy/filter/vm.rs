@@ -182,7 +182,6 @@ impl Vm {
         let now_secs = i64::try_from(now / 1000).unwrap_or(i64::MAX);
         guard::decide_ticket(
             &self.verifier,
-            req,
             ticket,
             set,
             generation,
