@@ -15,7 +15,9 @@ test-worker test-envoy: $(FHIR_SERVER)/node_modules/.installed
 
 test-leak: build build-envoy $(ENVOY_VENV)/.installed $(WORKER_TESTS)/node_modules/.installed $(FHIR_SERVER)/node_modules/.installed
 	@echo "== leak test through the worker (workerd) and through Envoy, in front of a real FHIR engine"
-	cd $(WORKER_TESTS) && WRANGLER_SEND_METRICS=false WRANGLER_HIDE_BANNER=true \
-		node --test --test-timeout=180000 ./leak.test.mjs
-	cd tests/hosts/envoy && AZLENS_ENVOY_WASM=$(ENVOY_WASM) \
-		$(CURDIR)/$(ENVOY_VENV)/bin/pytest -p no:cacheprovider -q test_leak.py
+	rc=0; \
+	(cd $(WORKER_TESTS) && WRANGLER_SEND_METRICS=false WRANGLER_HIDE_BANNER=true \
+		node --test --test-timeout=180000 ./leak.test.mjs) || rc=1; \
+	(cd tests/hosts/envoy && AZLENS_ENVOY_WASM=$(ENVOY_WASM) \
+		$(CURDIR)/$(ENVOY_VENV)/bin/pytest -p no:cacheprovider -q -s test_leak.py) || rc=1; \
+	exit $$rc
