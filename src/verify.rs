@@ -5,6 +5,7 @@ use crate::alg::{self, Algorithm, SignatureError};
 use crate::claims::{self, ClaimRules};
 use crate::error::{ErrorCode, Problem, Warning};
 use crate::keys::{Key, KeySet};
+use crate::limits;
 use crate::policy::{IssuerPolicy, Policy, PolicyError};
 use crate::profiles::{self, Profile, ProfileOptions};
 use crate::token::{self, header, ParsedToken};
@@ -44,7 +45,8 @@ pub struct UsedKey {
 }
 
 impl Verdict {
-    fn rejected(p: Problem) -> Verdict {
+    /// The verdict of a token refused before it was read: this one problem.
+    pub fn rejected(p: Problem) -> Verdict {
         Verdict {
             errors: vec![p],
             ..Verdict::default()
@@ -281,6 +283,9 @@ impl Verifier {
         }
     }
 
+    /// One `crit_unsupported` error at most, however many names the list holds: the list is
+    /// bounded (count and name length, `limits::MAX_CRIT_*`) before any name is looked at, and
+    /// duplicates are found with a set, so a hostile list costs linear time and one sentence.
     fn check_crit(&self, parsed: &ParsedToken, errors: &mut Vec<Problem>) {
         let Some(crit) = &parsed.header.crit else {
             return;
@@ -292,24 +297,46 @@ impl Verifier {
             ));
             return;
         }
-        for (i, name) in crit.iter().enumerate() {
-            if crit[..i].contains(name) {
-                errors.push(fail(format!(
-                    "The header's \"crit\" lists \"{name}\" twice."
-                )));
+        if crit.len() > limits::MAX_CRIT_NAMES {
+            errors.push(fail(format!(
+                "The header's \"crit\" lists {} names; at most {} are accepted.",
+                crit.len(),
+                limits::MAX_CRIT_NAMES
+            )));
+            return;
+        }
+        if let Some(long) = crit.iter().find(|n| n.len() > limits::MAX_CRIT_NAME_BYTES) {
+            errors.push(fail(format!(
+                "The header's \"crit\" lists a name of {} bytes; names of at most {} bytes are accepted.",
+                long.len(),
+                limits::MAX_CRIT_NAME_BYTES
+            )));
+            return;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(crit.len());
+        let mut problems = Vec::new();
+        for name in crit {
+            if !seen.insert(name.as_str()) {
+                problems.push(format!("lists \"{name}\" twice"));
             } else if header::REGISTERED.contains(&name.as_str()) {
-                errors.push(fail(format!(
-                    "The header's \"crit\" lists \"{name}\", a registered parameter, which crit may not name."
-                )));
+                problems.push(format!(
+                    "lists \"{name}\", a registered parameter, which crit may not name"
+                ));
             } else if !parsed.header_json.contains_key(name) {
-                errors.push(fail(format!(
-                    "The header's \"crit\" lists \"{name}\", but the header has no such parameter."
-                )));
+                problems.push(format!(
+                    "lists \"{name}\", but the header has no such parameter"
+                ));
             } else if !self.policy.crit.contains(name) {
-                errors.push(fail(format!(
-                    "The token requires the extension \"{name}\" to be understood, and this verifier does not (add it to the policy's \"crit\" if your application handles it)."
-                )));
+                problems.push(format!(
+                    "requires the extension \"{name}\" to be understood, and this verifier does not (add it to the policy's \"crit\" if your application handles it)"
+                ));
             }
+        }
+        if !problems.is_empty() {
+            errors.push(fail(format!(
+                "The header's \"crit\" {}.",
+                problems.join("; it ")
+            )));
         }
     }
 
