@@ -119,6 +119,8 @@ export class TokenVerifier {
   verify(token: string, options?: { now?: number }): Promise<VerifyResult>;
   decide(request: RequestLike, options?: { now?: number }): Promise<Decision>;
   inspect(token: string, options?: { now?: number; keys?: Keys }): Report;
+  /** Give back its WebAssembly memory (after calls under way); not usable afterwards. */
+  free(): void;
 }
 export function createVerifier(options: VerifyOptions): TokenVerifier;
 

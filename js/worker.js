@@ -14,7 +14,7 @@
 
 import wasmModule from './pkg/azlens_bg.wasm';
 import { initSync, Gate, KeySet } from './pkg/azlens.js';
-import { RemoteKeys } from './keys.js';
+import { RemoteKeys, kidRefetchOf } from './keys.js';
 import { workerStore } from './worker-store.js';
 
 /** The configuration is unusable; the message names what to fix and never holds a secret. */
@@ -88,9 +88,13 @@ function setUp(options, env) {
     parseKeys: (bytes) => gate.parseKeys(bytes),
     lifetime: (cacheControl, age) => gate.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
     retryAfter: (failures) => gate.keySetRetryAfter(failures),
+    kidRefetch: kidRefetchOf(gate),
     store: options.store ?? workerStore(),
   });
-  return { gate, remote, upstream, generations: new Generations(), noKeys: new KeySet() };
+  return {
+    gate, remote, upstream, generations: new Generations(), noKeys: new KeySet(),
+    maxWaitMs: settings.key_cache.max_wait_ms,
+  };
 }
 
 /** The policy as JSON text, `env:NAME` references replaced. */
@@ -200,13 +204,15 @@ async function withKeys(state, plan, decide) {
   if (plan.errors.length > 0 || plan.sources.length === 0) {
     return { result: decide(state.noKeys, 0), warnings: [] };
   }
-  const first = await state.remote.keySetsFor(plan.sources);
+  // One deadline for every wait of this request: first fetch and unknown-kid refetch together.
+  const deadline = Date.now() + state.maxWaitMs;
+  const first = await state.remote.keySetsFor(plan.sources, deadline);
   let warnings = first.warnings;
   let result = withSets(state, first.sets, decide);
   if (result.log.codes?.includes('key_not_found')) {
-    const again = await state.remote.refreshFor(plan.sources);
+    const again = await state.remote.refreshFor(plan.sources, deadline);
     if (again.changed) {
-      const next = await state.remote.keySetsFor(plan.sources);
+      const next = await state.remote.keySetsFor(plan.sources, deadline);
       warnings = next.warnings;
       result = withSets(state, next.sets, decide);
     } else {
