@@ -148,3 +148,65 @@ def test_an_oversized_key_set_is_cut_off_as_it_streams(stack):
     assert "or the body passed Envoy's runtime limit http.async_response_buffer_limit" in e.logs()
     r = e.request("/api", key.sign(claims()))
     assert r.status == 401, r
+
+
+def test_load_through_a_rotation_and_an_outage_no_wrong_allow_no_5xx(stack):
+    """Four clients for eight seconds while the issuer rotates k1 → k2, the key server goes
+    down for a second and comes back with k3. Forged tokens (an attacker's key under a published
+    kid) and tampered tokens are never allowed; nothing answers 5xx; each new key is served
+    within three seconds of its publication (the back-off after a one-second outage is at most
+    two)."""
+    import threading
+
+    k1, k2, k3 = SigningKey("k1", "ES256"), SigningKey("k2", "ES256"), SigningKey("k3", "ES256")
+    forger = {kid: SigningKey(kid, "ES256") for kid in ("k1", "k2", "k3")}
+    ks = stack.key_server([k1], cache_control="max-age=2")
+    e = stack.envoy(ks, refetch_cooldown=5, max_wait_ms=1000, stale_for=30)
+    wait_for(lambda: ks.count() >= 1, "the first fetch")
+    published = {"k1": time.monotonic()}
+    results = []  # (kind, kid, status, when)
+    stop = time.monotonic() + 8.0
+    lock = threading.Lock()
+
+    def load(n):
+        i = 0
+        while time.monotonic() < stop:
+            i += 1
+            kid = ("k1", "k2", "k3")[i % 3]
+            kind = ("good", "forged", "tampered")[(i // 3 + n) % 3]
+            if kind == "good":
+                token = {"k1": k1, "k2": k2, "k3": k3}[kid].sign(claims())
+            elif kind == "forged":
+                token = forger[kid].sign(claims())
+            else:
+                head, body, sig = {"k1": k1, "k2": k2, "k3": k3}[kid].sign(claims()).split(".")
+                token = f"{head}.{body[:-2]}{'A' if body[-2] != 'A' else 'B'}{body[-1]}.{sig}"
+            status = e.request("/api", token).status
+            with lock:
+                results.append((kind, kid, status, time.monotonic()))
+
+    threads = [threading.Thread(target=load, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    ks.keys = [k1, k2]  # rotation: k2 published
+    published["k2"] = time.monotonic()
+    time.sleep(1.5)
+    ks.status = 503  # outage
+    time.sleep(1.0)
+    ks.keys, ks.status = [k2, k3], 200  # back, k1 retired, k3 published
+    published["k3"] = time.monotonic()
+    for t in threads:
+        t.join()
+
+    assert len(results) > 100, len(results)
+    wrong = [r for r in results if r[0] != "good" and r[2] == 200]
+    assert not wrong, f"{len(wrong)} wrong allows, e.g. {wrong[:3]}"
+    errors = [r for r in results if r[2] >= 500]
+    assert not errors, f"{len(errors)} 5xx, e.g. {errors[:3]}"
+    for kid in ("k2", "k3"):
+        late = [r for r in results if r[0] == "good" and r[1] == kid and r[3] > published[kid] + 3.0]
+        assert late and all(r[2] == 200 for r in late), [r for r in late if r[2] != 200][:5]
+        first = min((r[3] for r in results if r[1] == kid and r[0] == "good" and r[2] == 200
+                     and r[3] > published[kid]), default=None)
+        print(f"{kid}: first allowed {first - published[kid]:.2f} s after publication")
