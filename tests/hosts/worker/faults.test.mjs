@@ -99,3 +99,51 @@ test('a crit flood gets a short refusal and a short log line', async (t) => {
   const line = JSON.stringify(worker.decisions().at(-1));
   assert.ok(line.length < 1500, `${line.length} bytes of log line`);
 });
+
+test('load through a rotation and an outage: no wrong allow, no 5xx, new keys served within 3 s', async (t) => {
+  const { key: k1, keys, worker } = await bench(t, { refetch_cooldown: 5, max_wait_ms: 1000, min_max_age: 1 });
+  const k2 = h.signingKey('k2');
+  const k3 = h.signingKey('k3');
+  const signers = { k1, k2, k3 };
+  const forgers = { k1: h.signingKey('k1'), k2: h.signingKey('k2'), k3: h.signingKey('k3') };
+  const published = { k1: Date.now() };
+  const results = [];
+  const stop = Date.now() + 8000;
+  const client = async (n) => {
+    for (let i = 0; Date.now() < stop; i++) {
+      const kid = ['k1', 'k2', 'k3'][i % 3];
+      const kind = ['good', 'forged', 'tampered'][(Math.floor(i / 3) + n) % 3];
+      let token = h.sign((kind === 'forged' ? forgers : signers)[kid], h.claims());
+      if (kind === 'tampered') {
+        const [head, body, sig] = token.split('.');
+        token = `${head}.${body.slice(0, -2)}${body.at(-2) === 'A' ? 'B' : 'A'}${body.at(-1)}.${sig}`;
+      }
+      const r = await worker.fetch('/fhir/Patient/A', { headers: bearer(token) });
+      await r.arrayBuffer();
+      results.push({ kind, kid, status: r.status, at: Date.now() });
+    }
+  };
+  const clients = [0, 1, 2, 3].map(client);
+  await h.sleep(1000);
+  keys.keys = [k1, k2]; // rotation
+  published.k2 = Date.now();
+  await h.sleep(1500);
+  keys.status = 503; // outage
+  await h.sleep(1000);
+  keys.keys = [k2, k3]; // back, k1 retired, k3 published
+  keys.status = 200;
+  published.k3 = Date.now();
+  await Promise.all(clients);
+
+  assert.ok(results.length > 100, `${results.length} requests`);
+  const wrong = results.filter((r) => r.kind !== 'good' && r.status === 200);
+  assert.deepEqual(wrong, [], 'no forged or tampered token is allowed');
+  const errors = results.filter((r) => r.status >= 500);
+  assert.deepEqual(errors, [], 'no 5xx');
+  for (const kid of ['k2', 'k3']) {
+    const late = results.filter((r) => r.kind === 'good' && r.kid === kid && r.at > published[kid] + 3000);
+    assert.ok(late.length > 0 && late.every((r) => r.status === 200), `${kid}: ${JSON.stringify(late.filter((r) => r.status !== 200).slice(0, 3))}`);
+    const first = results.find((r) => r.kind === 'good' && r.kid === kid && r.status === 200 && r.at > published[kid]);
+    t.diagnostic(`${kid}: first allowed ${first ? first.at - published[kid] : 'never'} ms after publication`);
+  }
+});
