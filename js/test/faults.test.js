@@ -45,6 +45,32 @@ test('a hanging key server: the answer comes within max_wait_ms, not twice that'
   assert.ok(took < 1500, `answered after ${took} ms`);
 });
 
+test('a trickling key server: every answer comes within max_wait_ms', async (t) => {
+  const timers = new Set();
+  const srv = await startServer({
+    '/jwks': (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const timer = setInterval(() => res.write(' '), 100);
+      timers.add(timer);
+      res.on('close', () => clearInterval(timer));
+    },
+  });
+  t.after(() => {
+    for (const timer of timers) clearInterval(timer);
+    return srv.close();
+  });
+  const v = verifierFor(srv, { maxWaitMs: 500, fetchTimeoutMs: 1500 });
+  const started = Date.now();
+  const r = await v.verify(tokenFor(srv.base, 'A', keyA), { now: NOW });
+  assert.ok(Date.now() - started < 1000, `answered after ${Date.now() - started} ms`);
+  assert.deepEqual(codes(r), ['key_not_found']);
+  // After the fetch timed out, a later request starts another and is bounded the same way.
+  await sleep(1700);
+  const again = Date.now();
+  assert.deepEqual(codes(await v.verify(tokenFor(srv.base, 'A', keyA), { now: NOW })), ['key_not_found']);
+  assert.ok(Date.now() - again < 1000, `answered after ${Date.now() - again} ms`);
+});
+
 test('a kid published right after the first fetch is used on its first use', async (t) => {
   let published = false;
   const srv = await startServer({
