@@ -10,7 +10,7 @@ import { renderJson } from './json-view.js';
 import { renderVerdict } from './render-verdict.js';
 import { renderKind } from './render-kind.js';
 import { renderClaims } from './render-claims.js';
-import { renderProfile, detectedProfiles } from './render-profile.js';
+import { renderProfile, autoProfile } from './render-profile.js';
 import { renderFindings } from './render-findings.js';
 import { buildAlgorithmChoices, readPolicy } from './policy-form.js';
 import { setUpFetch } from './keys-panel.js';
@@ -49,9 +49,9 @@ async function update() {
   const reasons = policy.problems.map((p) => `Fix the ${FIELD_LABELS[p.field] ?? p.field}: ${p.message}`);
 
   // The report without keys says which profiles the token looks like; the profile whose rules
-  // apply is the one chosen, or in "auto" the first one it looks like.
+  // apply is the one chosen, or in "auto" the one the core detects (the CLI asks the same).
   let report = inspect(text, { now });
-  const applied = policy.profile === 'auto' ? detectedProfiles(report)[0] : policy.profile === 'none' ? undefined : policy.profile;
+  const applied = policy.profile === 'auto' ? autoProfile(report) : policy.profile === 'none' ? undefined : policy.profile;
 
   // Then the report under the policy (and the keys): the same core verdict verify() gives, plus
   // the RFC 7662 view of a valid token. Text that is not a JWS gets no verification in a report,
