@@ -578,3 +578,109 @@ fn example_policies_are_accepted() {
     }
     assert!(seen >= 5);
 }
+
+#[test]
+fn decide_answers_what_the_gate_would() {
+    let (d, _policy, keys) = files();
+    let policy = d.write(
+        "gate.json",
+        r#"{"algorithms":["HS256"],
+            "issuers":[{"issuer":"https://as.example","audience":"https://fhir.example"}],
+            "routes":[{"path_prefix":"/fhir","fhir":true}],
+            "forward":{"headers":{"x-user":"sub"}}}"#,
+    );
+    let token = sign(
+        r#"{"iss":"https://as.example","sub":"alice","aud":"https://fhir.example","exp":2000000000,"scope":"launch/patient patient/Observation.rs","patient":"123"}"#,
+    );
+    let decide = |args: &[&str]| {
+        let mut all = vec![
+            "decide",
+            "--policy",
+            &policy,
+            "--keys",
+            &keys,
+            "--now",
+            "1900000000",
+        ];
+        all.extend_from_slice(args);
+        run(&all, b"")
+    };
+    let (code, out, err) = decide(&[
+        "GET",
+        "/fhir/Observation?patient=123&category=laboratory",
+        &token,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("ALLOWED (200): "), "{out}");
+    assert!(out.contains("upstream header x-user: alice"), "{out}");
+    // a full URL is read for its path and query
+    let (code, out, _) = decide(&[
+        "GET",
+        "https://fhir.example/fhir/Observation?patient=123",
+        &token,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    // another patient's data, and a resource type the scope does not name: 403
+    for target in ["/fhir/Observation?patient=999", "/fhir/Patient/123"] {
+        let (code, out, _) = decide(&["GET", target, &token]);
+        assert_eq!(code, 1, "{target}: {out}");
+        assert!(out.starts_with("REFUSED (403): "), "{target}: {out}");
+        assert!(out.contains("insufficient_scope"), "{target}: {out}");
+    }
+    // no token, and an expired one: 401
+    let (code, out, _) = decide(&["GET", "/fhir/Observation?patient=123"]);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("REFUSED (401): "), "{out}");
+    let (code, out, _) = run(
+        &[
+            "decide",
+            "--policy",
+            &policy,
+            "--keys",
+            &keys,
+            "--now",
+            "2000000100",
+            "GET",
+            "/fhir/Observation?patient=123",
+            &token,
+        ],
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("expired"), "{out}");
+    // headers as given, token from standard input, JSON for programs
+    let (code, out, _) = run(
+        &[
+            "decide",
+            "--json",
+            "--policy",
+            &policy,
+            "--keys",
+            &keys,
+            "--now",
+            "1900000000",
+            "-H",
+            "x-user: mallory",
+            "GET",
+            "/fhir/Observation?patient=123",
+            "-",
+        ],
+        token.as_bytes(),
+    );
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"], 200);
+    assert_eq!(
+        v["remove_headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| *h == "x-user")
+            .count(),
+        1,
+        "{v}"
+    );
+    let (code, _, err) = decide(&["/fhir/Patient"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("decide needs METHOD and PATH"), "{err}");
+}
