@@ -16,6 +16,7 @@ import { buildAlgorithmChoices, readPolicy } from './policy-form.js';
 import { setUpFetch } from './keys-panel.js';
 import { applyExample, fetchExample, forgetExampleIfReplaced } from './example.js';
 import { setUpTheme } from './theme.js';
+import { testRequest, suggestRequest } from './request-tester.js';
 
 const POLICY_FIELDS = ['issuer', 'audience', 'leeway', 'profile', 'now'];
 const FIELD_LABELS = { algorithms: 'algorithms', issuer: 'issuer', audience: 'audience', leeway: 'leeway', now: '"now"' };
@@ -42,6 +43,7 @@ async function update() {
     renderFindings(byId('findings'), null);
     renderProfile(byId('profile-body'), null, { hint: byId('profile-hint'), choice: policy.profile });
     renderVerdict(verdictBox, { state: 'empty', now, nowGiven });
+    await testRequest(byId('request-result'), { token: '', options: {}, reasons: [] });
     return;
   }
 
@@ -57,10 +59,10 @@ async function update() {
   // the RFC 7662 view of a valid token. Text that is not a JWS gets no verification in a report,
   // so verify() says why it cannot be accepted.
   let result = null;
+  const options = { ...policy.options, now };
+  if (applied) options.profile = applied;
+  if (keys !== '') options.keys = keys;
   if (reasons.length === 0) {
-    const options = { ...policy.options, now };
-    if (applied) options.profile = applied;
-    if (keys !== '') options.keys = keys;
     try {
       report = inspect(text, options);
       result = report.verification ?? (await verify(text, options));
@@ -69,6 +71,13 @@ async function update() {
     }
   }
   if (run !== generation) return; // a newer edit has taken over
+  suggestRequest(report.payload);
+  const requestDone = testRequest(byId('request-result'), {
+    token: locateToken(text).token,
+    options,
+    reasons: [...reasons],
+    isCurrent: () => run === generation,
+  });
 
   renderKind(byId('token-kind'), report);
   const undecodable = report.kind === 'jws' || report.kind === 'jwe' ? 'could not be decoded (see the findings)' : 'does not exist: this is not a JWT';
@@ -102,6 +111,7 @@ async function update() {
     state = result.valid ? 'valid' : 'invalid';
   }
   renderVerdict(verdictBox, { state, result, reasons, now, nowGiven });
+  await requestDone;
 }
 
 /** Flag fields whose value cannot be used (aria-invalid plus the message under the field). */
@@ -202,6 +212,8 @@ async function main() {
   });
   for (const id of ['keys', 'issuer', 'audience', 'leeway', 'now']) byId(id).addEventListener('input', soon);
   byId('profile').addEventListener('change', soon);
+  for (const id of ['req-path', 'req-fhir-base', 'req-headers']) byId(id).addEventListener('input', soon);
+  byId('req-method').addEventListener('change', soon);
   byId('algorithms').addEventListener('change', soon);
   byId('now-clear').addEventListener('click', () => {
     byId('now').value = '';
