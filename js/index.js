@@ -9,7 +9,7 @@ import initWasm, {
   initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
   inspect as coreInspect, inspectWithKeys as coreInspectWithKeys, parseKeys as coreParseKeys,
 } from './pkg/azlens.js';
-import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS } from './options.js';
+import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS, inCallerNames } from './options.js';
 import { RemoteKeys, defaultStore, WARNINGS } from './keys.js';
 import { requestJson } from './request.js';
 
@@ -90,7 +90,7 @@ export class TokenVerifier {
     try {
       this.#core = new CoreVerifier(JSON.stringify(policy));
     } catch (e) {
-      throw new OptionsError(String(e?.message ?? e));
+      throw new OptionsError(inCallerNames(String(e?.message ?? e)));
     }
     const settings = JSON.parse(this.#core.hostSettings());
     const store = options.keyStore ?? defaultStore;
