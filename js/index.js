@@ -135,13 +135,15 @@ export class TokenVerifier {
    * The decision on an HTTP request (a Fetch API `Request`, or `{ method, path, query, headers }`)
    * under the policy's token sources, routes and forwarding rules: `{ allow, status,
    * www_authenticate?, body?, set_headers, remove_headers, response_headers, upstream_query?,
-   * log, warnings }`. Never throws on what the client sent.
+   * log, warnings }`. Never throws on what the client sent. `fetchKeys: false` decides with the
+   * policy's inline keys only, fetching nothing (the inspector page's request tester).
    */
-  async decide(request, { now } = {}) {
+  async decide(request, { now, fetchKeys = true } = {}) {
     const at = nowFrom({ now });
     const req = requestJson(request);
     const step = JSON.parse(this.#core.prepare(req));
     if (step.decision) return { ...step.decision, warnings: [] };
+    if (!fetchKeys) return { ...JSON.parse(this.#core.decide(req, this.#noKeys, at)), warnings: [] };
     const { result, warnings } = await this.#withKeys(
       step.plan,
       (keys) => JSON.parse(this.#core.decide(req, keys, at)),

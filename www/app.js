@@ -18,8 +18,8 @@ import { applyExample, fetchExample, forgetExampleIfReplaced } from './example.j
 import { setUpTheme } from './theme.js';
 import { testRequest, suggestRequest } from './request-tester.js';
 
-const POLICY_FIELDS = ['issuer', 'audience', 'leeway', 'profile', 'now'];
-const FIELD_LABELS = { algorithms: 'algorithms', issuer: 'issuer', audience: 'audience', leeway: 'leeway', now: '"now"' };
+const POLICY_FIELDS = ['issuer', 'audience', 'jku', 'leeway', 'profile', 'now'];
+const FIELD_LABELS = { algorithms: 'algorithms', issuer: 'issuer', audience: 'audience', jku: 'allowed jku', leeway: 'leeway', now: '"now"' };
 
 let generation = 0;
 let fetchUrlFromToken = '';
@@ -67,7 +67,16 @@ async function update() {
       report = inspect(text, options);
       result = report.verification ?? (await verify(text, options));
     } catch (e) {
-      reasons.push(String(e?.message ?? e).replace(/^azlens: /, '').replace(/^keys: /, 'The keys cannot be used: '));
+      const message = String(e?.message ?? e).replace(/^azlens: /, '');
+      // The core names the policy member it lacks; point at the field that holds it.
+      const field = /"audience"/.test(message) ? 'audience' : /"issuer"|`issuer`/.test(message) ? 'issuer' : null;
+      if (field) {
+        policy.problems.push({ field, message: `${message.replace(/^invalid policy: /, '')}.`.replace(/\.\.$/, '.') });
+        markFieldProblems(policy.problems);
+        reasons.push(`Fix the ${FIELD_LABELS[field]}: the ${applied ?? 'chosen'} profile needs it (see the highlighted field).`);
+      } else {
+        reasons.push(message.replace(/^keys: /, 'The keys cannot be used: '));
+      }
     }
   }
   if (run !== generation) return; // a newer edit has taken over
@@ -210,7 +219,16 @@ async function main() {
     syncScroll();
     soon();
   });
-  for (const id of ['keys', 'issuer', 'audience', 'leeway', 'now']) byId(id).addEventListener('input', soon);
+  for (const id of ['keys', 'issuer', 'audience', 'jku', 'leeway', 'now']) byId(id).addEventListener('input', soon);
+  // "Use the token's iss / aud": fill the expectation from the token (as read, not trusted).
+  for (const [button, field, claim] of [['use-token-iss', 'issuer', 'iss'], ['use-token-aud', 'audience', 'aud']]) {
+    byId(button).addEventListener('click', () => {
+      const payload = inspect(byId('token').value, { now: Math.floor(Date.now() / 1000) }).payload ?? {};
+      const value = payload[claim];
+      byId(field).value = Array.isArray(value) ? value.filter((v) => typeof v === 'string').join(' ') : typeof value === 'string' ? value : '';
+      soon();
+    });
+  }
   byId('profile').addEventListener('change', soon);
   for (const id of ['req-path', 'req-fhir-base', 'req-headers']) byId(id).addEventListener('input', soon);
   byId('req-method').addEventListener('change', soon);

@@ -1,9 +1,10 @@
 // The request tester: "would this token be allowed to make this request?" The page describes
 // the request (method, path and query, headers, the token as `Authorization: Bearer`) and asks
 // the JS shim's decide() — the gate the edge worker and the Envoy filter run — under the page's
-// policy plus one route: the FHIR base path. It draws the decision as the core gives it.
+// policy plus one route: the FHIR base path. Keys are the pasted ones only (`fetchKeys: false`:
+// the page never fetches without a click). It draws the decision as the core gives it.
 
-import { decide } from '/js/index.js';
+import { createVerifier } from '/js/index.js';
 import { byId, el, replace } from './dom.js';
 import { problemList } from './render-verdict.js';
 
@@ -50,7 +51,7 @@ export async function testRequest(box, { token, options, reasons, isCurrent = ()
     return;
   }
   if (reasons.length > 0) {
-    replace(box, el('p', { class: 'hint' }, 'The policy above needs fixing first: ', reasons.join(' ')));
+    replace(box, el('p', { class: 'hint' }, 'The keys and policy below need fixing first: ', reasons.join(' ')));
     box.dataset.state = 'problem';
     return;
   }
@@ -58,7 +59,11 @@ export async function testRequest(box, { token, options, reasons, isCurrent = ()
   const headers = [...request.headers, ['authorization', `Bearer ${token}`]];
   let d;
   try {
-    d = await decide({ method: request.method, path: request.path, query: request.query, headers }, { ...options, routes });
+    const { now, ...policy } = options;
+    d = await createVerifier({ ...policy, routes }).decide(
+      { method: request.method, path: request.path, query: request.query, headers },
+      { now, fetchKeys: false },
+    );
   } catch (e) {
     if (!isCurrent()) return;
     replace(box, el('p', { class: 'field-problem' }, String(e?.message ?? e)));

@@ -117,3 +117,36 @@ test('an ID token from a SMART server is judged by OpenID Connect, not SMART', a
   assertClean(assert, watch);
   await context.close();
 });
+
+test('a CDS Hooks JWT with jku can be made Valid: the missing audience is pointed at, jku allow-listed', async () => {
+  const now = Math.floor(Date.now() / 1000);
+  const service = 'https://cds.example/cds-services/patient-view';
+  const jku = 'https://ehr.example/.well-known/cds-jwks.json';
+  const token = signer.sign({ iss: 'https://ehr.example', aud: service, iat: now - 10, exp: now + 240, jti: 'cds-1' }, { jku });
+  const { page, watch, context } = await openPage(session);
+  await loadInspector(session, page);
+  await page.locator('#token').fill(token);
+  await page.locator('#keys').fill(signer.jwksText);
+  // auto-detect applies CDS Hooks, whose rules need the service URL as the audience
+  let text = await verdictState(page, 'unverified');
+  assert.match(text, /Fix the audience/);
+  assert.equal(await page.locator('#audience').getAttribute('aria-invalid'), 'true');
+  assert.match(await page.locator('#audience-problem').innerText(), /cds-hooks profile but names no "audience"/);
+  await screenshot(page, 'cds-hooks-audience-missing', { fullPage: false });
+  // one click takes the token's aud
+  await page.locator('#use-token-aud').click();
+  text = await verdictState(page, 'invalid');
+  assert.equal(await page.locator('#audience').inputValue(), service);
+  assert.equal(await page.locator('#audience').getAttribute('aria-invalid'), null);
+  assert.match(text, /key_source_not_allowed/);
+  // the jku allow-list needs the issuer
+  await page.locator('#jku').fill(jku);
+  await verdictState(page, 'unverified');
+  assert.match(await page.locator('#jku-problem').innerText(), /fill in the expected issuer/);
+  await page.locator('#use-token-iss').click();
+  text = await verdictState(page, 'valid');
+  assert.equal(await page.locator('#issuer').inputValue(), 'https://ehr.example');
+  assert.match(await page.locator('#profile-hint').innerText(), /Checking CDS Hooks's rules/);
+  assertClean(assert, watch);
+  await context.close();
+});
