@@ -120,7 +120,19 @@ async function update() {
     state = result.valid ? 'valid' : 'invalid';
   }
   renderVerdict(verdictBox, { state, result, reasons, now, nowGiven });
+  showKeysStatus(keys, result, reasons);
   await requestDone;
+}
+
+/** One line under the keys field: what the keys did for this token. */
+function showKeysStatus(keys, result, reasons) {
+  const status = byId('keys-status');
+  const unusable = reasons.find((r) => r.startsWith('The keys cannot be used'));
+  if (keys === '') status.textContent = 'No keys given: the signature is not checked.';
+  else if (unusable) status.textContent = unusable;
+  else if (result?.key) status.textContent = `The signature verifies with the ${result.key.kty} key${result.key.kid ? ` "${result.key.kid}"` : ''} (${result.key.alg}).`;
+  else if (result) status.textContent = 'None of these keys verifies the signature (see the verdict).';
+  else status.textContent = '';
 }
 
 /** Flag fields whose value cannot be used (aria-invalid plus the message under the field). */

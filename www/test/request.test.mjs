@@ -150,3 +150,18 @@ test('a CDS Hooks JWT with jku can be made Valid: the missing audience is pointe
   assertClean(assert, watch);
   await context.close();
 });
+
+test('the keys status line says what the keys did', async () => {
+  const { page, watch, context } = await openPage(session);
+  await loadInspector(session, page);
+  await verdictState(page, 'valid');
+  assert.match(await page.locator('#keys-status').innerText(), /^The signature verifies with the RSA key "demo-2026-11" \(RS256\)\.$/);
+  await page.locator('#keys').fill('');
+  await verdictState(page, 'unverified');
+  assert.match(await page.locator('#keys-status').innerText(), /^No keys given/);
+  await page.locator('#keys').fill(signer.jwksText);
+  await verdictState(page, 'invalid');
+  assert.match(await page.locator('#keys-status').innerText(), /^None of these keys verifies/);
+  assertClean(assert, watch);
+  await context.close();
+});
