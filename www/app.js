@@ -59,13 +59,16 @@ async function update() {
   // the RFC 7662 view of a valid token. Text that is not a JWS gets no verification in a report,
   // so verify() says why it cannot be accepted.
   let result = null;
+  let saml = false;
   const options = { ...policy.options, now };
   if (applied) options.profile = applied;
   if (keys !== '') options.keys = keys;
   if (reasons.length === 0) {
     try {
       report = inspect(text, options);
-      result = report.verification ?? (await verify(text, options));
+      // A SAML assertion is shown, never verified: say so instead of a JWS parse error.
+      if (report.kind === 'saml') saml = true;
+      else result = report.verification ?? (await verify(text, options));
     } catch (e) {
       const message = String(e?.message ?? e).replace(/^azlens: /, '');
       // The core names the policy member it lacks; point at the field that holds it.
@@ -81,10 +84,16 @@ async function update() {
   }
   if (run !== generation) return; // a newer edit has taken over
   suggestRequest(report.payload);
+  const policyReasons = [...reasons];
+  if (saml) {
+    reasons.push(
+      'This is a SAML assertion: azlens shows what it says (see the findings) but does not verify SAML signatures. IUA Rev 2.x uses signed JWT access tokens.',
+    );
+  }
   const requestDone = testRequest(byId('request-result'), {
     token: locateToken(text).token,
     options,
-    reasons: [...reasons],
+    reasons: policyReasons,
     isCurrent: () => run === generation,
   });
 

@@ -165,3 +165,15 @@ test('the keys status line says what the keys did', async () => {
   assertClean(assert, watch);
   await context.close();
 });
+
+test('a SAML assertion is shown as not verified, not as a broken JWS', async () => {
+  const xml = '<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_1" IssueInstant="2026-11-02T09:30:00Z" Version="2.0"><saml:Issuer>https://idp.example</saml:Issuer><saml:Subject><saml:NameID>alice</saml:NameID></saml:Subject></saml:Assertion>';
+  const { page, watch, context } = await openPage(session);
+  await loadInspector(session, page);
+  await page.locator('#token').fill(Buffer.from(xml).toString('base64'));
+  const text = await verdictState(page, 'unverified');
+  assert.match(text, /This is a SAML assertion/);
+  assert.doesNotMatch(text, /three segments/);
+  assertClean(assert, watch);
+  await context.close();
+});
