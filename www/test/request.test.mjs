@@ -177,3 +177,14 @@ test('a SAML assertion is shown as not verified, not as a broken JWS', async () 
   assertClean(assert, watch);
   await context.close();
 });
+
+test('on a phone the verdict is on the first screen', async () => {
+  const { page, watch, context } = await openPage(session, { viewport: { width: 390, height: 844 } });
+  await loadInspector(session, page);
+  await verdictState(page, 'valid');
+  const box = await page.locator('#verdict').boundingBox();
+  assert.ok(box.y + 60 < 844, `the verdict's title is visible without scrolling (top at ${box.y} px)`);
+  await screenshot(page, 'phone-first-screen', { fullPage: false });
+  assertClean(assert, watch);
+  await context.close();
+});
