@@ -117,7 +117,7 @@ export function version(): string;
 export class TokenVerifier {
   constructor(options: VerifyOptions);
   verify(token: string, options?: { now?: number }): Promise<VerifyResult>;
-  decide(request: RequestLike, options?: { now?: number }): Promise<Decision>;
+  decide(request: RequestLike, options?: { now?: number; fetchKeys?: boolean }): Promise<Decision>;
   inspect(token: string, options?: { now?: number; keys?: Keys }): Report;
   /** Give back its WebAssembly memory (after calls under way); not usable afterwards. */
   free(): void;

@@ -9,7 +9,7 @@ import initWasm, {
   initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
   inspect as coreInspect, inspectWithKeys as coreInspectWithKeys, parseKeys as coreParseKeys,
 } from './pkg/azlens.js';
-import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS } from './options.js';
+import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS, inCallerNames } from './options.js';
 import { RemoteKeys, defaultStore, kidRefetchOf, WARNINGS } from './keys.js';
 import { requestJson } from './request.js';
 
@@ -95,7 +95,7 @@ export class TokenVerifier {
     try {
       this.#core = new CoreVerifier(JSON.stringify(policy));
     } catch (e) {
-      throw new OptionsError(String(e?.message ?? e));
+      throw new OptionsError(inCallerNames(String(e?.message ?? e)));
     }
     const settings = JSON.parse(this.#core.hostSettings());
     const store = options.keyStore ?? defaultStore;
@@ -182,9 +182,10 @@ export class TokenVerifier {
    * The decision on an HTTP request (a Fetch API `Request`, or `{ method, path, query, headers }`)
    * under the policy's token sources, routes and forwarding rules: `{ allow, status,
    * www_authenticate?, body?, set_headers, remove_headers, response_headers, upstream_query?,
-   * log, warnings }`. Never throws on what the client sent.
+   * log, warnings }`. Never throws on what the client sent. `fetchKeys: false` decides with the
+   * policy's inline keys only, fetching nothing (the inspector page's request tester).
    */
-  async decide(request, { now } = {}) {
+  async decide(request, { now, fetchKeys = true } = {}) {
     const at = nowFrom({ now });
     return this.#running(() => this.#decide(request, at));
   }
@@ -193,6 +194,7 @@ export class TokenVerifier {
     const req = requestJson(request);
     const step = JSON.parse(this.#core.prepare(req));
     if (step.decision) return { ...step.decision, warnings: [] };
+    if (!fetchKeys) return { ...JSON.parse(this.#core.decide(req, this.#noKeys, at)), warnings: [] };
     const { result, warnings } = await this.#withKeys(
       step.plan,
       (keys) => JSON.parse(this.#core.decide(req, keys, at)),

@@ -188,6 +188,16 @@ impl Verifier {
             max_lifetime: self.policy.max_lifetime,
         };
         claims::check(&parsed.payload, &rules, now, &mut v.errors, &mut v.warnings);
+        // A token from an issuer the policy does not trust: that is the cause, and a key error a
+        // consequence of it. Say the cause first (challenges and log lines lead with it).
+        if let Some(i) = v
+            .errors
+            .iter()
+            .position(|e| e.code == ErrorCode::IssuerMismatch)
+        {
+            let cause = v.errors.remove(i);
+            v.errors.insert(0, cause);
+        }
         if let Some(profile) = self.policy.profile_for(issuer) {
             let outcome = profiles::check(
                 profile,
