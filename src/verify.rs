@@ -238,6 +238,18 @@ impl Verifier {
             v.profile = Some(profile);
             v.context = outcome.context;
         }
+        match claims::act::chain(&parsed.payload) {
+            Ok(actors) if !actors.is_empty() => {
+                let actors = actors.into_iter().map(Value::Object).collect();
+                v.context.insert("act_chain".into(), Value::Array(actors));
+            }
+            Ok(_) => {}
+            Err(why) => v.errors.push(Problem::at(
+                ErrorCode::ClaimInvalid,
+                "act",
+                format!("The delegation claim is not usable: {why}."),
+            )),
+        }
         v.valid = v.errors.is_empty();
         v
     }
