@@ -47,11 +47,14 @@ pub enum ErrorCode {
     ProfileViolation,
     /// The token is valid but its scopes do not grant the requested access.
     InsufficientScope,
+    /// The token's `x5c` certificate chain does not build to a trust anchor, or a certificate
+    /// in it is expired, revoked, misused or its revocation status is unknown.
+    ChainInvalid,
 }
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::Malformed,
         ErrorCode::UnsupportedToken,
         ErrorCode::AlgNotAllowed,
@@ -71,6 +74,7 @@ impl ErrorCode {
         ErrorCode::KeySourceNotAllowed,
         ErrorCode::ProfileViolation,
         ErrorCode::InsufficientScope,
+        ErrorCode::ChainInvalid,
     ];
 
     /// The stable snake_case spelling.
@@ -95,6 +99,7 @@ impl ErrorCode {
             ErrorCode::KeySourceNotAllowed => "key_source_not_allowed",
             ErrorCode::ProfileViolation => "profile_violation",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::ChainInvalid => "chain_invalid",
         }
     }
 }

@@ -16,6 +16,12 @@ pub struct Limits {
     pub max_keys: usize,
     /// How deep claims that are themselves signed tokens are unpacked (default 3).
     pub max_nested_depth: usize,
+    /// Most certificates in an `x5c` chain, leaf included (default 5).
+    pub max_chain_length: usize,
+    /// Largest certificate (DER) in `x5c` or `trust_anchors` (default 8 KiB).
+    pub max_certificate_bytes: usize,
+    /// Largest CRL (DER) in the policy's `crls` (default 1 MiB).
+    pub max_crl_bytes: usize,
 }
 
 impl Default for Limits {
@@ -26,6 +32,9 @@ impl Default for Limits {
             max_key_set_bytes: 64 * 1024,
             max_keys: 64,
             max_nested_depth: 3,
+            max_chain_length: 5,
+            max_certificate_bytes: 8 * 1024,
+            max_crl_bytes: 1024 * 1024,
         }
     }
 }

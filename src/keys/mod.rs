@@ -4,12 +4,12 @@
 //!
 //! Keys come from the caller, never from the token being verified.
 
-mod der;
+pub(crate) mod der;
 mod jwk;
 mod material;
 mod openssh;
-mod pem;
-mod spki;
+pub(crate) mod pem;
+pub(crate) mod spki;
 
 pub use material::{KeyMaterial, MIN_RSA_BITS};
 

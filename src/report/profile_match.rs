@@ -64,6 +64,7 @@ pub fn assess(
                     audiences,
                     leeway: 60,
                     now,
+                    certificate_san_uris: None,
                 },
             );
             let signals = signals(profile, header, claims);
@@ -269,6 +270,25 @@ fn signals(
             }
             if aud_is_azp(claims) {
                 s.push("aud is the client it was issued to (azp)".into());
+            }
+        }
+        Profile::Udap => {
+            let iss = claims.get("iss").and_then(Value::as_str);
+            if header.contains_key("x5c")
+                && iss.is_some()
+                && iss == claims.get("sub").and_then(Value::as_str)
+            {
+                s.push(
+                    "carries its certificate chain (x5c) and iss equals sub (a client's own JWT)"
+                        .into(),
+                );
+            }
+            if claims
+                .get("extensions")
+                .and_then(Value::as_object)
+                .is_some_and(|e| e.contains_key("hl7-b2b"))
+            {
+                s.push("has the UDAP hl7-b2b extension".into());
             }
         }
     }
