@@ -187,10 +187,10 @@ export class TokenVerifier {
    */
   async decide(request, { now, fetchKeys = true } = {}) {
     const at = nowFrom({ now });
-    return this.#running(() => this.#decide(request, at));
+    return this.#running(() => this.#decide(request, at, fetchKeys));
   }
 
-  async #decide(request, at) {
+  async #decide(request, at, fetchKeys) {
     const req = requestJson(request);
     const step = JSON.parse(this.#core.prepare(req));
     if (step.decision) return { ...step.decision, warnings: [] };
