@@ -2,7 +2,8 @@
 // written to target/bench/fixtures/fixtures.json. The JS, Rust, workerd and Envoy benchmarks all
 // read this one file, so every contender checks the very same tokens with the very same keys.
 //
-// Per algorithm: a fresh key pair (RSA 2048, P-256/384/521, Ed25519, a 256-bit HMAC secret), its
+// Per algorithm: a fresh key pair (RSA 2048, P-256/384/521, Ed25519, a 256-bit HMAC secret; and
+// in `variants`, RSA 3072 for RS256 and PS256), its
 // public JWK, and a typical SMART/IUA access token signed with it. For inspect(): a small token
 // (the RS256 one) and a large one (several KB of claims: fhirContext, authorization_details,
 // IUA extensions, a long scope list). And pool-RS256.txt, pool-ES256.txt: distinct tokens from
@@ -84,6 +85,18 @@ for (const [alg, how] of Object.entries(ALGS)) {
   }
 }
 
+// RSA at 3072 bits too (NIST SP 800-57's size for use after 2030): the same claims, keys of their own.
+// Kept apart from `algorithms` (one entry per JWS algorithm, which every benchmark reads).
+const variants = {};
+for (const alg of ['RS256', 'PS256']) {
+  const label = `${alg}-3072`;
+  const kid = `bench-${label.toLowerCase()}`;
+  const { publicKey, privateKey } = keyPair('rsa', { modulusLength: 3072 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
+  const token = jwt({ alg, typ: 'at+jwt', kid }, accessToken(), alg, privateKey);
+  variants[label] = { alg, bits: 3072, kid, jwk, jwks: { keys: [jwk] }, token };
+}
+
 // A large token, as the heaviest SMART/IUA tokens get: a long scope list, a launch context with
 // several resources, RFC 9396 authorization details, and IUA extensions (purpose of use, subject
 // role, organisation, consent references).
@@ -129,6 +142,7 @@ const fixtures = {
   issuer: ISSUER,
   audience: AUDIENCE,
   algorithms,
+  variants,
   inspect: { small: algorithms.RS256.token, large },
 };
 
@@ -136,5 +150,5 @@ const dir = join(OUT, 'fixtures');
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'fixtures.json'), `${JSON.stringify(fixtures, null, 2)}\n`);
 for (const [alg, pool] of Object.entries(pools)) writeFileSync(join(dir, `pool-${alg}.txt`), `${pool.join('\n')}\n`);
-const sizes = Object.entries(algorithms).map(([a, f]) => `${a} ${f.token.length} B`).join(', ');
+const sizes = Object.entries({ ...algorithms, ...variants }).map(([a, f]) => `${a} ${f.token.length} B`).join(', ');
 console.log(`fixtures: ${sizes}; inspect: small ${fixtures.inspect.small.length} B, large ${large.length} B; ${POOL} distinct tokens each in ${POOLED.map((a) => `pool-${a}.txt`).join(', ')}`);

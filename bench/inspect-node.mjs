@@ -5,10 +5,10 @@
 
 import * as azlens from '../js/index.js';
 import * as jose from 'jose';
-import { fixtures, interleaved, setting, writeResult, loadAverage } from './lib/measure.mjs';
+import { fixtures, interleaved, setting, writeResult, loadAverage, ROUNDS_DEFAULT, ROUND_MS_DEFAULT } from './lib/measure.mjs';
 
-const ROUNDS = setting('BENCH_ROUNDS', 31);
-const ROUND_MS = setting('BENCH_ROUND_MS', 25);
+const ROUNDS = setting('BENCH_ROUNDS', ROUNDS_DEFAULT);
+const ROUND_MS = setting('BENCH_ROUND_MS', ROUND_MS_DEFAULT);
 const startLoad = loadAverage();
 
 if (typeof azlens.inspect !== 'function') {
@@ -39,9 +39,9 @@ for (const [name, token] of Object.entries(fx.inspect)) {
         }
       },
     },
-    { rounds: ROUNDS, batchMs: ROUND_MS },
+    { rounds: ROUNDS, roundMs: ROUND_MS },
   );
   cases[name] = { token_bytes: token.length, contenders: results, ratio: ratio('azlens', 'jose') };
   console.log(`inspect ${name} (${token.length} B): azlens ${Math.round(results.azlens.ops_per_s.median)}/s, jose ${Math.round(results.jose.ops_per_s.median)}/s`);
 }
-writeResult('inspect-node', { rounds: ROUNDS, batch_ms: ROUND_MS, cases }, startLoad);
+writeResult('inspect-node', { rounds: ROUNDS, round_ms: ROUND_MS, cases }, startLoad);

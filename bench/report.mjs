@@ -111,37 +111,68 @@ function machine() {
 
 // ---- goals -----------------------------------------------------------------------------------
 
+/** The cases of the verification benchmark: every algorithm, then the RSA 3072 variants. */
+const CASES = verify.algorithms ? [...ALGS, ...Object.keys(verify.algorithms).filter((k) => !ALGS.includes(k))].filter((k) => verify.algorithms[k]) : [];
+
+/** The headline of one case: azlens `verify()` ÷ the faster of jose's two ways (the lower ratio). */
+function headline(k) {
+  const h = verify.algorithms[k].headline;
+  return h ?? { ...verify.algorithms[k].ratios['azlens-wasm/jose'], against: 'jose' };
+}
+const against = (h) => (h.against === 'jose-concurrent' ? `jose×${verify.in_flight ?? 16}` : 'jose');
+
 function goals() {
   const rows = [];
-  if (verify.algorithms) {
-    const figures = ALGS.filter((a) => verify.algorithms[a]).map((a) => [a, verify.algorithms[a].ratios['azlens-wasm/jose']]);
-    const met = figures.filter(([, r]) => r.median >= 1).length;
-    rows.push([
-      'Every algorithm: azlens WASM at least as fast as jose + WebCrypto (ratio ≥ 1.0)',
-      `${figures.map(([a, r]) => `${a} ${r.median.toFixed(2)}×`).join(', ')} (${met} of ${figures.length} met; by CPU time: ${figures.map(([a, r]) => `${a} ${r.cpu.toFixed(2)}×`).join(', ')})`,
-      mark(met === figures.length && figures.length > 0),
-    ]);
-  } else {
-    rows.push(['Every algorithm: azlens WASM at least as fast as jose + WebCrypto (ratio ≥ 1.0)', 'not measured', '—']);
+  const none = (goal, why = 'not measured') => rows.push([goal, why, '—']);
+  // Issue 14, goal 2: RSA at least 1.5× jose + WebCrypto, steady state, 2048 and 3072 bits.
+  const rsaGoal = 'RSA (RS256, PS256; 2048 and 3072 bits): azlens `verify()` ≥ 1.5× jose + WebCrypto, steady state, against the faster of jose one-at-a-time and jose with 16 in flight';
+  const rsa = CASES.filter((k) => /^(RS|PS)256/.test(k));
+  if (rsa.length) {
+    const figs = rsa.map((k) => [k, headline(k)]);
+    const met = figs.filter(([, h]) => h.median >= 1.5).length;
+    rows.push([rsaGoal, `${figs.map(([k, h]) => `${k} ${h.median.toFixed(2)}× <sub>${h.min.toFixed(2)}–${h.max.toFixed(2)}</sub> vs ${against(h)}`).join(', ')} (${met} of ${figs.length} met)`, mark(met === figs.length)]);
+  } else none(rsaGoal);
+  const allGoal = 'Every algorithm: azlens `verify()` at least as fast as jose + WebCrypto (the lower of the two ratios ≥ 1.0)';
+  if (CASES.length) {
+    const figs = ALGS.filter((k) => verify.algorithms[k]).map((k) => [k, headline(k)]);
+    const met = figs.filter(([, h]) => h.median >= 1).length;
+    rows.push([allGoal, `${figs.map(([k, h]) => `${k} ${h.median.toFixed(2)}×`).join(', ')} (${met} of ${figs.length} met)`, mark(met === figs.length)]);
+  } else none(allGoal);
+  // Goal 3: the edge worker against a jose worker in workerd.
+  const wGoal = (kind) => `Edge worker ÷ jose worker in workerd, ${kind}`;
+  for (const [kind, need, text] of [['new token', 1.0, '≥ 1.0×'], ['same token', 1.0, '> 1.0×']]) {
+    const sc = Object.entries(worker.scenarios ?? {}).filter(([key]) => key.endsWith(kind));
+    if (!sc.length) {
+      none(`${wGoal(kind)} (${text}; RS256 and ES256)`, worker.skipped ? `not measured: ${worker.skipped}` : 'not measured');
+      continue;
+    }
+    const figs = sc.map(([key, v]) => [key.split(',')[0], v.ratios['azlens edge worker ÷ jose']]);
+    const ok = figs.every(([, r]) => (kind === 'new token' ? r.median >= need : r.median > need));
+    rows.push([`${wGoal(kind)} (${text}; RS256 and ES256)`, figs.map(([a, r]) => `${a} ${r.median.toFixed(2)}× <sub>${r.min.toFixed(2)}–${r.max.toFixed(2)}</sub>`).join(', '), mark(ok)]);
   }
-  const web = cold.sizes?.web;
-  if (web) {
-    rows.push(['Full-featured web build under 150 KB gzipped', `${bytes(web.gzip)} (${kib(web.gzip)}) gzip -9`, mark(web.gzip < 150_000)]);
-  } else {
-    rows.push(['Full-featured web build under 150 KB gzipped', 'not measured', '—']);
-  }
-  const goal = "Envoy: the filter's added p50 latency within 1.5× of `jwt_authn`'s";
-  const scenarios = Object.entries(envoy.scenarios ?? {}).filter(([, sc]) => sc.connections === 1);
-  if (scenarios.length === 0) rows.push([goal, envoy.skipped ? `not measured: ${envoy.skipped}` : 'not measured', '—']);
-  for (const [key, sc] of scenarios) {
+  // Goal 4: the Envoy filter's added p50 against jwt_authn's.
+  const envoyGoals = { 'same token, 1 connection': 2, 'new token, 1 connection': 1.5 };
+  for (const [key, limit] of Object.entries(envoyGoals)) {
+    const goal = `Envoy: the filter's added p50 ≤ ${limit}× \`jwt_authn\`'s (${key})`;
+    const sc = envoy.scenarios?.[key];
+    if (!sc) {
+      none(goal, envoy.skipped ? `not measured: ${envoy.skipped}` : 'not measured');
+      continue;
+    }
     const a = sc.added_p50_ms;
     const r = envoyRatio(a);
-    rows.push([
-      `${goal} (${key})`,
-      `azlens ${delta(a.azlens.median)}, jwt_authn ${delta(a.jwt_authn.median)} over no auth: ${r.text}`,
-      mark(r.ok),
-    ]);
+    rows.push([goal, `azlens ${delta(a.azlens.median)}, jwt_authn ${delta(a.jwt_authn.median)} over no auth: ${r.text}`, mark(r.ratio === null ? r.ok : r.ratio <= limit)]);
   }
+  // Goal 5: sizes (the worker and Envoy build without the inspection report: not built yet).
+  const web = cold.sizes?.web;
+  if (web) rows.push(['The page\'s build ≤ 300 KB gzipped', `${bytes(web.gzip)} (${kib(web.gzip)}) gzip -9`, mark(web.gzip <= 300_000)]);
+  else none('The page\'s build ≤ 300 KB gzipped');
+  const env = cold.sizes?.envoy;
+  rows.push([
+    'The worker and Envoy builds ≤ 200 KB gzipped (without the inspection report)',
+    `no build without the report exists yet; today the worker ships the page's module${web ? ` (${bytes(web.gzip)})` : ''} and the Envoy filter is ${env?.gzip ? `${bytes(env.gzip)}` : 'not measured'} gzip -9`,
+    '✘',
+  ]);
   return table(['goal', 'measured in this run', ''], rows, 'llc');
 }
 
@@ -150,30 +181,37 @@ function goals() {
 function verifySection() {
   const out = ['## Verification in Node: azlens WASM against jose', ''];
   if (verify.skipped) return [...out, skipped(verify)].join('\n');
+  const k = verify.in_flight ?? 16;
   out.push(
-    `Single thread, one verification after the other, of the same token with the same pre-imported key (${verify.rounds} interleaved rounds of ${verify.batch_ms} ms each).`,
-    'azlens: the wasm `Verifier` (policy parsed once) with a `KeySet` parsed once, reused as intended, including `JSON.parse` of the verdict.',
-    'jose: `jwtVerify(token, cryptoKey, { issuer, audience, algorithms })` with a `CryptoKey` imported beforehand (WebCrypto in Node).',
-    'Both check the signature, `iss`, `aud`, `exp` and `nbf` at the same instant. Operations per second: median <sub>min–max</sub> over rounds; ratio = azlens ÷ jose within each round, median <sub>min–max</sub>; the last column is the same ratio from process CPU time (steadier on a shared machine).',
+    `**Method.** Every contender first runs alone for at least 500 ms (JIT and wasm tier-up, WebCrypto's thread pool awake); then ${verify.rounds} rounds in which each contender in turn verifies for ${verify.round_ms} ms, the starting contender rotating; a contender's figure is the median over rounds <sub>min–max</sub>, and a ratio is taken within each round, median <sub>min–max</sub>. The same token, the same pre-imported key, the same instant, in one Node process (\`bench/verify-node.mjs\`, \`bench/lib/measure.mjs\`).`,
+    '',
+    `- **azlens \`verify()\`**: the public one-call \`verify(token, options)\` of \`js/index.js\` with the key set inline in the options (the verifier for those options is cached); **\`createVerifier().verify\`** a verifier kept by the caller; **wasm \`Verifier\`** the wasm-bindgen class with a \`KeySet\` parsed once, including \`JSON.parse\` of the verdict.`,
+    `- **jose**: \`jwtVerify(token, cryptoKey, { issuer, audience, algorithms })\` with a \`CryptoKey\` imported beforehand (WebCrypto in Node), one verification after the other; **jose×${k}**: the same with ${k} verifications in flight at once, as a server with concurrent requests runs it. WebCrypto verifies on libuv's thread pool, so jose×${k} may use more than one core; azlens runs on the calling thread.`,
+    '- All check the signature, `iss`, `aud`, `exp` and `nbf`. **Headline** = azlens `verify()` ÷ the faster jose, i.e. the lower of the two ratios; "by CPU" divides operations per second of process CPU time (all threads) instead of wall-clock time.',
     '',
   );
-  const rows = ALGS.filter((a) => verify.algorithms[a]).map((a) => {
+  const rows = CASES.map((a) => {
     const { contenders: c, ratios } = verify.algorithms[a];
-    const r = ratios['azlens-wasm/jose'];
-    return [a, rate(c['azlens-wasm'].ops_per_s), us(c['azlens-wasm'].us_per_op), rate(c.jose.ops_per_s), us(c.jose.us_per_op), times(r), `${r.cpu.toFixed(2)}×`];
+    const h = headline(a);
+    const conc = c['jose-concurrent'];
+    return [
+      a,
+      rate(c['azlens-verify'].ops_per_s),
+      rate(c.jose.ops_per_s),
+      conc ? rate(conc.ops_per_s) : '—',
+      times(ratios['azlens-verify/jose']),
+      ratios['azlens-verify/jose-concurrent'] ? times(ratios['azlens-verify/jose-concurrent']) : '—',
+      `**${h.median.toFixed(2)}×** vs ${against(h)}`,
+      `${ratios['azlens-verify/jose'].cpu.toFixed(2)}×`,
+    ];
   });
-  out.push(table(['alg', 'azlens WASM ops/s', 'latency', 'jose ops/s', 'latency', 'azlens ÷ jose', 'by CPU time'], rows), '');
-  out.push(
-    '### Through the public JS API',
-    '',
-    'The same verifications through `js/index.js`: `createVerifier(options).verify(token, { now })` (a verifier kept by the caller) and the one-call `verify(token, options)` with the key set inline in the options (it finds its cached verifier by the options). Ratios to the wasm `Verifier` above, from the same rounds.',
-    '',
-  );
-  const api = ALGS.filter((a) => verify.algorithms[a]).map((a) => {
+  out.push(table(['case', 'azlens `verify()` ops/s', 'jose ops/s', `jose×${k} ops/s`, '÷ jose', `÷ jose×${k}`, 'headline', 'by CPU (÷ jose)'], rows), '');
+  out.push('### The other azlens entry points', '', 'Ratios to jose one-at-a-time, from the same rounds.', '');
+  const api = CASES.map((a) => {
     const { contenders: c, ratios } = verify.algorithms[a];
-    return [a, rate(c['azlens-js'].ops_per_s), times(ratios['azlens-js/azlens-wasm']), rate(c['azlens-verify'].ops_per_s), times(ratios['azlens-verify/azlens-wasm'])];
+    return [a, rate(c['azlens-wasm'].ops_per_s), times(ratios['azlens-wasm/jose']), rate(c['azlens-js'].ops_per_s), times(ratios['azlens-js/jose'])];
   });
-  out.push(table(['alg', '`createVerifier().verify` ops/s', '÷ wasm Verifier', '`verify(token, options)` ops/s', '÷ wasm Verifier'], api));
+  out.push(table(['case', 'wasm `Verifier` ops/s', '÷ jose', '`createVerifier().verify` ops/s', '÷ jose'], api));
   return out.join('\n');
 }
 
@@ -208,7 +246,7 @@ function inspectSection() {
   const out = ['## inspect() against jose.decodeJwt + decodeProtectedHeader', ''];
   if (inspect.skipped) return [...out, skipped(inspect)].join('\n');
   out.push(
-    `No signature check on either side: azlens \`inspect(token, { now })\` builds the full report (claims explained, findings, profile matches); jose decodes the header and the claims. ${inspect.rounds} interleaved rounds of ${inspect.batch_ms} ms.`,
+    `No signature check on either side: azlens \`inspect(token, { now })\` builds the full report (claims explained, findings, profile matches); jose decodes the header and the claims. ${inspect.rounds} interleaved rounds of ${inspect.round_ms ?? inspect.batch_ms} ms.`,
     '',
   );
   const rows = Object.entries(inspect.cases).map(([name, c]) => [
@@ -321,7 +359,7 @@ function historySection() {
     .map((l) => l.replace(/^\| | \|$/g, '').split(' | '));
   if (verify.algorithms) {
     const commit = run('git', ['rev-parse', '--short', 'HEAD']) ?? 'unknown';
-    const ratio = (a) => verify.algorithms[a]?.ratios['azlens-wasm/jose'];
+    const ratio = (a) => (verify.algorithms[a] ? headline(a) : null);
     const same = envoy.scenarios?.['same token, 1 connection']?.added_p50_ms;
     const row = [
       new Date().toISOString().slice(0, 16).replace('T', ' '),
@@ -336,7 +374,7 @@ function historySection() {
     '<!-- history:begin (rows carried over by bench/report.mjs; one per make bench run) -->',
     '## History',
     '',
-    'The goal figures of every `make bench` run, oldest first: azlens WASM ÷ jose throughput per algorithm (≥ 1: azlens is faster), the web build gzipped, and the Envoy filter\'s added p50 over `jwt_authn`\'s with a repeated token. Each row is one run on the machine of its day, so compare rows with care; ratios within a row come from one run.',
+    'The goal figures of every `make bench` run, oldest first: azlens ÷ jose throughput per algorithm (≥ 1: azlens is faster; until 2026-11-23 the wasm `Verifier` against jose in 25 ms rounds, which flattered azlens on RSA — see the note below the table; from issue 14 on, the public `verify()` against the faster of jose one-at-a-time and jose×16 in 300 ms rounds), the web build gzipped, and the Envoy filter\'s added p50 over `jwt_authn`\'s with a repeated token. Each row is one run on the machine of its day, so compare rows with care; ratios within a row come from one run.',
     '',
     table(HISTORY_HEAD, rows, `ll${'r'.repeat(HISTORY_HEAD.length - 2)}`),
     '<!-- history:end -->',
@@ -346,7 +384,9 @@ function historySection() {
 const doc = [
   '# azlens benchmarks',
   '',
-  'Written by `make bench` (`bench/report.mjs`): every number below comes from one run on the machine described here. Numbers are medians over interleaved rounds (contenders take turns, so noise falls on all alike) with min–max beside them; ratios are taken within a round. Nothing here is a test, and no test asserts on speed.',
+  'Written by `make bench` (`bench/report.mjs`): every number below comes from one run on the machine described here. In-process figures are steady state: each contender warmed up alone, then interleaved rounds of 300 ms each (contenders take turns, so noise falls on all alike), medians with min–max beside them, ratios taken within a round. Nothing here is a test, and no test asserts on speed.',
+  '',
+  '**Correction (issue 14).** Runs up to 2026-11-23 reported RS256 1.29× and PS256 1.36× jose. Those rounds were 25 ms long, too short for WebCrypto\'s asynchronous pipeline: jose read about 4,800 RS256 verifications/s there, against 8,700–20,000/s in rounds of 300 ms. In steady state azlens is *slower* than jose on RSA; the table below says by how much.',
   '',
   '## Machine',
   '',

@@ -11,8 +11,19 @@ export interface VerifyResult {
   /** The core's warnings plus key_set_unavailable, key_set_stale, discovery_failed. */
   warnings: Problem[];
   key?: { kid?: string; kty: string; alg: string };
-  profile?: 'iua' | 'smart' | 'smart-backend' | 'cds-hooks' | 'oidc';
+  profile?: 'iua' | 'smart' | 'smart-backend' | 'cds-hooks' | 'oidc' | 'udap';
   context?: Record<string, unknown>;
+  /** The x5c chain as checked against trustAnchors (leaf first, the anchor last). */
+  chain?: {
+    valid: boolean;
+    certificates: Array<{
+      subject: string; issuer: string; serial: string; not_before: string; not_after: string;
+      san_uris?: string[]; san_dns?: string[]; ca: boolean; path_len?: number; key_usage?: string[];
+      signature_algorithm: string; role: 'leaf' | 'intermediate' | 'anchor'; status: string;
+    }>;
+    revocation: 'checked' | 'not_checked' | 'unknown';
+    error?: string;
+  };
 }
 
 /** JWK Set, JWK, PEM / OpenSSH text, DER bytes, or an array of these. */
@@ -46,9 +57,15 @@ export interface VerifyOptions {
   requireExp?: boolean;
   subject?: string;
   crit?: string[];
-  profile?: 'iua' | 'smart' | 'smart-backend' | 'cds-hooks' | 'oidc';
+  profile?: 'iua' | 'smart' | 'smart-backend' | 'cds-hooks' | 'oidc' | 'udap';
+  /** PEM certificates x5c chains must lead to (without them x5c is never a key source). */
+  trustAnchors?: string | string[];
+  /** PEM `X509 CRL` blocks (or base64 DER) for the chains' certificates. */
+  crls?: string[];
+  /** 'required' (default): a certificate without a current CRL is refused; 'best_effort': a warning. */
+  revocation?: 'required' | 'best_effort';
   profileOptions?: { nonce?: string; maxAge?: number; requiredAcr?: string[]; requiredAmr?: string[]; tokenEndpoint?: string };
-  limits?: { maxTokenBytes?: number; maxJsonDepth?: number; maxKeySetBytes?: number; maxKeys?: number; maxNestedDepth?: number };
+  limits?: { maxTokenBytes?: number; maxJsonDepth?: number; maxKeySetBytes?: number; maxKeys?: number; maxNestedDepth?: number; maxChainLength?: number; maxCertificateBytes?: number; maxCrlBytes?: number };
   token?: Record<string, unknown>;
   routes?: Array<Record<string, unknown>>;
   forward?: { headers?: Record<string, string>; keepToken?: boolean };
@@ -117,8 +134,10 @@ export function version(): string;
 export class TokenVerifier {
   constructor(options: VerifyOptions);
   verify(token: string, options?: { now?: number }): Promise<VerifyResult>;
-  decide(request: RequestLike, options?: { now?: number }): Promise<Decision>;
+  decide(request: RequestLike, options?: { now?: number; fetchKeys?: boolean }): Promise<Decision>;
   inspect(token: string, options?: { now?: number; keys?: Keys }): Report;
+  /** Give back its WebAssembly memory (after calls under way); not usable afterwards. */
+  free(): void;
 }
 export function createVerifier(options: VerifyOptions): TokenVerifier;
 

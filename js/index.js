@@ -9,8 +9,8 @@ import initWasm, {
   initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
   inspect as coreInspect, inspectWithKeys as coreInspectWithKeys, parseKeys as coreParseKeys,
 } from './pkg/azlens.js';
-import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS } from './options.js';
-import { RemoteKeys, defaultStore, WARNINGS } from './keys.js';
+import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS, inCallerNames } from './options.js';
+import { RemoteKeys, defaultStore, kidRefetchOf, WARNINGS } from './keys.js';
 import { requestJson } from './request.js';
 
 export { OptionsError, WARNINGS };
@@ -83,6 +83,11 @@ export class TokenVerifier {
   #core;
   #remote;
   #noKeys;
+  #maxTokenBytes;
+  #maxWaitMs;
+  /** Calls under way, and whether `free()` was asked for while they ran. */
+  #busy = 0;
+  #retired = false;
 
   constructor(options) {
     core();
@@ -90,7 +95,7 @@ export class TokenVerifier {
     try {
       this.#core = new CoreVerifier(JSON.stringify(policy));
     } catch (e) {
-      throw new OptionsError(String(e?.message ?? e));
+      throw new OptionsError(inCallerNames(String(e?.message ?? e)));
     }
     const settings = JSON.parse(this.#core.hostSettings());
     const store = options.keyStore ?? defaultStore;
@@ -104,9 +109,41 @@ export class TokenVerifier {
       parseKeys: (bytes) => verifier.parseKeys(bytes),
       lifetime: (cacheControl, age) => verifier.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
       retryAfter: (failures) => verifier.keySetRetryAfter(failures),
+      kidRefetch: kidRefetchOf(verifier),
       store,
     });
     this.#noKeys = new CoreKeySet();
+    this.#maxTokenBytes = settings.max_token_bytes;
+    this.#maxWaitMs = settings.key_cache.max_wait_ms;
+  }
+
+  /**
+   * Give back the WebAssembly memory this verifier holds (its policy, inline keys and the key
+   * sets it fetched). Calls under way finish first; the verifier must not be used afterwards.
+   */
+  free() {
+    this.#retired = true;
+    if (this.#busy === 0) this.#release();
+  }
+
+  #release() {
+    if (this.#core === null) return;
+    this.#remote.dispose();
+    this.#noKeys.free();
+    this.#core.free();
+    this.#core = null;
+  }
+
+  /** Run `work` counted as a call under way, so `free()` waits for it. */
+  async #running(work) {
+    if (this.#core === null) throw new Error('azlens: this verifier was freed.');
+    this.#busy += 1;
+    try {
+      return await work();
+    } finally {
+      this.#busy -= 1;
+      if (this.#retired && this.#busy === 0) this.#release();
+    }
   }
 
   /**
@@ -120,6 +157,16 @@ export class TokenVerifier {
   async verify(token, { now } = {}) {
     const at = nowFrom({ now });
     const text = typeof token === 'string' ? token : '';
+    return this.#running(() => this.#verify(text, at));
+  }
+
+  async #verify(text, at) {
+    // A token over the limit is refused by the core from its length alone: it is never copied
+    // into WebAssembly memory. (UTF-8 is never shorter than UTF-16 code units.)
+    if (text.length > this.#maxTokenBytes) {
+      const refused = this.#core.verifyOversized(utf8Length(text));
+      if (refused) return { ...JSON.parse(refused), header: null, payload: null };
+    }
     const plan = JSON.parse(this.#core.keyPlan(text));
     const { result, warnings } = await this.#withKeys(
       plan,
@@ -135,13 +182,19 @@ export class TokenVerifier {
    * The decision on an HTTP request (a Fetch API `Request`, or `{ method, path, query, headers }`)
    * under the policy's token sources, routes and forwarding rules: `{ allow, status,
    * www_authenticate?, body?, set_headers, remove_headers, response_headers, upstream_query?,
-   * log, warnings }`. Never throws on what the client sent.
+   * log, warnings }`. Never throws on what the client sent. `fetchKeys: false` decides with the
+   * policy's inline keys only, fetching nothing (the inspector page's request tester).
    */
-  async decide(request, { now } = {}) {
+  async decide(request, { now, fetchKeys = true } = {}) {
     const at = nowFrom({ now });
+    return this.#running(() => this.#decide(request, at, fetchKeys));
+  }
+
+  async #decide(request, at, fetchKeys) {
     const req = requestJson(request);
     const step = JSON.parse(this.#core.prepare(req));
     if (step.decision) return { ...step.decision, warnings: [] };
+    if (!fetchKeys) return { ...JSON.parse(this.#core.decide(req, this.#noKeys, at)), warnings: [] };
     const { result, warnings } = await this.#withKeys(
       step.plan,
       (keys) => JSON.parse(this.#core.decide(req, keys, at)),
@@ -170,13 +223,15 @@ export class TokenVerifier {
    */
   async #withKeys(plan, use, unknownKey) {
     if (plan.errors.length > 0 || plan.sources.length === 0) return { result: use(this.#noKeys), warnings: [] };
-    const first = await this.#remote.keySetsFor(plan.sources);
+    // One deadline for every wait of this call: first fetch and unknown-kid refetch together.
+    const deadline = Date.now() + this.#maxWaitMs;
+    const first = await this.#remote.keySetsFor(plan.sources, deadline);
     let result = this.#withSets(first.sets, use);
     let warnings = first.warnings;
     if (unknownKey(result)) {
-      const again = await this.#remote.refreshFor(plan.sources);
+      const again = await this.#remote.refreshFor(plan.sources, deadline);
       if (again.changed) {
-        const next = await this.#remote.keySetsFor(plan.sources);
+        const next = await this.#remote.keySetsFor(plan.sources, deadline);
         result = this.#withSets(next.sets, use);
         warnings = next.warnings;
       } else {
@@ -201,6 +256,21 @@ export class TokenVerifier {
       union.free();
     }
   }
+}
+
+/** Bytes of `text` in UTF-8, without encoding it. */
+function utf8Length(text) {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4; // a surrogate pair
+      i += 1;
+    } else n += 3; // the rest of the BMP; a lone surrogate becomes U+FFFD
+  }
+  return n;
 }
 
 /** Create a reusable verifier (see TokenVerifier). */
@@ -236,7 +306,12 @@ function verifierFor(options) {
   if (!v) {
     v = new TokenVerifier(options);
     byId.set(id, v);
-    if (byId.size > MAX_VERIFIERS) byId.delete(byId.keys().next().value);
+    if (byId.size > MAX_VERIFIERS) {
+      // The oldest goes, and its WebAssembly memory with it (once its calls under way end).
+      const oldest = byId.keys().next().value;
+      byId.get(oldest).free();
+      byId.delete(oldest);
+    }
   }
   return v;
 }

@@ -3,9 +3,11 @@
 // fetched for a token is decided in Rust (`keyPlan`), and what the bytes mean is parsed in Rust.
 //
 // Per URL: freshness from Cache-Control within the policy's bounds (the core's rule, `lifetime`);
-// after failed fetches, the next waits 1 s, 2 s, 4 s … up to the cooldown (the core's `retryAfter`); an unknown `kid` refetches
-// at most once per cooldown; concurrent misses share one request; after a failed refresh the
-// last good set is served for a bounded stale window.
+// after failed fetches, the next waits 1 s, 2 s, 4 s … up to the cooldown (the core's `retryAfter`);
+// an unknown `kid` refetches on the core's schedule (`kidRefetch`: counted from the last
+// unknown-kid refetch that got an answer); concurrent misses share one request, across
+// verifiers too; after a failed refresh the last good set is served for a bounded stale window.
+// A call waits for fetches at most `max_wait_ms` in all (one deadline for the whole call).
 
 import { fetchText, checkUrl, FetchError } from './http.js';
 import { MemoryStore } from './store.js';
@@ -19,6 +21,39 @@ export const WARNINGS = Object.freeze({
   keySetStale: 'key_set_stale',
   discoveryFailed: 'discovery_failed',
 });
+
+/**
+ * The core's unknown-kid refetch schedule over a core verifier or gate (both export it), in the
+ * shape RemoteCache takes; a record is `{ last_ms, streak }`.
+ */
+export function kidRefetchOf(core) {
+  return {
+    at: (r) => core.keySetKidRefetchAt(r.last_ms, r.streak),
+    answered: (r, started) => ({ last_ms: started, streak: core.keySetKidRefetchStreak(r.last_ms, r.streak, started) }),
+  };
+}
+
+/**
+ * Fetches under way, shared by every cache in this isolate (verifiers with different options
+ * fetching the same URL under the same limits make one request): id → Promise<{text, headers}>.
+ */
+const loading = new Map();
+
+function sharedLoad(id, load) {
+  let p = loading.get(id);
+  if (!p) {
+    p = load();
+    loading.set(id, p);
+    const done = () => loading.delete(id);
+    p.then(done, done);
+  }
+  return p;
+}
+
+/** Milliseconds left until `deadline` (never negative). */
+function left(deadline) {
+  return Math.max(0, deadline - Date.now());
+}
 
 /**
  * A cache of remote documents of one kind, keyed by URL (or issuer, for discovery).
@@ -35,18 +70,28 @@ export class RemoteCache {
 
   #lifetime;
   #retryAfter;
+  #kidRefetch;
+  #loadId;
+  #dispose;
 
   /**
    * @param {{ settings: object, store: object, prefix: string,
    *           load: (key: string) => Promise<{text: string, headers: Headers}>,
-   *           decode: (text: string, key: string) => any,
+   *           loadId?: string, decode: (text: string, key: string) => any,
+   *           dispose?: (value: any) => void,
    *           lifetime: (cacheControl: ?string, age: ?string) => number,
-   *           retryAfter: (failures: number) => number }} o
+   *           retryAfter: (failures: number) => number,
+   *           kidRefetch?: { at: (r: object) => number, answered: (r: object, startedMs: number) => object } }} o
+   *   `loadId` names what `load` depends on besides the key (limits): caches with the same
+   *   prefix and `loadId` share fetches under way. `dispose` frees a value no longer kept.
    */
-  constructor({ settings, store, prefix, load, decode, lifetime, retryAfter }) {
+  constructor({ settings, store, prefix, load, loadId = '', decode, dispose, lifetime, retryAfter, kidRefetch }) {
     this.#settings = settings;
     this.#lifetime = lifetime;
     this.#retryAfter = retryAfter;
+    this.#kidRefetch = kidRefetch ?? { at: () => 0, answered: (r) => r };
+    this.#loadId = loadId;
+    this.#dispose = dispose ?? (() => {});
     this.#store = store;
     this.#prefix = prefix;
     this.#load = load;
@@ -57,7 +102,7 @@ export class RemoteCache {
    * The value for `key`, fetching it when missing or expired. Returns `{ value }` or
    * `{ value: null, problem }` (then `value` may still be a stale one, with `stale: true`).
    */
-  async get(key) {
+  async get(key, deadline = Date.now() + this.#settings.max_wait_ms) {
     const rec = this.#record(key);
     if (rec.value !== undefined && Date.now() < rec.freshUntil) return { value: rec.value };
     await this.#adoptStored(key, rec);
@@ -70,26 +115,38 @@ export class RemoteCache {
         ? { value: rec.value, stale: true, problem: rec.lastProblem }
         : { value: null, problem: rec.lastProblem };
     }
-    const outcome = await this.#waitFor(this.#fetch(key, rec), this.#settings.max_wait_ms);
+    const outcome = await this.#waitFor(this.#fetch(key, rec), left(deadline));
     if (outcome.ok) return { value: rec.value };
     if (this.#servable(rec, Date.now())) return { value: rec.value, stale: true, problem: outcome.problem };
     return { value: null, problem: outcome.problem };
   }
 
   /**
-   * Refetch `key` because what it holds did not answer (an unknown `kid`): at most once per
-   * cooldown, joining a fetch already under way. Returns `{ changed, problem? }`.
+   * Refetch `key` because what it holds did not answer (an unknown `kid`), on the core's
+   * unknown-kid schedule, joining a fetch already under way, waiting until `deadline` at most.
+   * Returns `{ changed, problem? }`.
    */
-  async refresh(key) {
+  async refresh(key, deadline = Date.now() + this.#settings.max_wait_ms) {
     const rec = this.#record(key);
     const before = rec.value;
     await this.#adoptStored(key, rec);
     if (rec.value !== before) return { changed: true };
-    if (!rec.inflight && Date.now() - rec.lastAttempt < this.#settings.refetch_cooldown * 1000) {
-      return { changed: false };
+    const now = Date.now();
+    if (!rec.inflight) {
+      const backingOff = rec.failures > 0 && now - rec.lastAttempt < this.#retryAfter(rec.failures);
+      if (backingOff || now < this.#kidRefetch.at(rec.kid)) return { changed: false };
     }
-    const outcome = await this.#waitFor(this.#fetch(key, rec), this.#settings.max_wait_ms);
+    const outcome = await this.#waitFor(this.#fetch(key, rec, true), left(deadline));
     return { changed: outcome.ok && rec.value !== before, problem: outcome.problem };
+  }
+
+  /** Free every value kept (the cache is not used again). */
+  dispose() {
+    for (const rec of this.#records.values()) {
+      if (rec.value !== undefined) this.#dispose(rec.value);
+      rec.value = undefined;
+    }
+    this.#records.clear();
   }
 
   /** Is the last good value still within the stale window? */
@@ -100,7 +157,10 @@ export class RemoteCache {
   #record(key) {
     let rec = this.#records.get(key);
     if (!rec) {
-      rec = { value: undefined, fetchedAt: 0, freshUntil: 0, lastAttempt: 0, failures: 0, inflight: null, lastProblem: undefined };
+      rec = {
+        value: undefined, fetchedAt: 0, freshUntil: 0, lastAttempt: 0, failures: 0, inflight: null, lastProblem: undefined,
+        kid: { last_ms: 0, streak: 0 },
+      };
       this.#records.set(key, rec);
     }
     return rec;
@@ -123,14 +183,20 @@ export class RemoteCache {
     }
   }
 
-  /** One fetch per key at a time; concurrent callers share it. Resolves to `{ ok, problem? }`. */
-  #fetch(key, rec) {
+  /**
+   * One fetch per key at a time; concurrent callers share it. `unknownKid`: a refetch for an
+   * unknown `kid`, recorded for the core's schedule when it gets an answer. Resolves to
+   * `{ ok, problem? }`.
+   */
+  #fetch(key, rec, unknownKid = false) {
     if (rec.inflight) return rec.inflight;
-    rec.lastAttempt = Date.now();
+    const started = Date.now();
+    rec.lastAttempt = started;
     rec.inflight = (async () => {
       try {
-        const { text, headers } = await this.#load(key);
+        const { text, headers } = await sharedLoad(`${this.#prefix}${this.#loadId}\n${key}`, () => this.#load(key));
         const value = this.#decode(text, key);
+        if (unknownKid) rec.kid = this.#kidRefetch.answered(rec.kid, started);
         const s = this.#settings;
         const seconds = this.#lifetime(headers.get('cache-control'), headers.get('age'));
         const fetchedAt = Date.now();
@@ -157,7 +223,7 @@ export class RemoteCache {
   async #waitFor(promise, ms) {
     let timer;
     const timeout = new Promise((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, problem: `no answer yet after ${ms} ms` }), ms);
+      timer = setTimeout(() => resolve({ ok: false, problem: `no answer within key_cache.max_wait_ms (${this.#settings.max_wait_ms} ms)` }), ms);
     });
     try {
       return await Promise.race([promise, timeout]);
@@ -192,7 +258,7 @@ export class RemoteKeys {
    *   `keySetLifetime` (seconds a response stays fresh, from its Cache-Control and Age) and
    *   `retryAfter` its `keySetRetryAfter` (milliseconds to wait after failures in a row).
    */
-  constructor({ settings, maxBytes, parseKeys, lifetime, retryAfter, store = defaultStore }) {
+  constructor({ settings, maxBytes, parseKeys, lifetime, retryAfter, kidRefetch, store = defaultStore }) {
     this.#settings = settings;
     const http = {
       timeoutMs: settings.fetch_timeout_ms,
@@ -206,7 +272,10 @@ export class RemoteKeys {
       prefix: 'azlens:jwks:',
       lifetime,
       retryAfter,
+      kidRefetch,
       load: (url) => fetchText(url, http),
+      loadId: JSON.stringify(http),
+      dispose: (keys) => keys.free?.(),
       decode: (text, url) => {
         try {
           return parseKeys(encoder.encode(text));
@@ -222,6 +291,7 @@ export class RemoteKeys {
       lifetime,
       retryAfter,
       load: (issuer) => loadDiscovery(issuer, http),
+      loadId: JSON.stringify(http),
       decode: (text, issuer) => jwksUriFrom(text, issuer, http),
     });
   }
@@ -230,11 +300,11 @@ export class RemoteKeys {
    * The key sets for the planned sources (in plan order) and the warnings to report.
    * @param {Array<{type: string, url?: string, issuer?: string}>} sources  from the core's keyPlan
    */
-  async keySetsFor(sources) {
+  async keySetsFor(sources, deadline = Date.now() + this.#settings.max_wait_ms) {
     const sets = [];
     const warnings = [];
-    for (const url of await this.#urls(sources, warnings)) {
-      const got = await this.#keySets.get(url);
+    for (const url of await this.#urls(sources, warnings, deadline)) {
+      const got = await this.#keySets.get(url, deadline);
       if (got.value) sets.push(got.value);
       if (got.stale) {
         warnings.push({ code: WARNINGS.keySetStale, message: `The key set from ${url} could not be refreshed (${got.problem}); the last good copy is used.` });
@@ -249,11 +319,11 @@ export class RemoteKeys {
    * After the core found no key for the token's `kid`: refetch each planned key set whose
    * cooldown has passed. Returns whether any set changed, and warnings.
    */
-  async refreshFor(sources) {
+  async refreshFor(sources, deadline = Date.now() + this.#settings.max_wait_ms) {
     const warnings = [];
     let changed = false;
-    for (const url of await this.#urls(sources, warnings)) {
-      const r = await this.#keySets.refresh(url);
+    for (const url of await this.#urls(sources, warnings, deadline)) {
+      const r = await this.#keySets.refresh(url, deadline);
       changed ||= r.changed;
       if (r.problem) {
         warnings.push({ code: WARNINGS.keySetUnavailable, message: `Refetching ${url} for an unknown key failed: ${r.problem}` });
@@ -262,11 +332,17 @@ export class RemoteKeys {
     return { changed, warnings };
   }
 
-  async #urls(sources, warnings) {
+  /** Free the parsed key sets kept (the verifier that owns this is not used again). */
+  dispose() {
+    this.#keySets.dispose();
+    this.#discovery.dispose();
+  }
+
+  async #urls(sources, warnings, deadline) {
     const urls = [];
     for (const s of sources) {
       if (s.type === 'discovery') {
-        const got = await this.#discovery.get(s.issuer);
+        const got = await this.#discovery.get(s.issuer, deadline);
         if (got.value) urls.push(got.value);
         else warnings.push({ code: WARNINGS.discoveryFailed, message: `Discovery of ${s.issuer} failed: ${got.problem}` });
       } else if (typeof s.url === 'string') {

@@ -20,6 +20,21 @@ export class OptionsError extends TypeError {
 }
 
 const snake = (name) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const camel = (name) => name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+
+/**
+ * The core's message about a policy, in the names a JS caller wrote: quoted snake_case names
+ * (`max_token_age`, "profile_options.token_endpoint") become camelCase, and the position in the
+ * JSON text this shim made (which the caller never saw) is dropped.
+ */
+export function inCallerNames(message) {
+  const names = (quote) => new RegExp(`${quote}([a-z][a-z0-9]*(?:[._][a-z0-9]+)*)${quote}`, 'g');
+  const rename = (q) => (_, n) => `${q}${n.split('.').map(camel).join('.')}${q}`;
+  return message
+    .replace(names('`'), rename('`'))
+    .replace(names('"'), rename('"'))
+    .replace(/ at line \d+ column \d+$/, '');
+}
 
 function snakeKeys(value) {
   if (Array.isArray(value)) return value.map(snakeKeys);

@@ -6,6 +6,8 @@ lint:
 	@echo "== cargo fmt --check, cargo clippy -D warnings"
 	cargo fmt --all -- --check
 	cargo clippy --all-targets --features cli -- -D warnings
+	@echo "== cargo doc -D warnings (the crate's documentation builds clean)"
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib
 
 test-rust: lint
 	@echo "== cargo test (core)"

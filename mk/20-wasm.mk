@@ -44,7 +44,12 @@ $(WASM_OPT): js/package.json js/package-lock.json
 	cd js && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-build-wasm: wasm-tools
+# A file target: with no source changed since the last build, `make build-wasm` (and `make serve`)
+# does nothing.
+WEB_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock mk/20-wasm.mk
+build-wasm: $(WEB_WASM)
+
+$(WEB_WASM): $(WEB_SOURCES) | wasm-tools
 	@echo "== cargo build --release --target wasm32-unknown-unknown --features web"
 	cargo build --release --lib --target wasm32-unknown-unknown --features web --target-dir "$(WEB_TARGET_DIR)"
 	@echo "== wasm-bindgen --target web → js/pkg/"

@@ -24,7 +24,8 @@ chromium:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
-serve: build
+# The page needs only the web build (skipped when nothing changed), not the Envoy filter.
+serve: build-wasm
 	@echo "== serving www/ and js/ on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
 	node www/serve.mjs --port $(PORT)
 

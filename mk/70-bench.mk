@@ -2,7 +2,7 @@
 # from their results (target/bench/results/*.json). Nothing here is part of `make test`.
 #
 # The pieces run one after the other even under `make -j` (order-only prerequisites chain them):
-# two benchmarks sharing two cores would measure each other. Quick runs: BENCH_ROUNDS=5.
+# two benchmarks sharing two cores would measure each other. Quick runs: BENCH_ROUNDS=3.
 .PHONY: bench-deps bench-fixtures bench-verify-node bench-verify-native bench-inspect-node \
 	bench-coldstart-node bench-worker bench-envoy bench-wrk bench-report
 
@@ -12,8 +12,8 @@ BENCH_FIXTURES := $(BENCH_OUT)/fixtures/fixtures.json
 BENCH_NODE_DEPS := bench/node_modules/.package-lock.json
 BENCH_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 BENCH_NATIVE := $(BENCH_CARGO_TARGET)/release/azlens-bench-native
-BENCH_ROUNDS ?= 31
-BENCH_ROUND_MS ?= 25
+BENCH_ROUNDS ?= 9
+BENCH_ROUND_MS ?= 300
 export BENCH_ROUNDS BENCH_ROUND_MS
 
 BENCH_TARGETS += bench-report

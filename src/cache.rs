@@ -32,9 +32,18 @@ struct Entry {
     last_used: u64,
 }
 
+/// The most token bytes one [`VerdictCache`] keeps, whatever its capacity in entries. An entry
+/// costs its token plus the decoded header and claims, which in memory take up to about ten
+/// times the token's length (measured: a 13 KB token of many small claims, 143 KB), so the
+/// cache's memory stays near 11 × this (≈ 45 MB) even when every entry is a maximal token,
+/// while a thousand tokens of 4 KB still fit.
+pub const MAX_CACHED_TOKEN_BYTES: usize = 4 << 20;
+
 /// A least-recently-used map from token to verdict.
 pub struct VerdictCache {
     capacity: usize,
+    /// The sum of the kept tokens' lengths (bounded by [`MAX_CACHED_TOKEN_BYTES`]).
+    token_bytes: usize,
     seed: RandomState,
     entries: HashMap<u64, Entry>,
     by_use: BTreeMap<u64, u64>,
@@ -59,6 +68,7 @@ impl VerdictCache {
     pub fn new(capacity: usize) -> VerdictCache {
         VerdictCache {
             capacity: capacity.max(1),
+            token_bytes: 0,
             seed: RandomState::new(),
             entries: HashMap::new(),
             by_use: BTreeMap::new(),
@@ -181,21 +191,31 @@ impl VerdictCache {
 
     fn insert(&mut self, key: TokenKey, mut entry: Entry) {
         self.remove(key.0);
-        while self.entries.len() >= self.capacity {
+        let size = entry.token.len();
+        if size > MAX_CACHED_TOKEN_BYTES {
+            return;
+        }
+        while self.entries.len() >= self.capacity
+            || self.token_bytes + size > MAX_CACHED_TOKEN_BYTES
+        {
             let Some((_, oldest)) = self.by_use.pop_first() else {
                 break;
             };
-            self.entries.remove(&oldest);
+            if let Some(e) = self.entries.remove(&oldest) {
+                self.token_bytes -= e.token.len();
+            }
         }
         self.tick += 1;
         entry.last_used = self.tick;
         self.by_use.insert(self.tick, key.0);
+        self.token_bytes += size;
         self.entries.insert(key.0, entry);
     }
 
     fn remove(&mut self, key: u64) {
         if let Some(e) = self.entries.remove(&key) {
             self.by_use.remove(&e.last_used);
+            self.token_bytes -= e.token.len();
         }
     }
 }
@@ -245,6 +265,39 @@ mod tests {
             c.is_empty(),
             "the stale entry was dropped and the rejection not cached"
         );
+    }
+
+    /// Issue 19: a cache of many entries filled with maximal tokens keeps at most
+    /// `MAX_CACHED_TOKEN_BYTES` of them, oldest out first; small tokens fill it by count.
+    #[test]
+    fn large_tokens_are_bounded_by_bytes_not_only_by_count() {
+        let v = verifier(json!({"limits": {"max_token_bytes": 1 << 20}}));
+        let mut c = VerdictCache::new(1000);
+        let none = KeySet::new();
+        let pad = "x".repeat(300_000);
+        let tokens: Vec<String> = (0..40)
+            .map(|i| sign(json!({"exp": 1000, "i": i, "pad": pad})))
+            .collect();
+        for t in &tokens {
+            assert!(c.verify(&v, t, &none, 1, 900).valid);
+        }
+        let per = tokens[0].len();
+        assert!(c.token_bytes <= MAX_CACHED_TOKEN_BYTES);
+        assert_eq!(c.len(), MAX_CACHED_TOKEN_BYTES / per);
+        // The newest are kept.
+        assert!(c.verify(&v, &tokens[39], &none, 1, 900).valid);
+        assert_eq!(c.stats().0, 1);
+        // A token larger than the whole budget is verified but never kept.
+        let huge = sign(json!({"exp": 1000, "pad": "y".repeat(MAX_CACHED_TOKEN_BYTES)}));
+        let big = verifier(json!({"limits": {"max_token_bytes": 8 << 20}}));
+        assert!(c.verify(&big, &huge, &none, 1, 900).valid);
+        assert!(c.token_bytes <= MAX_CACHED_TOKEN_BYTES);
+        // Small tokens: the count bounds.
+        let mut small = VerdictCache::new(5);
+        for i in 0..20 {
+            small.verify(&v, &sign(json!({"exp": 1000, "i": i})), &none, 1, 900);
+        }
+        assert_eq!(small.len(), 5);
     }
 
     #[test]

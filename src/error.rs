@@ -47,6 +47,9 @@ pub enum ErrorCode {
     ProfileViolation,
     /// The token is valid but its scopes do not grant the requested access.
     InsufficientScope,
+    /// The token's `x5c` certificate chain does not build to a trust anchor, or a certificate
+    /// in it is expired, revoked, misused or its revocation status is unknown.
+    ChainInvalid,
     /// The request itself cannot be read one way (its path, query, method, headers or body),
     /// so the gateway refuses it before asking what the token grants.
     RequestRefused,
@@ -54,7 +57,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::Malformed,
         ErrorCode::UnsupportedToken,
         ErrorCode::AlgNotAllowed,
@@ -74,6 +77,7 @@ impl ErrorCode {
         ErrorCode::KeySourceNotAllowed,
         ErrorCode::ProfileViolation,
         ErrorCode::InsufficientScope,
+        ErrorCode::ChainInvalid,
         ErrorCode::RequestRefused,
     ];
 
@@ -99,6 +103,7 @@ impl ErrorCode {
             ErrorCode::KeySourceNotAllowed => "key_source_not_allowed",
             ErrorCode::ProfileViolation => "profile_violation",
             ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::ChainInvalid => "chain_invalid",
             ErrorCode::RequestRefused => "request_refused",
         }
     }

@@ -11,6 +11,19 @@
 //! After failed fetches, the next attempt waits 1 s, 2 s, 4 s … doubling with each failure in a
 //! row, and never longer than `key_cache.refetch_cooldown`: a key server that is down briefly is
 //! back in use within seconds, and one that stays down is asked at most once per cooldown.
+//!
+//! A token whose `kid` the held key set lacks may make a refetch (the issuer may have rotated
+//! its keys), on this schedule, counted from the last *unknown-`kid` refetch that got an
+//! answer* — never from a scheduled refresh, so a key published just after one is picked up
+//! on its first use:
+//! - the first such refetch goes at once; while they keep coming (each within a cooldown of
+//!   the last), the next waits 1 s, 2 s, 4 s … and never more than `refetch_cooldown`. Tokens
+//!   that name a `kid` before it is published therefore delay it by seconds, not by a whole
+//!   cooldown, and a flood of made-up `kid`s costs at most one fetch per cooldown once the
+//!   wait has grown;
+//! - a refetch that failed (no answer, an error status, not a key set) does not count: it
+//!   only adds to the back-off after failures above, so a key that appears during an outage
+//!   is fetched at the first attempt after the server is back, not a cooldown later.
 
 use crate::hosts::KeyCache;
 
@@ -79,6 +92,45 @@ impl KeyCache {
     }
 }
 
+/// The unknown-`kid` refetches of one key-set URL, as a host keeps them (milliseconds since
+/// the epoch): when the last one that got an answer started, and how many came in a row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct KidRefetches {
+    /// Start of the last answered unknown-`kid` refetch (0: none yet).
+    pub last_ms: u64,
+    /// Answered unknown-`kid` refetches in a row (0: none, or the last is a cooldown old).
+    pub streak: u32,
+}
+
+impl KeyCache {
+    /// The earliest time (ms) a token with an unknown `kid` may refetch, by the unknown-`kid`
+    /// rule alone (the host also waits for a fetch under way and for the failure back-off).
+    pub fn kid_refetch_at(&self, r: KidRefetches) -> u64 {
+        if r.streak == 0 {
+            return 0;
+        }
+        r.last_ms.saturating_add(self.retry_after_ms(r.streak))
+    }
+
+    /// The record after an unknown-`kid` refetch that started at `started_ms` got an answer
+    /// (a key set, changed or not). A refetch that failed is not recorded here.
+    pub fn kid_refetch_answered(&self, r: KidRefetches, started_ms: u64) -> KidRefetches {
+        let quiet_since = self
+            .kid_refetch_at(r)
+            .saturating_add(self.refetch_cooldown.saturating_mul(1000));
+        let streak = if r.streak == 0 || started_ms >= quiet_since {
+            1
+        } else {
+            r.streak.saturating_add(1)
+        };
+        KidRefetches {
+            last_ms: started_ms,
+            streak,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +170,38 @@ mod tests {
             ..KeyCache::default()
         };
         assert_eq!(eager.retry_after_ms(3), 0, "no cooldown: retry at once");
+    }
+
+    #[test]
+    fn unknown_kid_refetches_ramp_up_to_the_cooldown_and_reset_when_quiet() {
+        let cache = KeyCache::default(); // refetch_cooldown 30 s
+        let mut r = KidRefetches::default();
+        assert_eq!(cache.kid_refetch_at(r), 0, "the first goes at once");
+        // A scheduled fetch is not an unknown-kid refetch: nothing recorded, nothing waits.
+        let mut t = 100_000;
+        let mut gaps = Vec::new();
+        for _ in 0..8 {
+            assert!(cache.kid_refetch_at(r) <= t);
+            r = cache.kid_refetch_answered(r, t);
+            let next = cache.kid_refetch_at(r);
+            gaps.push(next - t);
+            t = next;
+        }
+        assert_eq!(
+            gaps,
+            [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]
+        );
+        // A cooldown of quiet after the wait: the next streak starts again at 1 s.
+        let later = cache.kid_refetch_at(r) + 30_000;
+        r = cache.kid_refetch_answered(r, later);
+        assert_eq!(r.streak, 1);
+        assert_eq!(cache.kid_refetch_at(r), later + 1000);
+        let eager = KeyCache {
+            refetch_cooldown: 0,
+            ..KeyCache::default()
+        };
+        let r = eager.kid_refetch_answered(KidRefetches::default(), 5);
+        assert_eq!(eager.kid_refetch_at(r), 5, "no cooldown: refetch at once");
     }
 
     #[test]

@@ -184,7 +184,8 @@ pub enum HeaderRule {
 pub struct Forward {
     /// Upstream header name → what it carries: a claim name (`sub`, `client_id`, `patient`,
     /// `scope`, or a dotted path like `extensions.ihe_iua.subject_name`), or `atna_user` for
-    /// the IUA audit user name `aud<sub@iss>`. Client-sent copies are always removed first.
+    /// the IUA audit user name `aud<sub@iss>`, or `act_chain` for the RFC 8693 actors (current
+    /// first). Client-sent copies are always removed first.
     pub headers: BTreeMap<String, String>,
     /// Keep the incoming token on the upstream request (default: strip it).
     pub keep_token: bool,

@@ -39,6 +39,7 @@ pub mod profiles;
 pub mod report;
 pub mod time;
 pub mod token;
+pub mod trust;
 pub mod verify;
 #[cfg(feature = "web")]
 pub mod web;

@@ -16,6 +16,12 @@ pub struct Limits {
     pub max_keys: usize,
     /// How deep claims that are themselves signed tokens are unpacked (default 3).
     pub max_nested_depth: usize,
+    /// Most certificates in an `x5c` chain, leaf included (default 5).
+    pub max_chain_length: usize,
+    /// Largest certificate (DER) in `x5c` or `trust_anchors` (default 8 KiB).
+    pub max_certificate_bytes: usize,
+    /// Largest CRL (DER) in the policy's `crls` (default 1 MiB).
+    pub max_crl_bytes: usize,
 }
 
 impl Default for Limits {
@@ -26,6 +32,54 @@ impl Default for Limits {
             max_key_set_bytes: 64 * 1024,
             max_keys: 64,
             max_nested_depth: 3,
+            max_chain_length: 5,
+            max_certificate_bytes: 8 * 1024,
+            max_crl_bytes: 1024 * 1024,
         }
+    }
+}
+
+/// Most names a token's `crit` header may list. RFC 7515 §4.1.11 extensions are rare; a long
+/// list is only a way to make a verifier work (each name is checked) before any signature.
+pub const MAX_CRIT_NAMES: usize = 16;
+
+/// Longest name a token's `crit` header may list, in bytes.
+pub const MAX_CRIT_NAME_BYTES: usize = 64;
+
+/// Longest text a host puts in one error message of a refusal body, or in one field of a log
+/// line (a reason, an `iss`, a `kid`…): attacker-chosen text is echoed at most this long.
+pub const MAX_ECHO_BYTES: usize = 256;
+
+/// Most problems a refusal body lists; the rest are counted, not listed.
+pub const MAX_LISTED_PROBLEMS: usize = 8;
+
+/// `text` cut to at most `max` bytes (`max` ≥ 3) on a character boundary, ending in "…" when
+/// cut.
+pub fn clip(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    const ELLIPSIS: &str = "…";
+    let mut end = max.saturating_sub(ELLIPSIS.len());
+    while end > 0 && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}{ELLIPSIS}", &text[..end]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_cuts_on_a_character_boundary_with_an_ellipsis() {
+        assert_eq!(clip("short", 10), "short");
+        assert_eq!(clip("abcdefghij", 10), "abcdefghij");
+        let cut = clip("abcdefghijk", 10);
+        assert_eq!(cut, "abcdefg…");
+        assert!(cut.len() <= 10);
+        // "é" is two bytes: never split inside it.
+        let cut = clip("éééééééé", 9);
+        assert!(cut.len() <= 9 && cut.ends_with('…'), "{cut}");
     }
 }

@@ -88,6 +88,17 @@ pub struct Policy {
     /// Hosts: how the guard reads a request (bounds, override and `Prefer` headers).
     #[serde(default)]
     pub request: RequestRules,
+    /// Certificates (PEM, a string or an array) an `x5c` chain must lead to; without them
+    /// `x5c` is never a key source. An issuer's own `trust_anchors` replace these.
+    #[serde(default)]
+    pub trust_anchors: Option<Value>,
+    /// Certificate revocation lists (PEM `X509 CRL` or base64 DER) for `x5c` chains.
+    #[serde(default)]
+    pub crls: Vec<String>,
+    /// `required` (default): a chain certificate without a current CRL from its issuer is
+    /// refused; `best_effort`: accepted with a warning.
+    #[serde(default)]
+    pub revocation: crate::trust::Revocation,
 }
 
 /// One trusted issuer.
@@ -117,6 +128,9 @@ pub struct IssuerPolicy {
     /// The profile for this issuer's tokens, overriding the policy's.
     #[serde(default)]
     pub profile: Option<Profile>,
+    /// Trust anchors for this issuer's `x5c` chains, in place of the policy's.
+    #[serde(default)]
+    pub trust_anchors: Option<Value>,
 }
 
 fn default_leeway() -> u64 {
@@ -185,6 +199,9 @@ impl Policy {
             envoy: EnvoySettings::default(),
             introspection: None,
             request: RequestRules::default(),
+            trust_anchors: None,
+            crls: Vec::new(),
+            revocation: crate::trust::Revocation::default(),
         }
     }
 
@@ -237,6 +254,9 @@ impl Policy {
         }
         let l = &self.limits;
         if l.max_token_bytes == 0 || l.max_json_depth == 0 || l.max_keys == 0 {
+            return Err(PolicyError("limits must be greater than zero".into()));
+        }
+        if l.max_chain_length == 0 || l.max_certificate_bytes == 0 {
             return Err(PolicyError("limits must be greater than zero".into()));
         }
         if l.max_json_depth > 64 {

@@ -5,9 +5,11 @@ use crate::alg::{self, Algorithm, SignatureError};
 use crate::claims::{self, ClaimRules};
 use crate::error::{ErrorCode, Problem, Warning};
 use crate::keys::{Key, KeySet};
+use crate::limits;
 use crate::policy::{IssuerPolicy, Policy, PolicyError};
 use crate::profiles::{self, Profile, ProfileOptions};
 use crate::token::{self, header, ParsedToken};
+use crate::trust::{self, ChainReport, TrustStore};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -32,6 +34,10 @@ pub struct Verdict {
     /// Trust them only if `valid`.
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub context: Map<String, Value>,
+    /// The `x5c` certificate chain as checked against the policy's trust anchors: each
+    /// certificate's subject, issuer, validity, SANs and status, and where it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain: Option<ChainReport>,
 }
 
 /// Which trusted key verified the signature.
@@ -44,7 +50,8 @@ pub struct UsedKey {
 }
 
 impl Verdict {
-    fn rejected(p: Problem) -> Verdict {
+    /// The verdict of a token refused before it was read: this one problem.
+    pub fn rejected(p: Problem) -> Verdict {
         Verdict {
             errors: vec![p],
             ..Verdict::default()
@@ -63,6 +70,8 @@ pub struct Verifier {
     policy: Policy,
     shared_keys: KeySet,
     issuer_keys: Vec<KeySet>,
+    shared_trust: TrustStore,
+    issuer_trust: Vec<Option<TrustStore>>,
 }
 
 impl Verifier {
@@ -81,10 +90,27 @@ impl Verifier {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let store = |anchors: Option<&Value>, what: &str| {
+            TrustStore::from_policy(anchors, &policy.crls, policy.revocation, &policy.limits)
+                .map_err(|e| PolicyError(format!("{what}: {e}")))
+        };
+        let shared_trust = store(policy.trust_anchors.as_ref(), "trust_anchors")?;
+        let issuer_trust = policy
+            .issuers
+            .iter()
+            .map(|i| {
+                i.trust_anchors
+                    .as_ref()
+                    .map(|a| store(Some(a), &format!("issuer \"{}\" trust_anchors", i.issuer)))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Verifier {
             policy,
             shared_keys,
             issuer_keys,
+            shared_trust,
+            issuer_trust,
         })
     }
 
@@ -148,9 +174,15 @@ impl Verifier {
         let alg = self.check_alg(parsed, issuer, &mut v.errors);
         self.check_crit(parsed, &mut v.errors);
         self.check_typ(parsed, &mut v.errors);
-        check_key_sources(parsed, issuer, &mut v.errors, &mut v.warnings);
+        let trust = issuer_index
+            .and_then(|i| self.issuer_trust[i].as_ref())
+            .unwrap_or(&self.shared_trust);
+        let chained = parsed.header.has_x5c && !trust.is_empty();
+        check_key_sources(parsed, issuer, chained, &mut v.errors, &mut v.warnings);
 
-        if let Some(alg) = alg {
+        if chained {
+            v.chain = self.check_chain(parsed, trust, alg, now, &mut v);
+        } else if let Some(alg) = alg {
             let mut sets: Vec<&KeySet> = vec![keys];
             if let Some(i) = issuer_index {
                 sets.push(&self.issuer_keys[i]);
@@ -186,6 +218,16 @@ impl Verifier {
             max_lifetime: self.policy.max_lifetime,
         };
         claims::check(&parsed.payload, &rules, now, &mut v.errors, &mut v.warnings);
+        // A token from an issuer the policy does not trust: that is the cause, and a key error a
+        // consequence of it. Say the cause first (challenges and log lines lead with it).
+        if let Some(i) = v
+            .errors
+            .iter()
+            .position(|e| e.code == ErrorCode::IssuerMismatch)
+        {
+            let cause = v.errors.remove(i);
+            v.errors.insert(0, cause);
+        }
         if let Some(profile) = self.policy.profile_for(issuer) {
             let outcome = profiles::check(
                 profile,
@@ -196,6 +238,11 @@ impl Verifier {
                     audiences: rules.audiences,
                     leeway: rules.leeway,
                     now,
+                    certificate_san_uris: v
+                        .chain
+                        .as_ref()
+                        .filter(|c| c.valid)
+                        .map(|c| c.leaf_san_uris.as_slice()),
                 },
             );
             v.errors.extend(outcome.errors);
@@ -203,8 +250,86 @@ impl Verifier {
             v.profile = Some(profile);
             v.context = outcome.context;
         }
+        match claims::act::chain(&parsed.payload) {
+            Ok(actors) if !actors.is_empty() => {
+                let actors = actors.into_iter().map(Value::Object).collect();
+                v.context.insert("act_chain".into(), Value::Array(actors));
+            }
+            Ok(_) => {}
+            Err(why) => v.errors.push(Problem::at(
+                ErrorCode::ClaimInvalid,
+                "act",
+                format!("The delegation claim is not usable: {why}."),
+            )),
+        }
         v.valid = v.errors.is_empty();
         v
+    }
+
+    /// Build and check the `x5c` chain, and verify the signature with its leaf's key.
+    fn check_chain(
+        &self,
+        parsed: &ParsedToken,
+        store: &TrustStore,
+        alg: Option<Algorithm>,
+        now: i64,
+        v: &mut Verdict,
+    ) -> Option<ChainReport> {
+        let limits = &self.policy.limits;
+        let x5c = parsed.header_json.get("x5c").unwrap_or(&Value::Null);
+        let certs = match trust::x5c_certificates(x5c, limits) {
+            Ok(c) => c,
+            Err((_, why)) => {
+                v.errors.push(Problem::at(
+                    ErrorCode::ChainInvalid,
+                    "header.x5c",
+                    format!("The token's certificate chain (\"x5c\") cannot be read: {why}."),
+                ));
+                return None;
+            }
+        };
+        let report = trust::validate(
+            &certs,
+            store,
+            now,
+            self.policy.leeway as i64,
+            limits.max_chain_length,
+        );
+        match (&report.leaf_key, &report.error) {
+            (Some(key), _) => {
+                if report.revocation == "not_checked" {
+                    v.warnings.push(Warning::at(
+                        "certificate_revocation_not_checked",
+                        "header.x5c",
+                        "The token's certificate chain was accepted without a current CRL for every certificate (the policy's \"revocation\" is best_effort).",
+                    ));
+                }
+                if let Some(alg) = alg {
+                    let outcome =
+                        alg::verify(alg, key, parsed.signing_input.as_bytes(), &parsed.signature);
+                    match outcome.map_err(|e| signature_problem(e, "")) {
+                        Ok(()) => {
+                            v.key = Some(UsedKey {
+                                kid: parsed.header.kid.clone(),
+                                kty: key.kty(),
+                                alg,
+                            })
+                        }
+                        Err(p) => v.errors.push(p),
+                    }
+                }
+            }
+            (None, why) => v.errors.push(Problem::at(
+                ErrorCode::ChainInvalid,
+                "header.x5c",
+                format!(
+                    "The token's certificate chain (\"x5c\") is not trusted: {}.",
+                    why.as_deref()
+                        .unwrap_or("it does not build to a trust anchor")
+                ),
+            )),
+        }
+        Some(report)
     }
 
     /// The last second at which a valid verdict could still be valid: `exp` plus the leeway,
@@ -281,6 +406,9 @@ impl Verifier {
         }
     }
 
+    /// One `crit_unsupported` error at most, however many names the list holds: the list is
+    /// bounded (count and name length, `limits::MAX_CRIT_*`) before any name is looked at, and
+    /// duplicates are found with a set, so a hostile list costs linear time and one sentence.
     fn check_crit(&self, parsed: &ParsedToken, errors: &mut Vec<Problem>) {
         let Some(crit) = &parsed.header.crit else {
             return;
@@ -292,24 +420,46 @@ impl Verifier {
             ));
             return;
         }
-        for (i, name) in crit.iter().enumerate() {
-            if crit[..i].contains(name) {
-                errors.push(fail(format!(
-                    "The header's \"crit\" lists \"{name}\" twice."
-                )));
+        if crit.len() > limits::MAX_CRIT_NAMES {
+            errors.push(fail(format!(
+                "The header's \"crit\" lists {} names; at most {} are accepted.",
+                crit.len(),
+                limits::MAX_CRIT_NAMES
+            )));
+            return;
+        }
+        if let Some(long) = crit.iter().find(|n| n.len() > limits::MAX_CRIT_NAME_BYTES) {
+            errors.push(fail(format!(
+                "The header's \"crit\" lists a name of {} bytes; names of at most {} bytes are accepted.",
+                long.len(),
+                limits::MAX_CRIT_NAME_BYTES
+            )));
+            return;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(crit.len());
+        let mut problems = Vec::new();
+        for name in crit {
+            if !seen.insert(name.as_str()) {
+                problems.push(format!("lists \"{name}\" twice"));
             } else if header::REGISTERED.contains(&name.as_str()) {
-                errors.push(fail(format!(
-                    "The header's \"crit\" lists \"{name}\", a registered parameter, which crit may not name."
-                )));
+                problems.push(format!(
+                    "lists \"{name}\", a registered parameter, which crit may not name"
+                ));
             } else if !parsed.header_json.contains_key(name) {
-                errors.push(fail(format!(
-                    "The header's \"crit\" lists \"{name}\", but the header has no such parameter."
-                )));
+                problems.push(format!(
+                    "lists \"{name}\", but the header has no such parameter"
+                ));
             } else if !self.policy.crit.contains(name) {
-                errors.push(fail(format!(
-                    "The token requires the extension \"{name}\" to be understood, and this verifier does not (add it to the policy's \"crit\" if your application handles it)."
-                )));
+                problems.push(format!(
+                    "requires the extension \"{name}\" to be understood, and this verifier does not (add it to the policy's \"crit\" if your application handles it)"
+                ));
             }
+        }
+        if !problems.is_empty() {
+            errors.push(fail(format!(
+                "The header's \"crit\" {}.",
+                problems.join("; it ")
+            )));
         }
     }
 
@@ -317,19 +467,28 @@ impl Verifier {
         let Some(expected) = &self.policy.typ else {
             return;
         };
-        match &parsed.header.typ {
-            Some(t) if header::typ_matches(t, expected) => {}
-            Some(t) => errors.push(Problem::at(
-                ErrorCode::TypMismatch,
-                "header.typ",
-                format!("The token's type is \"{t}\"; this service expects \"{expected}\"."),
-            )),
-            None => errors.push(Problem::at(
-                ErrorCode::TypMismatch,
-                "header.typ",
-                format!("The token has no \"typ\"; this service expects \"{expected}\"."),
-            )),
+        let typ = parsed.header.typ.as_deref();
+        if typ.is_some_and(|t| header::typ_matches(t, expected)) {
+            return;
         }
+        let said = match typ {
+            Some(t) => format!("The token's type is \"{t}\""),
+            None => "The token has no \"typ\"".to_string(),
+        };
+        // RFC 9068 §2.1 / §4: an ID token must never pass as an access token.
+        let id_claims: Vec<&str> = ["nonce", "at_hash", "c_hash", "auth_time"]
+            .into_iter()
+            .filter(|c| parsed.payload.contains_key(*c))
+            .collect();
+        let message = if header::typ_matches(expected, "at+jwt") && !id_claims.is_empty() {
+            format!(
+                "{said} and it carries {}: it is an OpenID Connect ID token, which tells a client who logged in and is not an access token. This service expects an RFC 9068 access token (\"typ\": \"{expected}\"); send the access token instead.",
+                id_claims.join(", ")
+            )
+        } else {
+            format!("{said}; this service expects \"{expected}\".")
+        };
+        errors.push(Problem::at(ErrorCode::TypMismatch, "header.typ", message));
     }
 }
 
@@ -358,6 +517,7 @@ fn inline_keys(value: Option<&Value>, policy: &Policy, what: &str) -> Result<Key
 fn check_key_sources(
     parsed: &ParsedToken,
     issuer: Option<&IssuerPolicy>,
+    chained: bool,
     errors: &mut Vec<Problem>,
     warnings: &mut Vec<Warning>,
 ) {
@@ -385,7 +545,7 @@ fn check_key_sources(
             format!("The token points to a certificate at \"{x5u}\"; azlens never fetches x5u, configure the issuer's keys instead."),
         ));
     }
-    if h.has_x5c {
+    if h.has_x5c && !chained {
         warnings.push(Warning::at(
             "x5c_ignored",
             "header.x5c",
@@ -423,15 +583,21 @@ fn check_signature<'a>(
         String::new()
     };
     Err(match last {
-        Some(SignatureError::KeyMismatch(why)) => Problem::at(
+        Some(e) => signature_problem(e, &tried),
+        None => Problem::new(ErrorCode::KeyNotFound, "No trusted key was available."),
+    })
+}
+
+fn signature_problem(e: SignatureError, tried: &str) -> Problem {
+    match e {
+        SignatureError::KeyMismatch(why) => Problem::at(
             ErrorCode::KeyInvalid,
             "header.kid",
             format!("The key cannot be used: {why}{tried}."),
         ),
-        Some(SignatureError::Invalid(why)) => Problem::new(
+        SignatureError::Invalid(why) => Problem::new(
             ErrorCode::SignatureInvalid,
             format!("The signature is not valid: {why}{tried}. The token was altered or signed with another key."),
         ),
-        None => Problem::new(ErrorCode::KeyNotFound, "No trusted key was available."),
-    })
+    }
 }

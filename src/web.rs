@@ -33,6 +33,21 @@ impl WebVerifier {
         to_json(&self.inner.verify(token, &keys.inner, epoch_seconds(now)))
     }
 
+    /// The verdict on a token of `bytes` bytes (UTF-8) that is over `limits.max_token_bytes`,
+    /// as JSON, without the token: the shim checks the size before copying a token into
+    /// WebAssembly memory (see `hostSettings().max_token_bytes`). `null` when within the limit.
+    #[wasm_bindgen(js_name = verifyOversized)]
+    pub fn verify_oversized(&self, bytes: f64) -> Result<Option<String>, JsError> {
+        let len = if bytes >= usize::MAX as f64 {
+            usize::MAX
+        } else {
+            bytes.max(0.0) as usize
+        };
+        crate::token::oversized(len, &self.inner.policy().limits)
+            .map(|p| to_json(&crate::Verdict::rejected(p)))
+            .transpose()
+    }
+
     /// Which policy-named key sources to fetch for `token`, as JSON ([`crate::KeyPlan`]).
     #[wasm_bindgen(js_name = keyPlan)]
     pub fn key_plan(&self, token: &str) -> Result<String, JsError> {
@@ -114,6 +129,54 @@ impl WebVerifier {
     pub fn key_set_retry_after(&self, failures: u32) -> f64 {
         self.inner.policy().key_cache.retry_after_ms(failures) as f64
     }
+
+    /// The earliest time (ms since the epoch) a token with an unknown `kid` may refetch a key
+    /// set whose last answered unknown-`kid` refetch started at `last_ms`, `streak` in a row
+    /// (the core's schedule, [`crate::freshness`]).
+    #[wasm_bindgen(js_name = keySetKidRefetchAt)]
+    pub fn key_set_kid_refetch_at(&self, last_ms: f64, streak: u32) -> f64 {
+        kid_refetch_at(self.inner.policy(), last_ms, streak)
+    }
+
+    /// The streak after an unknown-`kid` refetch that started at `started_ms` got an answer.
+    #[wasm_bindgen(js_name = keySetKidRefetchStreak)]
+    pub fn key_set_kid_refetch_streak(&self, last_ms: f64, streak: u32, started_ms: f64) -> u32 {
+        kid_refetch_streak(self.inner.policy(), last_ms, streak, started_ms)
+    }
+}
+
+fn ms(n: f64) -> u64 {
+    if n.is_finite() && n > 0.0 {
+        n as u64
+    } else {
+        0
+    }
+}
+
+/// `keySetKidRefetchAt()` of both exported verifiers.
+pub(crate) fn kid_refetch_at(policy: &crate::Policy, last_ms: f64, streak: u32) -> f64 {
+    let r = crate::freshness::KidRefetches {
+        last_ms: ms(last_ms),
+        streak,
+    };
+    policy.key_cache.kid_refetch_at(r) as f64
+}
+
+/// `keySetKidRefetchStreak()` of both exported verifiers.
+pub(crate) fn kid_refetch_streak(
+    policy: &crate::Policy,
+    last_ms: f64,
+    streak: u32,
+    started_ms: f64,
+) -> u32 {
+    let r = crate::freshness::KidRefetches {
+        last_ms: ms(last_ms),
+        streak,
+    };
+    policy
+        .key_cache
+        .kid_refetch_answered(r, ms(started_ms))
+        .streak
 }
 
 /// `hostSettings()` of both exported verifiers.
@@ -122,10 +185,12 @@ pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsErr
     struct HostSettings<'a> {
         key_cache: &'a crate::hosts::KeyCache,
         max_key_set_bytes: usize,
+        max_token_bytes: usize,
     }
     to_json(&HostSettings {
         key_cache: &policy.key_cache,
         max_key_set_bytes: policy.limits.max_key_set_bytes,
+        max_token_bytes: policy.limits.max_token_bytes,
     })
 }
 

@@ -10,15 +10,16 @@ import { renderJson } from './json-view.js';
 import { renderVerdict } from './render-verdict.js';
 import { renderKind } from './render-kind.js';
 import { renderClaims } from './render-claims.js';
-import { renderProfile, detectedProfiles } from './render-profile.js';
+import { renderProfile, autoProfile } from './render-profile.js';
 import { renderFindings } from './render-findings.js';
 import { buildAlgorithmChoices, readPolicy } from './policy-form.js';
 import { setUpFetch } from './keys-panel.js';
 import { applyExample, fetchExample, forgetExampleIfReplaced } from './example.js';
 import { setUpTheme } from './theme.js';
+import { testRequest, suggestRequest } from './request-tester.js';
 
-const POLICY_FIELDS = ['issuer', 'audience', 'leeway', 'profile', 'now'];
-const FIELD_LABELS = { algorithms: 'algorithms', issuer: 'issuer', audience: 'audience', leeway: 'leeway', now: '"now"' };
+const POLICY_FIELDS = ['issuer', 'audience', 'jku', 'leeway', 'profile', 'now'];
+const FIELD_LABELS = { algorithms: 'algorithms', issuer: 'issuer', audience: 'audience', jku: 'allowed jku', leeway: 'leeway', now: '"now"' };
 
 let generation = 0;
 let fetchUrlFromToken = '';
@@ -42,6 +43,7 @@ async function update() {
     renderFindings(byId('findings'), null);
     renderProfile(byId('profile-body'), null, { hint: byId('profile-hint'), choice: policy.profile });
     renderVerdict(verdictBox, { state: 'empty', now, nowGiven });
+    await testRequest(byId('request-result'), { token: '', options: {}, reasons: [] });
     return;
   }
 
@@ -49,26 +51,51 @@ async function update() {
   const reasons = policy.problems.map((p) => `Fix the ${FIELD_LABELS[p.field] ?? p.field}: ${p.message}`);
 
   // The report without keys says which profiles the token looks like; the profile whose rules
-  // apply is the one chosen, or in "auto" the first one it looks like.
+  // apply is the one chosen, or in "auto" the one the core detects (the CLI asks the same).
   let report = inspect(text, { now });
-  const applied = policy.profile === 'auto' ? detectedProfiles(report)[0] : policy.profile === 'none' ? undefined : policy.profile;
+  const applied = policy.profile === 'auto' ? autoProfile(report) : policy.profile === 'none' ? undefined : policy.profile;
 
   // Then the report under the policy (and the keys): the same core verdict verify() gives, plus
   // the RFC 7662 view of a valid token. Text that is not a JWS gets no verification in a report,
   // so verify() says why it cannot be accepted.
   let result = null;
+  let saml = false;
+  const options = { ...policy.options, now };
+  if (applied) options.profile = applied;
+  if (keys !== '') options.keys = keys;
   if (reasons.length === 0) {
-    const options = { ...policy.options, now };
-    if (applied) options.profile = applied;
-    if (keys !== '') options.keys = keys;
     try {
       report = inspect(text, options);
-      result = report.verification ?? (await verify(text, options));
+      // A SAML assertion is shown, never verified: say so instead of a JWS parse error.
+      if (report.kind === 'saml') saml = true;
+      else result = report.verification ?? (await verify(text, options));
     } catch (e) {
-      reasons.push(String(e?.message ?? e).replace(/^azlens: /, '').replace(/^keys: /, 'The keys cannot be used: '));
+      const message = String(e?.message ?? e).replace(/^azlens: /, '');
+      // The core names the policy member it lacks; point at the field that holds it.
+      const field = /"audience"/.test(message) ? 'audience' : /"issuer"|`issuer`/.test(message) ? 'issuer' : null;
+      if (field) {
+        policy.problems.push({ field, message: `${message.replace(/^invalid policy: /, '')}.`.replace(/\.\.$/, '.') });
+        markFieldProblems(policy.problems);
+        reasons.push(`Fix the ${FIELD_LABELS[field]}: the ${applied ?? 'chosen'} profile needs it (see the highlighted field).`);
+      } else {
+        reasons.push(message.replace(/^keys: /, 'The keys cannot be used: '));
+      }
     }
   }
   if (run !== generation) return; // a newer edit has taken over
+  suggestRequest(report.payload);
+  const policyReasons = [...reasons];
+  if (saml) {
+    reasons.push(
+      'This is a SAML assertion: azlens shows what it says (see the findings) but does not verify SAML signatures. IUA Rev 2.x uses signed JWT access tokens.',
+    );
+  }
+  const requestDone = testRequest(byId('request-result'), {
+    token: locateToken(text).token,
+    options,
+    reasons: policyReasons,
+    isCurrent: () => run === generation,
+  });
 
   renderKind(byId('token-kind'), report);
   const undecodable = report.kind === 'jws' || report.kind === 'jwe' ? 'could not be decoded (see the findings)' : 'does not exist: this is not a JWT';
@@ -102,6 +129,19 @@ async function update() {
     state = result.valid ? 'valid' : 'invalid';
   }
   renderVerdict(verdictBox, { state, result, reasons, now, nowGiven });
+  showKeysStatus(keys, result, reasons);
+  await requestDone;
+}
+
+/** One line under the keys field: what the keys did for this token. */
+function showKeysStatus(keys, result, reasons) {
+  const status = byId('keys-status');
+  const unusable = reasons.find((r) => r.startsWith('The keys cannot be used'));
+  if (keys === '') status.textContent = 'No keys given: the signature is not checked.';
+  else if (unusable) status.textContent = unusable;
+  else if (result?.key) status.textContent = `The signature verifies with the ${result.key.kty} key${result.key.kid ? ` "${result.key.kid}"` : ''} (${result.key.alg}).`;
+  else if (result) status.textContent = 'None of these keys verifies the signature (see the verdict).';
+  else status.textContent = '';
 }
 
 /** Flag fields whose value cannot be used (aria-invalid plus the message under the field). */
@@ -200,8 +240,19 @@ async function main() {
     syncScroll();
     soon();
   });
-  for (const id of ['keys', 'issuer', 'audience', 'leeway', 'now']) byId(id).addEventListener('input', soon);
+  for (const id of ['keys', 'issuer', 'audience', 'jku', 'leeway', 'now']) byId(id).addEventListener('input', soon);
+  // "Use the token's iss / aud": fill the expectation from the token (as read, not trusted).
+  for (const [button, field, claim] of [['use-token-iss', 'issuer', 'iss'], ['use-token-aud', 'audience', 'aud']]) {
+    byId(button).addEventListener('click', () => {
+      const payload = inspect(byId('token').value, { now: Math.floor(Date.now() / 1000) }).payload ?? {};
+      const value = payload[claim];
+      byId(field).value = Array.isArray(value) ? value.filter((v) => typeof v === 'string').join(' ') : typeof value === 'string' ? value : '';
+      soon();
+    });
+  }
   byId('profile').addEventListener('change', soon);
+  for (const id of ['req-path', 'req-fhir-base', 'req-headers']) byId(id).addEventListener('input', soon);
+  byId('req-method').addEventListener('change', soon);
   byId('algorithms').addEventListener('change', soon);
   byId('now-clear').addEventListener('click', () => {
     byId('now').value = '';

@@ -29,11 +29,15 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** The key fetcher: its own scripts, and connections to https: and loopback http. */
+/**
+ * The key fetcher: its own scripts, and connections to https: and loopback http. (No
+ * `http://[::1]:*`: CSP host sources have no IPv6 literals, and Chromium reports the source as
+ * invalid on every load; an IPv6 loopback issuer is reached as `localhost`.)
+ */
 export const FETCHER_CSP = [
   ...common.slice(0, 1),
   "script-src 'self'",
-  'connect-src https: http://127.0.0.1:* http://localhost:* http://[::1]:*',
+  'connect-src https: http://127.0.0.1:* http://localhost:*',
   ...common.slice(1),
   "frame-ancestors 'self'",
 ].join('; ');

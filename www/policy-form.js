@@ -54,11 +54,15 @@ export function readPolicy() {
     problems.push({ field: 'leeway', message: 'The leeway is a whole number of seconds from 0 to 600.' });
   }
 
+  const jku = byId('jku').value.trim().split(/\s+/).filter(Boolean);
+  if (jku.length > 0 && !issuer) problems.push({ field: 'jku', message: 'An allowed jku belongs to an issuer: fill in the expected issuer too.' });
+
   const when = parseNow(byId('now').value);
   if (when.error) problems.push({ field: 'now', message: when.error });
 
   const options = { algorithms, leeway };
   if (issuer) options.issuer = issuer;
+  if (issuer && jku.length > 0) options.jku = jku;
   if (audience.length > 0) options.audience = audience.length === 1 ? audience[0] : audience;
   if (when.now !== undefined) options.now = when.now;
   return { options, profile: byId('profile').value, problems };

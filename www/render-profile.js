@@ -15,9 +15,15 @@ export const PROFILE_LABELS = {
   oidc: 'OpenID Connect',
 };
 
-/** The profiles the token looks like, in the report's order. */
+/** The profiles the token looks like, the one auto-detect applies first (the core marks it). */
 export function detectedProfiles(report) {
-  return (report?.profiles ?? []).filter((p) => p.matches).map((p) => p.name);
+  const like = (report?.profiles ?? []).filter((p) => p.matches || p.detected);
+  return [...like.filter((p) => p.detected), ...like.filter((p) => !p.detected)].map((p) => p.name);
+}
+
+/** The profile whose rules "auto-detect" applies: the core's choice (`detected`), as in the CLI. */
+export function autoProfile(report) {
+  return (report?.profiles ?? []).find((p) => p.detected)?.name;
 }
 
 /**

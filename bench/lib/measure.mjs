@@ -1,7 +1,8 @@
-// How every Node benchmark here measures: contenders run in the same process, interleaved round
-// by round (A, B, C, A, B, C …) so that noise from the other tenants of a shared machine falls on
-// all of them alike; each round times one batch of sequential operations per contender; results
-// are medians over rounds, with the min–max beside them, and ratios are taken within a round.
+// How every Node benchmark here measures: contenders run in the same process, each warmed up
+// alone first, then interleaved round by round (A, B, C, B, C, A …) so that noise from the other
+// tenants of a shared machine falls on all of them alike; a round gives each contender a time
+// box long enough (300 ms by default) for asynchronous APIs to fill their pipeline; results are
+// medians over rounds, with the min–max beside them, and ratios are taken within a round.
 
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -44,73 +45,77 @@ export function stats(values) {
 
 const now = () => process.hrtime.bigint();
 
-/** Wall-clock time of one batch, in ns: `batch(n)` runs n operations in turn (sync or async). */
-async function timeBatch(batch, n) {
-  const t0 = now();
-  const r = batch(n);
-  if (r && typeof r.then === 'function') await r;
-  return Number(now() - t0);
-}
-
-/** Run `batch` for about `ms` milliseconds, so the JIT (and wasm tier-up) settles first. */
-async function warmUp(batch, ms) {
-  const end = now() + BigInt(ms * 1e6);
-  let n = 1;
-  while (now() < end) {
-    await timeBatch(batch, n);
-    n = Math.min(n * 2, 256);
-  }
-}
-
 /**
- * How many operations make a chunk of about a millisecond: the fastest of several single
- * operations decides (a slow one was most likely the machine's other tenants).
+ * A contender is either `batch(n)`, which runs n operations one after the other (sync, or async
+ * awaiting each), or `{ inFlight: k, op }`: `op()` returns a promise, and k of them are kept in
+ * flight at once, as a server does with concurrent requests (WebCrypto runs on a thread pool, so
+ * jose gets faster with more verifications under way).
  */
-async function chunkSize(batch) {
-  let best = Infinity;
-  for (let i = 0; i < 7; i++) best = Math.min(best, await timeBatch(batch, 1));
-  return Math.max(1, Math.floor(1e6 / Math.max(best, 1)));
+function runner(contender) {
+  if (typeof contender === 'function') {
+    return async (ms) => {
+      // Chunks of ~1 ms between clock reads, so reading the clock costs nothing measurable.
+      const end = now() + BigInt(Math.round(ms * 1e6));
+      let ops = 0;
+      let k = 1;
+      let t;
+      do {
+        const t0 = now();
+        const r = contender(k);
+        if (r && typeof r.then === 'function') await r;
+        ops += k;
+        t = now();
+        if (Number(t - t0) < 1e6 && k < 1 << 16) k *= 2;
+      } while (t < end);
+      return ops;
+    };
+  }
+  const { inFlight, op } = contender;
+  return async (ms) => {
+    const end = now() + BigInt(Math.round(ms * 1e6));
+    let ops = 0;
+    const lane = async () => {
+      while (now() < end) {
+        await op();
+        ops++;
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, lane));
+    return ops;
+  };
 }
 
-/** One round: chunks of `k` operations until `ms` milliseconds have passed. */
-async function round(batch, k, ms) {
+/** One round of `ms` milliseconds: operations done, wall-clock and process CPU time (ns). */
+async function round(run, ms) {
   const c0 = process.cpuUsage();
   const t0 = now();
-  const end = t0 + BigInt(Math.round(ms * 1e6));
-  let ops = 0;
-  let t;
-  do {
-    const r = batch(k);
-    if (r && typeof r.then === 'function') await r;
-    ops += k;
-    t = now();
-  } while (t < end);
+  const ops = await run(ms);
+  const wall = Number(now() - t0);
   const c = process.cpuUsage(c0);
-  return { ops, wall: Number(t - t0), cpu: (c.user + c.system) * 1000 };
+  return { ops, wall, cpu: (c.user + c.system) * 1000 };
 }
 
 /**
- * Run contenders `{ name: batch(n) }` interleaved for `rounds` rounds of about `batchMs` each.
+ * Steady state, interleaved: every contender first runs alone for `warmUpMs` (JIT and wasm tier-up,
+ * WebCrypto's thread pool awake), then `rounds` rounds in which each contender in turn runs for
+ * `roundMs` (the starting contender rotates, so no one always follows another's garbage). A
+ * round is long enough (≥ 300 ms by default) for asynchronous work to reach its steady rate.
  * Wall-clock and process CPU time (user + system, all threads, so WebCrypto's thread pool
  * counts) are both kept: on a shared machine the CPU time is the steadier of the two.
- * Returns per contender: ops/s and µs/op as {median, min, max}, ops per CPU-second, the batch
- * size and the per-round ops/s; and `ratio(a, b)` = median over rounds of a's ops/s ÷ b's in the
+ * Returns per contender: ops/s and µs/op as {median, min, max}, ops per CPU-second and the
+ * per-round ops/s; and `ratio(a, b)` = median (min–max) over rounds of a's ops/s ÷ b's in the
  * same round (`cpu` the same from CPU time).
  */
-export async function interleaved(contenders, { rounds, batchMs }) {
+export async function interleaved(contenders, { rounds, roundMs, warmUpMs = Math.max(500, roundMs) }) {
   const names = Object.keys(contenders);
-  const sizes = {};
-  for (const name of names) {
-    await warmUp(contenders[name], Math.max(200, batchMs * 4));
-    sizes[name] = await chunkSize(contenders[name]);
-  }
+  const runs = Object.fromEntries(names.map((n) => [n, runner(contenders[n])]));
+  for (const name of names) await runs[name](warmUpMs);
   const perRound = Object.fromEntries(names.map((n) => [n, []]));
   const perRoundCpu = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
-    // Rotate the starting contender so no one always runs right after a GC of another.
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + r) % names.length];
-      const t = await round(contenders[name], sizes[name], batchMs);
+      const t = await round(runs[name], roundMs);
       perRound[name].push((t.ops * 1e9) / t.wall);
       perRoundCpu[name].push((t.ops * 1e9) / Math.max(t.cpu, 1));
     }
@@ -119,7 +124,7 @@ export async function interleaved(contenders, { rounds, batchMs }) {
   for (const name of names) {
     const ops = perRound[name];
     out[name] = {
-      chunk: sizes[name],
+      in_flight: contenders[name].inFlight ?? 1,
       ops_per_s: stats(ops),
       us_per_op: stats(ops.map((o) => 1e6 / o)),
       ops_per_cpu_s: stats(perRoundCpu[name]),
@@ -132,3 +137,7 @@ export async function interleaved(contenders, { rounds, batchMs }) {
   });
   return { results: out, ratio };
 }
+
+/** The defaults every in-process benchmark uses (BENCH_ROUNDS, BENCH_ROUND_MS override them). */
+export const ROUNDS_DEFAULT = 9;
+export const ROUND_MS_DEFAULT = 300;

@@ -196,3 +196,14 @@ pub fn verify(
         ))),
     }
 }
+
+/// Verify a DER-encoded ECDSA signature (the form X.509 certificates and CRLs carry) over
+/// `message` hashed with `hash`, on any of the three curves.
+pub fn verify_ecdsa_der(
+    hash: Hash,
+    key: &KeyMaterial,
+    message: &[u8],
+    der_signature: &[u8],
+) -> Result<(), SignatureError> {
+    ecdsa::verify_der(hash, key, message, der_signature)
+}

@@ -1,203 +1,560 @@
-//! The azlens command line: a thin host over the core, for terminals and CI pipelines.
-//!
-//!   azlens verify --policy POLICY.json [--keys FILE]... [--now SECONDS] TOKEN|-
-//!   azlens inspect [--policy POLICY.json] [--keys FILE]... [--now SECONDS] TOKEN|-
-//!   azlens plan   --policy POLICY.json TOKEN|-
-//!   azlens keys   FILE
-//!
-//! Output is JSON on stdout. Exit status: 0 valid, 1 rejected, 2 usage or unreadable input.
+//! The azlens command line: a thin host over the core, for terminals and CI pipelines. It reads
+//! files and arguments, asks the core, and prints what the core said (as text for people, or as
+//! the core's JSON with `--json`). Run `azlens --help` for the commands.
 
-use azlens::report::{inspect, InspectOptions};
-use azlens::{key_plan, KeySet, Limits, Verifier};
+use azlens::guard::{self, Request};
+use azlens::report::{inspect, kind, InspectOptions, Report};
+use azlens::{key_plan, time, KeySet, Limits, Verdict, Verifier};
+use serde_json::{json, Map, Value};
 use std::io::Read;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const USAGE: &str = "usage:
-  azlens verify --policy POLICY.json [--keys FILE]... [--now SECONDS] TOKEN|-
-  azlens inspect [--policy POLICY.json] [--keys FILE]... [--now SECONDS] TOKEN|-
-  azlens plan   --policy POLICY.json TOKEN|-
-  azlens keys   FILE
+  azlens verify  [POLICY] [--keys FILE]... [--now TIME] [--json] TOKEN|-
+  azlens inspect [POLICY] [--keys FILE]... [--now TIME] [--json] TOKEN|-
+  azlens decide  [POLICY] [--keys FILE]... [--now TIME] [--json] [-H 'NAME: VALUE']...
+                 METHOD PATH[?QUERY] [TOKEN|-]
+  azlens plan    [POLICY] [--json] TOKEN|-
+  azlens keys    [--json] FILE|-
+  azlens --help | --version
 
-  inspect explains any token (kind, claims, profiles, findings, nested statements) and,
-  given keys, verifies it and each nested statement on its own; it always exits 0.
-  TOKEN may be '-' to read it from standard input. Key files may hold a JWK Set, a JWK,
-  PEM (PUBLIC KEY, RSA PUBLIC KEY, CERTIFICATE), DER (.cer) or OpenSSH public-key lines.
-  Exit status: 0 valid, 1 rejected, 2 usage or unreadable input.";
+POLICY is a policy file, --policy FILE, or flags that make one:
+  --alg ALG          an accepted algorithm (repeat, or RS256,ES256); default: every
+                     public-key algorithm (HS* only when named)
+  --iss ISSUER       the expected issuer (repeat for several)
+  --aud AUDIENCE     the expected audience (repeat for several)
+  --profile NAME     auto (default), none, iua, smart, smart-backend, cds-hooks or oidc;
+                     auto applies the rules of the profile the token looks like
+  Example policies, one per profile, are in examples/policies/.
+
+  verify   checks a token: exit 0 valid, 1 rejected.
+  inspect  explains any token (kind, claims, profiles, findings, nested statements) and,
+           given keys, verifies it; it always exits 0.
+  decide   asks the gate what it would answer to an HTTP request (the policy's routes and
+           token sections, SMART scopes on FHIR routes): exit 0 allowed, 1 refused. A TOKEN
+           given is sent as 'Authorization: Bearer TOKEN'.
+  plan     which key sources the policy lets a host fetch for the token.
+  keys     what a key file holds (kid, type, restrictions).
+
+  --now takes seconds since 1970 or a UTC date and time (2026-11-02T09:30:00Z).
+  '-' reads a TOKEN, a key file or the policy from standard input (one of them).
+  Key files may hold a JWK Set, a JWK, PEM (PUBLIC KEY, RSA PUBLIC KEY, CERTIFICATE),
+  DER (.cer) or OpenSSH public-key lines.
+  Output is text for people; --json prints the core's JSON for programs.
+  Exit status: 0 valid/allowed, 1 rejected/refused, 2 usage error or unreadable input.";
+
+/// The most standard input azlens reads. More is refused, never cut: a token with something
+/// appended must not verify as the token alone.
+const MAX_STDIN_BYTES: u64 = 1 << 20;
+/// The largest key or policy file azlens reads.
+const MAX_FILE_BYTES: u64 = 4 << 20;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(code) => code,
-        Err(msg) => {
+        Err(Failure::Usage(msg)) => {
             eprintln!("azlens: {msg}");
-            if msg.starts_with("usage") || msg.contains("unknown") || msg.contains("missing") {
-                eprintln!("{USAGE}");
-            }
+            eprintln!("Run `azlens --help` for how to use it.");
+            ExitCode::from(2)
+        }
+        Err(Failure::Input(msg)) => {
+            eprintln!("azlens: {msg}");
             ExitCode::from(2)
         }
     }
 }
 
+/// Why a command could not run (both exit 2).
+#[derive(Debug)]
+enum Failure {
+    /// The command line is wrong: the message, then a pointer to `--help`.
+    Usage(String),
+    /// An input cannot be read or used.
+    Input(String),
+}
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure::Usage(msg.into())
+}
+
+fn input(msg: impl Into<String>) -> Failure {
+    Failure::Input(msg.into())
+}
+
+#[derive(Default)]
 struct Options {
     policy: Option<String>,
     keys: Vec<String>,
     now: Option<i64>,
+    algorithms: Vec<String>,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    profile: Option<String>,
+    headers: Vec<(String, String)>,
+    json: bool,
     positional: Vec<String>,
 }
 
-fn parse_options(args: &[String]) -> Result<Options, String> {
-    let mut o = Options {
-        policy: None,
-        keys: Vec::new(),
-        now: None,
-        positional: Vec::new(),
-    };
+impl Options {
+    fn policy_flags(&self) -> bool {
+        !self.algorithms.is_empty()
+            || !self.issuers.is_empty()
+            || !self.audiences.is_empty()
+            || self.profile.is_some()
+    }
+}
+
+fn parse_options(args: &[String]) -> Result<Options, Failure> {
+    let mut o = Options::default();
     let mut it = args.iter();
+    let mut only_positional = false;
     while let Some(a) = it.next() {
+        if only_positional {
+            o.positional.push(a.clone());
+            continue;
+        }
         let mut value = |name: &str| {
             it.next()
                 .cloned()
-                .ok_or(format!("missing value for {name}"))
+                .ok_or_else(|| usage(format!("{name} needs a value")))
         };
         match a.as_str() {
             "--policy" => o.policy = Some(value("--policy")?),
             "--keys" => o.keys.push(value("--keys")?),
             "--now" => {
                 let v = value("--now")?;
-                o.now =
-                    Some(v.parse().map_err(|_| {
-                        format!("--now takes whole seconds since 1970, not \"{v}\"")
-                    })?);
+                o.now = Some(time::parse_moment(&v).ok_or_else(|| {
+                    usage(format!(
+                        "--now takes seconds since 1970 or a UTC date and time such as 2026-11-02T09:30:00Z, not \"{v}\""
+                    ))
+                })?);
             }
-            "-h" | "--help" => return Err("usage".into()),
-            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
+            "--alg" => {
+                for alg in value("--alg")?.split(',').filter(|s| !s.is_empty()) {
+                    o.algorithms.push(alg.trim().to_owned());
+                }
+            }
+            "--iss" => o.issuers.push(value("--iss")?),
+            "--aud" => o.audiences.push(value("--aud")?),
+            "--profile" => o.profile = Some(value("--profile")?),
+            "-H" | "--header" => {
+                let h = value("--header")?;
+                let (name, v) = h
+                    .split_once(':')
+                    .ok_or_else(|| usage(format!("--header takes 'NAME: VALUE', not \"{h}\"")))?;
+                o.headers
+                    .push((name.trim().to_owned(), v.trim().to_owned()));
+            }
+            "--json" => o.json = true,
+            "--" => only_positional = true,
+            "-" => o.positional.push(a.clone()),
+            s if s.starts_with('-') && !looks_like_a_token(s) => {
+                return Err(usage(format!("unknown option {s}")))
+            }
             s => o.positional.push(s.to_owned()),
         }
+    }
+    let stdin_users = o.positional.iter().filter(|p| *p == "-").count()
+        + o.keys.iter().filter(|k| *k == "-").count()
+        + usize::from(o.policy.as_deref() == Some("-"));
+    if stdin_users > 1 {
+        return Err(usage(
+            "only one input can come from standard input ('-'); give the others as files",
+        ));
     }
     Ok(o)
 }
 
-fn run(args: &[String]) -> Result<ExitCode, String> {
-    let (command, rest) = args.split_first().ok_or("usage")?;
+/// A token may start with `-` (base64url has it), but never with `--`.
+fn looks_like_a_token(s: &str) -> bool {
+    !s.starts_with("--") && s.len() > 16 && s.contains('.')
+}
+
+fn run(args: &[String]) -> Result<ExitCode, Failure> {
+    let Some((command, rest)) = args.split_first() else {
+        return Err(usage("no command given"));
+    };
+    match command.as_str() {
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        "-V" | "--version" | "version" => {
+            println!("azlens {}", env!("CARGO_PKG_VERSION"));
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    if rest.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let o = parse_options(rest)?;
     match command.as_str() {
-        "verify" => {
-            let verifier = load_verifier(&o)?;
-            let keys = load_keys(&o, &verifier.policy().limits)?;
-            let token = token_arg(&o)?;
-            let now = o.now.unwrap_or_else(now_seconds);
-            let verdict = verifier.verify(&token, &keys, now);
-            print_json(&verdict)?;
-            Ok(if verdict.valid {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
-        "inspect" => {
-            let verifier = match o.policy {
-                Some(_) => Some(load_verifier(&o)?),
-                None => None,
-            };
-            let limits = verifier
-                .as_ref()
-                .map(|v| v.policy().limits.clone())
-                .unwrap_or_default();
-            let keys = load_keys(&o, &limits)?;
-            let token = token_arg(&o)?;
-            let opts = InspectOptions {
-                limits,
-                keys: (!o.keys.is_empty()).then_some(&keys),
-                verifier: verifier.as_ref(),
-            };
-            let report = inspect(&token, o.now.unwrap_or_else(now_seconds), &opts);
-            print_json(&report)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        "verify" => verify(&o),
+        "inspect" => inspect_command(&o),
+        "decide" => decide(&o),
         "plan" => {
-            let verifier = load_verifier(&o)?;
-            let token = token_arg(&o)?;
+            let token = token_arg(o.positional.as_slice())?;
+            let verifier = load_verifier(&o, Some(&token))?;
             let plan = key_plan(&token, verifier.policy());
-            print_json(&plan)?;
-            Ok(if plan.errors.is_empty() {
-                ExitCode::SUCCESS
+            if o.json {
+                print_json(&plan)?;
             } else {
-                ExitCode::from(1)
-            })
+                let v = serde_json::to_value(&plan).map_err(|e| input(e.to_string()))?;
+                print_plan(&v);
+            }
+            Ok(exit(plan.errors.is_empty()))
         }
-        "keys" => {
-            let [file] = o.positional.as_slice() else {
-                return Err("usage: azlens keys FILE".into());
-            };
-            let set = KeySet::parse(&read_file(file)?, &Limits::default())
-                .map_err(|e| format!("{file}: {}", e.message))?;
-            let keys: Vec<serde_json::Value> = set
-                .keys()
-                .iter()
-                .map(|k| {
-                    serde_json::json!({
-                        "kid": k.kid, "kty": k.material.kty(), "description": k.material.describe(),
-                        "alg": k.alg, "use": k.use_, "key_ops": k.key_ops, "origin": format!("{:?}", k.origin),
-                    })
-                })
-                .collect();
-            let skipped: Vec<serde_json::Value> = set
-                .skipped()
-                .iter()
-                .map(|s| serde_json::json!({"kid": s.kid, "reason": s.reason}))
-                .collect();
-            print_json(&serde_json::json!({"keys": keys, "skipped": skipped}))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        other => Err(format!("unknown command \"{other}\"")),
+        "keys" => keys(&o),
+        other => Err(usage(format!("unknown command \"{other}\""))),
     }
 }
 
-fn load_keys(o: &Options, limits: &Limits) -> Result<KeySet, String> {
+fn exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn verify(o: &Options) -> Result<ExitCode, Failure> {
+    let token = token_arg(o.positional.as_slice())?;
+    let verifier = load_verifier(o, Some(&token))?;
+    let keys = load_keys(o, &verifier.policy().limits)?;
+    let now = o.now.unwrap_or_else(now_seconds);
+    let verdict = verifier.verify(&token, &keys, now);
+    if o.json {
+        print_json(&verdict)?;
+    } else {
+        print_verdict(&verdict, now);
+    }
+    if !verdict.valid && o.keys.is_empty() && verifier.policy().keys.is_none() {
+        eprintln!("azlens: hint: no keys were given: add --keys FILE (a JWK Set, PEM, …) to check the signature");
+    }
+    Ok(exit(verdict.valid))
+}
+
+fn inspect_command(o: &Options) -> Result<ExitCode, Failure> {
+    let token = token_arg(o.positional.as_slice())?;
+    let verifier = if o.policy.is_some() || o.policy_flags() {
+        Some(load_verifier(o, Some(&token))?)
+    } else {
+        None
+    };
+    let limits = verifier
+        .as_ref()
+        .map(|v| v.policy().limits.clone())
+        .unwrap_or_default();
+    let keys = load_keys(o, &limits)?;
+    let opts = InspectOptions {
+        limits,
+        keys: (!o.keys.is_empty()).then_some(&keys),
+        verifier: verifier.as_ref(),
+    };
+    let now = o.now.unwrap_or_else(now_seconds);
+    let report = inspect(&token, now, &opts);
+    if o.json {
+        print_json(&report)?;
+    } else {
+        print_report(&report, now, verifier.is_some());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn decide(o: &Options) -> Result<ExitCode, Failure> {
+    let (method, target, token) = match o.positional.as_slice() {
+        [m, t] => (m, t, None),
+        [m, t, rest @ ..] => (m, t, Some(token_arg(rest)?)),
+        _ => {
+            return Err(usage(
+                "decide needs METHOD and PATH[?QUERY] (and optionally the TOKEN), e.g. decide GET '/fhir/Observation?patient=123' TOKEN",
+            ))
+        }
+    };
+    if !method.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(usage(format!(
+            "\"{method}\" is not an HTTP method (GET, POST, …)"
+        )));
+    }
+    // a full URL is read for its path and query
+    let path = match target.split_once("://") {
+        Some((_, after)) => after.find('/').map_or("/", |i| &after[i..]),
+        None => target.as_str(),
+    };
+    if !path.starts_with('/') {
+        return Err(usage(format!(
+            "\"{target}\" is not a path: give it as /fhir/Patient/123 (or a full URL)"
+        )));
+    }
+    let mut headers = o.headers.clone();
+    if let Some(t) = &token {
+        headers.push(("authorization".into(), format!("Bearer {t}")));
+    }
+    let request = Request::new(method, path, headers);
+    let verifier = load_verifier(o, token.as_deref())?;
+    let keys = load_keys(o, &verifier.policy().limits)?;
+    let now = o.now.unwrap_or_else(now_seconds);
+    let decision = guard::decide(&verifier, &request, &keys, now);
+    if o.json {
+        print_json(&decision)?;
+    } else {
+        print_decision(&decision);
+    }
+    Ok(exit(decision.allow))
+}
+
+fn keys(o: &Options) -> Result<ExitCode, Failure> {
+    let [file] = o.positional.as_slice() else {
+        return Err(usage("keys needs one FILE (or - for standard input)"));
+    };
+    let set = KeySet::parse(&read_input(file, MAX_FILE_BYTES)?, &Limits::default())
+        .map_err(|e| input(format!("{}: {}", name_of(file), e.message)))?;
+    let keys: Vec<Value> = set
+        .keys()
+        .iter()
+        .map(|k| {
+            json!({
+                "kid": k.kid, "kty": k.material.kty(), "description": k.material.describe(),
+                "alg": k.alg, "use": k.use_, "key_ops": k.key_ops, "origin": format!("{:?}", k.origin),
+            })
+        })
+        .collect();
+    let skipped: Vec<Value> = set
+        .skipped()
+        .iter()
+        .map(|s| json!({"kid": s.kid, "reason": s.reason}))
+        .collect();
+    if o.json {
+        print_json(&json!({"keys": keys, "skipped": skipped}))?;
+    } else {
+        println!(
+            "{} usable key{} in {}",
+            keys.len(),
+            plural(keys.len()),
+            name_of(file)
+        );
+        for k in &keys {
+            let mut line = format!("  {}", text(&k["description"]));
+            if let Some(kid) = k["kid"].as_str() {
+                line.push_str(&format!("  kid \"{kid}\""));
+            }
+            for restriction in ["alg", "use"] {
+                if let Some(v) = k[restriction].as_str() {
+                    line.push_str(&format!("  {restriction} {v}"));
+                }
+            }
+            println!("{line}");
+        }
+        for s in &skipped {
+            println!(
+                "  skipped{}: {}",
+                s["kid"]
+                    .as_str()
+                    .map(|k| format!(" \"{k}\""))
+                    .unwrap_or_default(),
+                text(&s["reason"])
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+fn load_keys(o: &Options, limits: &Limits) -> Result<KeySet, Failure> {
     let mut keys = KeySet::new();
     for file in &o.keys {
-        let set = KeySet::parse(&read_file(file)?, limits)
-            .map_err(|e| format!("{file}: {}", e.message))?;
+        let set = KeySet::parse(&read_input(file, MAX_FILE_BYTES)?, limits)
+            .map_err(|e| input(format!("{}: {}", name_of(file), e.message)))?;
         keys.extend(set);
     }
     Ok(keys)
 }
 
-fn load_verifier(o: &Options) -> Result<Verifier, String> {
-    let file = o.policy.as_ref().ok_or("missing --policy POLICY.json")?;
-    let text = String::from_utf8(read_file(file)?).map_err(|_| format!("{file}: not UTF-8"))?;
-    Verifier::from_json(&text).map_err(|e| format!("{file}: {e}"))
-}
-
-fn token_arg(o: &Options) -> Result<String, String> {
-    match o.positional.as_slice() {
-        [t] if t == "-" => {
-            let mut s = String::new();
-            std::io::stdin()
-                .take(1 << 20)
-                .read_to_string(&mut s)
-                .map_err(|e| format!("reading the token from standard input: {e}"))?;
-            Ok(s.trim().to_owned())
+/// The policy: a file, or the one the flags describe. With `--profile auto` (the default for
+/// flags) the profile is the one the core detects in `token`: `report::profile_match::detect`,
+/// the function the inspector page's "auto-detect" asks too.
+fn load_verifier(o: &Options, token: Option<&str>) -> Result<Verifier, Failure> {
+    if let Some(file) = &o.policy {
+        if o.policy_flags() {
+            return Err(usage(
+                "give the policy either as a file (--policy) or as flags (--alg, --iss, --aud, --profile), not both",
+            ));
         }
-        [t] => Ok(t.trim().to_owned()),
-        [] => Err("missing TOKEN (or - for standard input)".into()),
-        _ => Err("usage: give exactly one TOKEN".into()),
+        let text = String::from_utf8(read_input(file, MAX_FILE_BYTES)?)
+            .map_err(|_| input(format!("{}: not UTF-8", name_of(file))))?;
+        return Verifier::from_json(&text).map_err(|e| input(format!("{}: {e}", name_of(file))));
+    }
+    let mut policy = Map::new();
+    let algorithms: Vec<String> = if o.algorithms.is_empty() {
+        azlens::Algorithm::ALL
+            .iter()
+            .filter(|a| !a.is_symmetric())
+            .map(|a| a.name().to_owned())
+            .collect()
+    } else {
+        o.algorithms.clone()
+    };
+    policy.insert("algorithms".into(), json!(algorithms));
+    if !o.issuers.is_empty() {
+        let issuers: Vec<Value> = o.issuers.iter().map(|i| json!({"issuer": i})).collect();
+        policy.insert("issuers".into(), Value::Array(issuers));
+    }
+    if !o.audiences.is_empty() {
+        policy.insert("audience".into(), json!(o.audiences));
+    }
+    let choice = o.profile.as_deref().unwrap_or("auto");
+    let profile = match choice {
+        "none" => None,
+        "auto" => token.and_then(detect_profile),
+        name => Some(azlens::Profile::from_name(name).ok_or_else(|| {
+            usage(format!(
+                "--profile takes auto, none, iua, smart, smart-backend, cds-hooks or oidc, not \"{name}\""
+            ))
+        })?),
+    };
+    if let Some(p) = profile {
+        policy.insert("profile".into(), json!(p.name()));
+        if p.needs_audience() && o.audiences.is_empty() {
+            let what = match p {
+                azlens::Profile::Oidc => "the client_id the ID token was issued to",
+                _ => "this CDS Service's endpoint URL",
+            };
+            let how = if choice == "auto" {
+                format!(
+                    "the token looks like {} (auto-detected); its rules compare aud with {what}: give it with --aud (or choose --profile none)",
+                    p.title()
+                )
+            } else {
+                format!(
+                    "the {} profile compares aud with {what}: give it with --aud",
+                    p.name()
+                )
+            };
+            return Err(usage(how));
+        }
+        if p == azlens::Profile::SmartBackend && o.audiences.is_empty() {
+            let how = if choice == "auto" {
+                " (auto-detected)"
+            } else {
+                ""
+            };
+            return Err(usage(format!(
+                "the token looks like {}{how}: give this server's token endpoint URL, which aud must name, with --aud",
+                p.title()
+            )));
+        }
+        if p == azlens::Profile::SmartBackend {
+            policy.insert(
+                "profile_options".into(),
+                json!({"token_endpoint": o.audiences[0]}),
+            );
+        }
+    }
+    Verifier::from_json(&Value::Object(policy).to_string())
+        .map_err(|e| usage(format!("the flags do not make a usable policy: {e}")))
+}
+
+/// The profile "auto" applies: the report marks it (`profiles[].detected`).
+fn detect_profile(token: &str) -> Option<azlens::Profile> {
+    inspect(token, 0, &InspectOptions::default())
+        .profiles
+        .into_iter()
+        .find(|m| m.detected)
+        .map(|m| m.name)
+}
+
+/// The token from the argument, or from standard input for `-`, with hints for the usual slips.
+fn token_arg(given: &[String]) -> Result<String, Failure> {
+    let raw = match given {
+        [t] if t == "-" => {
+            let bytes = read_stdin(MAX_STDIN_BYTES, "the token")?;
+            String::from_utf8(bytes)
+                .map_err(|_| input("the token on standard input is not UTF-8 text"))?
+        }
+        [t] => t.clone(),
+        [] => {
+            return Err(usage(
+                "no TOKEN given (or - to read it from standard input)",
+            ))
+        }
+        more => {
+            return Err(usage(format!(
+                "give exactly one TOKEN, not {} arguments (quote a token that holds spaces)",
+                more.len()
+            )))
+        }
+    };
+    if looks_like_a_path(raw.trim()) {
+        eprintln!(
+            "azlens: hint: \"{0}\" looks like a file name, not a token; to read a token from a file, give - and the file on standard input (… - < {0})",
+            raw.trim(),
+        );
+    }
+    // the core's reading of pasted text: white space and an Authorization scheme word removed
+    let detected = kind::detect(&raw, Limits::default().max_token_bytes);
+    if let Some(f) = detected
+        .findings
+        .iter()
+        .find(|f| f.code == "scheme_removed")
+    {
+        eprintln!("azlens: note: {}", f.message);
+    }
+    Ok(detected.token)
+}
+
+/// An existing file, or text that is no compact JWS/JWE (two or four dots) and reads as a path.
+fn looks_like_a_path(s: &str) -> bool {
+    if s.is_empty() || s.len() > 4096 {
+        return false;
+    }
+    let dots = s.bytes().filter(|b| *b == b'.').count();
+    std::path::Path::new(s).is_file()
+        || (dots != 2
+            && dots != 4
+            && (s.contains('/')
+                || [".jwt", ".txt", ".json", ".token", ".pem"]
+                    .iter()
+                    .any(|ext| s.to_ascii_lowercase().ends_with(ext))))
+}
+
+fn name_of(file: &str) -> &str {
+    if file == "-" {
+        "standard input"
+    } else {
+        file
     }
 }
 
-fn read_file(path: &str) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {e}"))?;
-    if meta.len() > 4 << 20 {
-        return Err(format!("{path}: larger than 4 MiB"));
+fn read_input(file: &str, max: u64) -> Result<Vec<u8>, Failure> {
+    if file == "-" {
+        return read_stdin(max, "standard input");
     }
-    std::fs::read(path).map_err(|e| format!("{path}: {e}"))
+    let meta = std::fs::metadata(file).map_err(|e| input(format!("{file}: {e}")))?;
+    if meta.len() > max {
+        return Err(input(format!("{file}: larger than {} MiB", max >> 20)));
+    }
+    std::fs::read(file).map_err(|e| input(format!("{file}: {e}")))
 }
 
-fn print_json<T: serde::Serialize>(v: &T) -> Result<(), String> {
-    let text = serde_json::to_string_pretty(v).map_err(|e| e.to_string())?;
-    println!("{text}");
-    Ok(())
+/// Read standard input to its end, refusing (not cutting) more than `max` bytes.
+fn read_stdin(max: u64, what: &str) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| input(format!("reading {what} from standard input: {e}")))?;
+    if bytes.len() as u64 > max {
+        return Err(input(format!(
+            "standard input holds more than {max} bytes, the most azlens reads for {what}; nothing was checked"
+        )));
+    }
+    Ok(bytes)
 }
 
 fn now_seconds() -> i64 {
@@ -205,4 +562,203 @@ fn now_seconds() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(v).map_err(|e| input(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A JSON value as a person reads it: strings without quotes.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn print_problem(mark: &str, code: &str, message: &str, claim: Option<&str>) {
+    let claim = claim.map(|c| format!(" ({c})")).unwrap_or_default();
+    println!("  {mark} {code}{claim}: {message}");
+}
+
+fn print_verdict(v: &Verdict, now: i64) {
+    if v.valid {
+        let mut line = String::from("VALID");
+        if let Some(k) = &v.key {
+            line.push_str(&format!(": signature checked with a {} key", k.kty));
+            if let Some(kid) = &k.kid {
+                line.push_str(&format!(" \"{kid}\""));
+            }
+            line.push_str(&format!(" ({})", k.alg.name()));
+        }
+        if let Some(p) = v.profile {
+            line.push_str(&format!("; {} rules met", p.title()));
+        }
+        println!("{line}");
+    } else {
+        println!(
+            "INVALID: {} problem{}",
+            v.errors.len(),
+            plural(v.errors.len())
+        );
+        for e in &v.errors {
+            print_problem("✗", e.code.as_str(), &e.message, e.claim.as_deref());
+        }
+    }
+    if !v.warnings.is_empty() {
+        println!("Warnings:");
+        for w in &v.warnings {
+            print_problem("!", w.code, &w.message, w.claim.as_deref());
+        }
+    }
+    if let Some(claims) = &v.payload {
+        println!("Claims{}:", if v.valid { "" } else { " (not trusted)" });
+        for (name, value) in claims {
+            let mut line = format!("  {name}: {}", text(value));
+            if ["exp", "nbf", "iat", "auth_time"].contains(&name.as_str()) {
+                if let Some(t) = value.as_i64() {
+                    line.push_str(&format!(
+                        "  ({}, {})",
+                        time::utc(t),
+                        azlens::report::relative(name, t, now)
+                    ));
+                }
+            }
+            println!("{line}");
+        }
+    }
+}
+
+fn print_report(r: &Report, now: i64, with_policy: bool) {
+    println!("{}", r.summary);
+    if let Some(h) = &r.header {
+        println!("Header: {}", Value::Object(h.clone()));
+    }
+    if !r.claims.is_empty() {
+        println!("Claims:");
+        for c in &r.claims {
+            let mut line = format!("  {}: {}", c.name, text(&c.value));
+            if let Some(rel) = &c.relative {
+                line.push_str(&format!(
+                    "  ({}, {rel})",
+                    c.utc.as_deref().unwrap_or_default()
+                ));
+            }
+            if let Some(m) = c.meaning {
+                line.push_str(&format!("  — {m}"));
+            }
+            println!("{line}");
+        }
+    }
+    if !r.findings.is_empty() {
+        println!("Findings:");
+        for f in &r.findings {
+            let mark = match f.severity {
+                azlens::report::Severity::Error => "✗",
+                azlens::report::Severity::Warning => "!",
+                azlens::report::Severity::Info => "·",
+            };
+            print_problem(mark, f.code, &f.message, f.claim.as_deref());
+        }
+    }
+    let like: Vec<_> = r.profiles.iter().filter(|m| m.matches).collect();
+    if !like.is_empty() {
+        println!("Profiles it looks like:");
+        for m in like {
+            let detected = if m.detected {
+                " (auto-detect applies this one)"
+            } else {
+                ""
+            };
+            println!("  {}{detected}: {}", m.name.title(), m.signals.join("; "));
+            if !m.missing.is_empty() {
+                println!("    lacks: {}", m.missing.join(", "));
+            }
+        }
+    }
+    for n in &r.nested {
+        println!("Nested in {}: {}", n.claim, n.report.summary);
+    }
+    if let Some(v) = &r.verification {
+        println!(
+            "Verification ({}):",
+            if with_policy {
+                "under the policy"
+            } else {
+                "signature and times only; give a policy (--alg/--iss/--aud or --policy) for the rest"
+            }
+        );
+        print_verdict(v, now);
+    }
+}
+
+fn print_decision(d: &guard::Decision) {
+    let verb = if d.allow { "ALLOWED" } else { "REFUSED" };
+    println!("{verb} ({}): {}", d.status, d.log.reason);
+    println!("  request: {} {}", d.log.method, d.log.path);
+    println!(
+        "  route: {}",
+        d.log
+            .route
+            .as_deref()
+            .unwrap_or("none (every path no route covers needs a valid token)")
+    );
+    if let Some(c) = &d.www_authenticate {
+        println!("  WWW-Authenticate: {c}");
+    }
+    if let Some(body) = d
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+    {
+        for e in body["errors"].as_array().into_iter().flatten() {
+            print_problem(
+                "✗",
+                &text(&e["code"]),
+                &text(&e["message"]),
+                e["claim"].as_str(),
+            );
+        }
+    }
+    for (name, value) in &d.set_headers {
+        println!("  upstream header {name}: {value}");
+    }
+    for (name, value) in &d.response_headers {
+        println!("  response header {name}: {value}");
+    }
+}
+
+fn print_plan(v: &Value) {
+    if let Some(iss) = v["issuer"].as_str() {
+        println!("issuer: {iss}");
+    }
+    let sources = v["sources"].as_array().cloned().unwrap_or_default();
+    if sources.is_empty() {
+        println!("nothing to fetch: only inline keys apply");
+    }
+    for s in sources {
+        println!("fetch: {s}");
+    }
+    for e in v["errors"].as_array().into_iter().flatten() {
+        print_problem(
+            "✗",
+            &text(&e["code"]),
+            &text(&e["message"]),
+            e["claim"].as_str(),
+        );
+    }
 }

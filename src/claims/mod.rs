@@ -1,5 +1,6 @@
 //! The registered JWT claims (RFC 7519 §4.1) checked against a policy and a caller-given `now`.
 
+pub mod act;
 pub mod numeric_date;
 
 use crate::error::{ErrorCode, Problem, Warning};

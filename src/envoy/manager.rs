@@ -5,7 +5,8 @@
 //!   record; the lease expires, so a VM torn down mid-fetch cannot block the others.
 //! - The fetched bytes go into the record; the generation changes only when the bytes do, and
 //!   each VM parses a generation once.
-//! - A refetch for an unknown `kid` happens at most once per `refetch_cooldown` process-wide.
+//! - Refetches for an unknown `kid` follow the core's schedule (`crate::freshness`) process-wide:
+//!   at once, then 1 s, 2 s, 4 s … apart up to `refetch_cooldown`; a failed one only backs off.
 //! - Failures back off exponentially; the last good set is served for `stale_for` past its
 //!   freshness.
 //!
@@ -270,14 +271,14 @@ impl KeyManager {
     pub fn request_refetch(&mut self, store: &impl SharedStore, idx: usize, now: u64) -> Refetch {
         let held = self.entries.get(idx).map(|e| e.parsed_generation);
         self.sync(store, idx);
-        let cooldown = self.timing.refetch_cooldown;
+        let cache = self.timing.cache;
         let Some(e) = self.entries.get_mut(idx) else {
             return Refetch::Refused;
         };
         if e.fetching || e.meta.leased(now) {
             return Refetch::Pending;
         }
-        if now < e.meta.next_attempt || now < e.meta.refetched_at.saturating_add(cooldown) {
+        if now < e.meta.next_attempt || now < cache.kid_refetch_at(e.meta.kid_refetches) {
             // A peer's refetch may have landed since the caller decided: its keys come first.
             if held != Some(e.parsed_generation) && e.meta.usable(now) {
                 return Refetch::Newer;
@@ -314,11 +315,9 @@ impl KeyManager {
                 r.lease = Some(Lease {
                     holder: holder.clone(),
                     until: now.saturating_add(timing.lease_for()),
+                    unknown_kid: (w == FetchWhy::UnknownKid).then_some(now),
                 });
                 r.fetches += 1;
-                if w == FetchWhy::UnknownKid {
-                    r.refetched_at = now;
-                }
                 true
             });
             let e = &mut self.entries[idx];
@@ -383,10 +382,14 @@ impl KeyManager {
                 mine = false;
                 return false;
             }
-            r.lease = None;
+            let unknown_kid = r.lease.take().and_then(|l| l.unknown_kid);
             r.attempts += 1;
             match &checked {
                 Ok(good) => {
+                    if let Some(started) = unknown_kid {
+                        r.kid_refetches =
+                            timing.cache.kid_refetch_answered(r.kid_refetches, started);
+                    }
                     if r.body != good.body || r.generation == 0 {
                         r.generation += 1;
                         r.body = good.body.clone();
@@ -413,8 +416,8 @@ impl KeyManager {
             Ok(Some(record)) => {
                 let mut events = match &checked {
                     Ok(good) => vec![Event::info(format!(
-                        "key set {url}: fetched {} keys (generation {}, fresh for {} s)",
-                        good.keys.keys().len(),
+                        "key set {url}: fetched {} (generation {}, fresh for {} s)",
+                        count(good.keys.keys().len(), good.keys.skipped().len()),
                         record.generation,
                         record.fresh_until.saturating_sub(now) / 1000
                     ))],
@@ -467,6 +470,18 @@ impl KeyManager {
     }
 }
 
+/// "1 key", "3 keys", "3 keys (2 more unusable)".
+fn count(keys: usize, unusable: usize) -> String {
+    let keys = match keys {
+        1 => "1 key".to_owned(),
+        n => format!("{n} keys"),
+    };
+    match unusable {
+        0 => keys,
+        n => format!("{keys} ({n} more unusable)"),
+    }
+}
+
 /// Is a fetch due for this record, and why?
 fn due(r: &KeyRecord, now: u64, want_refetch: bool, t: &Timing) -> Option<FetchWhy> {
     if r.leased(now) || now < r.next_attempt {
@@ -475,7 +490,7 @@ fn due(r: &KeyRecord, now: u64, want_refetch: bool, t: &Timing) -> Option<FetchW
     if !r.usable(now) {
         return Some(FetchWhy::Missing);
     }
-    if want_refetch && now >= r.refetched_at.saturating_add(t.refetch_cooldown) {
+    if want_refetch && now >= t.cache.kid_refetch_at(r.kid_refetches) {
         return Some(FetchWhy::UnknownKid);
     }
     (now >= r.fresh_until).then_some(FetchWhy::Scheduled)
@@ -514,9 +529,7 @@ struct GoodSet {
 fn check(result: FetchResult, limits: &Limits) -> Result<GoodSet, String> {
     match result {
         FetchResult::Failed(why) => Err(why),
-        FetchResult::Response { status, .. } if status != 200 => {
-            Err(format!("the server answered HTTP {status}"))
-        }
+        FetchResult::Response { status, body, .. } if status != 200 => Err(non_200(status, &body)),
         FetchResult::Response {
             cache_control,
             age,
@@ -534,6 +547,31 @@ fn check(result: FetchResult, limits: &Limits) -> Result<GoodSet, String> {
                 age,
             })
         }
+    }
+}
+
+/// Why a response other than 200 is no key set. Envoy answers a call itself (a local reply,
+/// not the key server) when it cannot reach the server or the call times out; its bodies say
+/// so, and the log line should too.
+fn non_200(status: u16, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let local = [
+        (
+            "upstream request timeout",
+            "the call timed out (key_cache.fetch_timeout_ms)",
+        ),
+        (
+            "upstream connect error",
+            "it could not connect to the key server",
+        ),
+        ("no healthy upstream", "the cluster has no healthy host"),
+        ("upstream reset", "the key server reset the connection"),
+    ];
+    match local.iter().find(|(prefix, _)| text.starts_with(prefix)) {
+        Some((_, why)) => {
+            format!("no answer from the key server: Envoy replied {status} itself, {why}")
+        }
+        None => format!("the key server answered HTTP {status}"),
     }
 }
 
@@ -771,12 +809,60 @@ mod tests {
         assert!(b.epoch(0) > epoch_b, "waiters in b wake up");
         assert_eq!(kids(&b, now + 60), ["old", "new"]);
 
-        // Another unknown kid within the cooldown: refused, no fetch.
-        assert_eq!(b.request_refetch(&store, 0, now + 10_000), Refetch::Refused);
-        assert!(b.poll(&store, now + 10_000).0.is_empty());
-        // After the cooldown: allowed again.
-        assert_eq!(b.request_refetch(&store, 0, now + 31_000), Refetch::Pending);
-        assert_eq!(b.poll(&store, now + 31_000).0.len(), 1);
+        // Another unknown kid right after: refused, no fetch; a second later (the core's
+        // schedule, counted from that refetch): allowed again.
+        assert_eq!(b.request_refetch(&store, 0, now + 500), Refetch::Refused);
+        assert!(b.poll(&store, now + 500).0.is_empty());
+        assert_eq!(b.request_refetch(&store, 0, now + 1000), Refetch::Pending);
+        assert_eq!(b.poll(&store, now + 1000).0.len(), 1);
+        b.complete(
+            &store,
+            URL,
+            ok(jwks(&["old", "new"]), "max-age=3600"),
+            now + 1010,
+        );
+        // The next waits 2 s from that one.
+        assert_eq!(b.request_refetch(&store, 0, now + 2999), Refetch::Refused);
+        assert_eq!(b.request_refetch(&store, 0, now + 3000), Refetch::Pending);
+    }
+
+    /// Issue 19: an unknown-kid refetch that failed (an outage) must not start the cooldown:
+    /// a key published meanwhile is fetched at the first try after the back-off.
+    #[test]
+    fn a_failed_unknown_kid_refetch_only_backs_off() {
+        let store = Store::default();
+        let (mut a, _b) = two_vms_holding(&store, "old");
+        let now = T0 + 1000;
+        assert_eq!(a.request_refetch(&store, 0, now), Refetch::Pending);
+        assert_eq!(a.poll(&store, now).0.len(), 1);
+        a.complete(&store, URL, FetchResult::Failed("refused".into()), now + 5);
+        // Back-off after one failure: 1 s from the failure.
+        assert_eq!(a.request_refetch(&store, 0, now + 900), Refetch::Refused);
+        assert_eq!(a.request_refetch(&store, 0, now + 1005), Refetch::Pending);
+        let orders = a.poll(&store, now + 1005).0;
+        assert_eq!(orders[0].why, FetchWhy::UnknownKid);
+        a.complete(
+            &store,
+            URL,
+            ok(jwks(&["old", "new"]), "max-age=3600"),
+            now + 1010,
+        );
+        assert_eq!(kids(&a, now + 1010), ["old", "new"]);
+        let r = a.record(0).unwrap();
+        assert_eq!(
+            (r.kid_refetches.streak, r.kid_refetches.last_ms),
+            (1, now + 1005)
+        );
+    }
+
+    /// Issue 19: a scheduled fetch is not an unknown-kid refetch: a kid published right after
+    /// the first fetch is fetched on its first use.
+    #[test]
+    fn a_kid_published_after_the_first_fetch_is_fetched_on_first_use() {
+        let store = Store::default();
+        let (mut a, _b) = two_vms_holding(&store, "old");
+        assert_eq!(a.request_refetch(&store, 0, T0 + 2000), Refetch::Pending);
+        assert_eq!(a.poll(&store, T0 + 2000).0[0].why, FetchWhy::UnknownKid);
     }
 
     /// What another VM does, once, in the middle of this one's work.

@@ -5,6 +5,7 @@
 //! Stored as one value so a single compare-and-swap covers everything: a line of JSON metadata,
 //! a newline, then the key-set bytes exactly as fetched.
 
+use crate::freshness::KidRefetches;
 use serde::{Deserialize, Serialize};
 
 /// Who is fetching, until when.
@@ -14,6 +15,10 @@ pub struct Lease {
     pub holder: String,
     /// Milliseconds since the epoch; after this another VM may take over.
     pub until: u64,
+    /// When the fetch started, if it is a refetch for an unknown `kid` (for the core's
+    /// unknown-`kid` schedule, which counts only refetches that get an answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown_kid: Option<u64>,
 }
 
 /// The shared state of one key-set URL. Times are milliseconds since the epoch.
@@ -37,8 +42,9 @@ pub struct KeyRecord {
     pub last_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lease: Option<Lease>,
-    /// When a refetch for an unknown `kid` last started (for the cooldown).
-    pub refetched_at: u64,
+    /// The unknown-`kid` refetches that got an answer (the core's schedule,
+    /// [`crate::freshness::KidRefetches`]).
+    pub kid_refetches: KidRefetches,
     /// Fetch attempts finished, good or bad: paused requests wait for this to move.
     pub attempts: u64,
     /// Fetches started, process-wide (diagnostics).
@@ -94,6 +100,7 @@ mod tests {
             lease: Some(Lease {
                 holder: "vm-a".into(),
                 until: 9,
+                unknown_kid: Some(4),
             }),
             last_error: Some("line\nbreak".into()),
             body: b"{\"keys\":[]}\n\x00\xff binary too".to_vec(),
@@ -126,6 +133,7 @@ mod tests {
         r.lease = Some(Lease {
             holder: "a".into(),
             until: 10,
+            unknown_kid: None,
         });
         assert!(r.leased(9) && !r.leased(10));
     }

@@ -2,6 +2,7 @@
 //! with the error codes. The token is never echoed.
 
 use crate::error::Problem;
+use crate::limits::{clip, MAX_ECHO_BYTES, MAX_LISTED_PROBLEMS};
 use serde_json::json;
 
 /// The RFC 6750 §3.1 error attribute.
@@ -72,12 +73,30 @@ pub fn body(
     scope: Option<&str>,
     rule: Option<&str>,
 ) -> String {
+    // Attacker-chosen text (a kid, a crit name, an issuer) may be echoed in the messages: the
+    // body lists a bounded number of problems, each clipped, so its size does not grow with the
+    // token's.
+    let listed: Vec<Problem> = problems
+        .iter()
+        .take(MAX_LISTED_PROBLEMS)
+        .map(|p| Problem {
+            code: p.code,
+            message: clip(&p.message, MAX_ECHO_BYTES).into_owned(),
+            claim: p.claim.clone(),
+        })
+        .collect();
     let mut v = json!({
         "error": error.as_str().unwrap_or("unauthorized"),
-        "error_description": description,
-        "errors": problems,
+        "error_description": clip(description, MAX_ECHO_BYTES),
+        "errors": listed,
     });
     if let Some(obj) = v.as_object_mut() {
+        if problems.len() > MAX_LISTED_PROBLEMS {
+            obj.insert(
+                "errors_not_listed".into(),
+                json!(problems.len() - MAX_LISTED_PROBLEMS),
+            );
+        }
         if let Some(scope) = scope {
             obj.insert("scope".into(), json!(scope));
         }

@@ -36,6 +36,8 @@ pub fn headers_to_set(
         .filter_map(|(header, source)| {
             let value = if source == "atna_user" {
                 atna_user.map(str::to_owned)?
+            } else if source == "act_chain" {
+                crate::claims::act::header_value(payload)?
             } else {
                 render(claim_at(payload, source)?)?
             };

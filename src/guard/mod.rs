@@ -24,6 +24,7 @@ use crate::cache::{TokenKey, VerdictCache};
 use crate::error::{ErrorCode, Problem};
 use crate::hosts::{HeaderRule, Route};
 use crate::keys::KeySet;
+use crate::limits::{clip, MAX_ECHO_BYTES};
 use crate::plan::{key_plan, KeyPlan};
 use crate::profiles::smart::{self, FhirAccess};
 use crate::verify::{Verdict, Verifier};
@@ -373,8 +374,8 @@ impl<'a> Gate<'a> {
             upstream_query: req.query.clone(),
             drop_headers: Vec::new(),
             log: LogLine {
-                method: capped(&req.method, 32),
-                path: capped(&req.path, 256),
+                method: clip(&req.method, MAX_ECHO_BYTES).into_owned(),
+                path: clip(&req.path, MAX_ECHO_BYTES).into_owned(),
                 route: route.map(|r| r.path_prefix.clone()),
                 ..LogLine::default()
             },
@@ -494,8 +495,15 @@ impl<'a> Gate<'a> {
         let status = error.status();
         self.log.decision = "deny";
         self.log.status = status;
-        self.log.reason = description.to_owned();
-        self.log.codes = problems.iter().map(|p| p.code).collect();
+        self.log.reason = clip(description, MAX_ECHO_BYTES).into_owned();
+        // Each code once: a log line does not grow with the number of problems.
+        let mut codes: Vec<ErrorCode> = Vec::new();
+        for p in problems {
+            if !codes.contains(&p.code) {
+                codes.push(p.code);
+            }
+        }
+        self.log.codes = codes;
         if self.log.scope.is_none() {
             self.log.scope = scope.map(str::to_owned);
         }
@@ -526,7 +534,12 @@ impl<'a> Gate<'a> {
     fn after_verification(mut self, verdict: &Verdict) -> Decision {
         let empty = Map::new();
         let payload = verdict.payload.as_ref().unwrap_or(&empty);
-        let text = |name: &str| payload.get(name).and_then(Value::as_str).map(str::to_owned);
+        let text = |name: &str| {
+            payload
+                .get(name)
+                .and_then(Value::as_str)
+                .map(|s| clip(s, MAX_ECHO_BYTES).into_owned())
+        };
         self.log.iss = text("iss");
         self.log.sub = text("sub");
         self.log.client_id = text("client_id");
@@ -535,7 +548,7 @@ impl<'a> Gate<'a> {
             .as_ref()
             .and_then(|h| h.get("kid"))
             .and_then(Value::as_str)
-            .map(str::to_owned);
+            .map(|s| clip(s, MAX_ECHO_BYTES).into_owned());
 
         if !verdict.valid {
             let description = verdict

@@ -38,47 +38,59 @@ pub enum TokenLookup {
 pub fn extract(sources: &TokenSources, req: &Request) -> TokenLookup {
     let mut found: Vec<(String, Found, bool)> = Vec::new();
     for src in &sources.from_headers {
-        for value in req.header_values(&src.name) {
+        // Hosts hand over repeated header lines joined by commas (RFC 9110 §5.3; the Fetch
+        // API's Headers, Envoy's header map), and a token never holds a comma or white space
+        // (RFC 6750 §2.1 b64token): each comma-separated part is one credential, so two
+        // Authorization headers are two tokens, refused below.
+        for value in req.header_values(&src.name).flat_map(|v| v.split(',')) {
             let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
             match &src.scheme {
                 None => {
-                    if !value.is_empty() {
-                        found.push((
-                            value.to_owned(),
-                            Found::Header {
-                                name: src.name.clone(),
-                            },
-                            false,
+                    if value.contains(char::is_whitespace) {
+                        return TokenLookup::InvalidRequest(format!(
+                            "The {} header holds white space; a token never does.",
+                            src.name
                         ));
                     }
+                    found.push((
+                        value.to_owned(),
+                        Found::Header {
+                            name: src.name.clone(),
+                        },
+                        false,
+                    ));
                 }
                 Some(scheme) => {
-                    let Some((word, rest)) = value.split_once(' ') else {
+                    let Some((word, rest)) = value.split_once(char::is_whitespace) else {
                         continue;
                     };
                     let rest = rest.trim();
-                    if word.eq_ignore_ascii_case(scheme) {
+                    let ihe_jwt = src.name.eq_ignore_ascii_case("authorization")
+                        && sources.allow_ihe_jwt
+                        && word.eq_ignore_ascii_case("IHE-JWT");
+                    if word.eq_ignore_ascii_case(scheme) || ihe_jwt {
+                        if rest.contains(char::is_whitespace) {
+                            return TokenLookup::InvalidRequest(format!(
+                                "The {} header's {word} credential holds white space; a token never does (two tokens in one header?).",
+                                src.name
+                            ));
+                        }
                         found.push((
                             rest.to_owned(),
                             Found::Header {
                                 name: src.name.clone(),
                             },
-                            false,
+                            ihe_jwt && !word.eq_ignore_ascii_case(scheme),
                         ));
-                    } else if src.name.eq_ignore_ascii_case("authorization") {
-                        if sources.allow_ihe_jwt && word.eq_ignore_ascii_case("IHE-JWT") {
-                            found.push((
-                                rest.to_owned(),
-                                Found::Header {
-                                    name: src.name.clone(),
-                                },
-                                true,
-                            ));
-                        } else if word.eq_ignore_ascii_case("IHE-SAML") {
-                            return TokenLookup::Unsupported(
-                                "The request carries a SAML assertion (IHE-SAML scheme, IUA 2013); azlens verifies JWTs only.".into(),
-                            );
-                        }
+                    } else if src.name.eq_ignore_ascii_case("authorization")
+                        && word.eq_ignore_ascii_case("IHE-SAML")
+                    {
+                        return TokenLookup::Unsupported(
+                            "The request carries a SAML assertion (IHE-SAML scheme, IUA 2013); azlens verifies JWTs only.".into(),
+                        );
                     }
                 }
             }

@@ -8,6 +8,12 @@ pub const BIT_STRING: u8 = 0x03;
 pub const OID: u8 = 0x06;
 /// `[0] EXPLICIT` (the X.509 version field).
 pub const CONTEXT_0: u8 = 0xa0;
+pub const BOOLEAN: u8 = 0x01;
+pub const OCTET_STRING: u8 = 0x04;
+pub const UTC_TIME: u8 = 0x17;
+pub const GENERALIZED_TIME: u8 = 0x18;
+/// `[3] EXPLICIT` (the X.509 extensions).
+pub const CONTEXT_3: u8 = 0xa3;
 
 /// A cursor over DER-encoded bytes.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +68,15 @@ impl<'a> Reader<'a> {
         let (contents, rest) = after_len.split_at(len);
         self.rest = rest;
         Ok((tag, contents))
+    }
+
+    /// Read one element and also return its whole encoding (tag and length included), as the
+    /// bytes a signature covers.
+    pub fn any_with_encoding(&mut self) -> Result<(u8, &'a [u8], &'a [u8]), String> {
+        let start = self.rest;
+        let (tag, contents) = self.any()?;
+        let used = start.len() - self.rest.len();
+        Ok((tag, contents, &start[..used]))
     }
 
     /// Read one element that must carry `tag`.

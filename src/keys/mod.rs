@@ -4,12 +4,12 @@
 //!
 //! Keys come from the caller, never from the token being verified.
 
-mod der;
+pub(crate) mod der;
 mod jwk;
 mod material;
 mod openssh;
-mod pem;
-mod spki;
+pub(crate) mod pem;
+pub(crate) mod spki;
 
 pub use material::{KeyMaterial, MIN_RSA_BITS};
 
@@ -198,6 +198,8 @@ impl KeySet {
         let single =
             !matches!(value, Value::Object(m) if m.contains_key("keys")) && members.len() == 1;
         let mut set = KeySet::new();
+        // (kid, kty, the key's own members) of each key read, to find ambiguous kids.
+        let mut named: Vec<(String, &'static str, String)> = Vec::new();
         for member in members {
             let Value::Object(obj) = member else {
                 set.skipped.push(SkippedKey {
@@ -207,7 +209,12 @@ impl KeySet {
                 continue;
             };
             match jwk::from_jwk(obj) {
-                Ok(key) => set.keys.push(key),
+                Ok(key) => {
+                    if let Some(kid) = &key.kid {
+                        named.push((kid.clone(), key.material.kty(), thumbprint_input(obj)));
+                    }
+                    set.keys.push(key)
+                }
                 // A lone JWK that fails is an error; inside a set it is skipped.
                 Err(reason) if single => {
                     return Err(invalid(format!("The JWK is unusable: {reason}.")))
@@ -218,7 +225,46 @@ impl KeySet {
                 }),
             }
         }
+        set.drop_ambiguous(&named);
         Ok(set)
+    }
+
+    /// A `kid` that names two different keys of one type cannot say which key signed: none of
+    /// them serves (SMART App Launch: `kid` and `kty` must match exactly one key). The same
+    /// key listed twice is no ambiguity and stays. `named` lists the keys read from a JSON set.
+    fn drop_ambiguous(&mut self, named: &[(String, &'static str, String)]) {
+        let mut by_name: std::collections::HashMap<(&str, &str), (&str, bool)> =
+            std::collections::HashMap::with_capacity(named.len());
+        for (kid, kty, members) in named {
+            let entry = by_name
+                .entry((kid.as_str(), kty))
+                .or_insert((members.as_str(), false));
+            if entry.0 != members.as_str() {
+                entry.1 = true;
+            }
+        }
+        let ambiguous: Vec<(&str, &str)> = by_name
+            .into_iter()
+            .filter(|(_, (_, differ))| *differ)
+            .map(|(name, _)| name)
+            .collect();
+        if ambiguous.is_empty() {
+            return;
+        }
+        self.keys.retain(|k| {
+            !ambiguous
+                .iter()
+                .any(|(kid, kty)| k.kid.as_deref() == Some(*kid) && k.material.kty() == *kty)
+        });
+        for (kid, kty) in ambiguous {
+            self.skipped.push(SkippedKey {
+                kid: Some(kid.to_owned()),
+                reason: format!(
+                    "the key set lists more than one {kty} key under this kid, so which one \
+                     signs is ambiguous (kid and kty must name exactly one key)"
+                ),
+            });
+        }
     }
 
     fn parse_text(text: &str, limits: &Limits) -> Result<KeySet, Problem> {
@@ -302,22 +348,24 @@ impl KeySet {
             Some(kid) => all().filter(|k| k.kid.as_deref() == Some(kid)).collect(),
             None => all().collect(),
         };
+        if let (true, Some(kid)) = (named.is_empty(), kid) {
+            // A key set member that claims the kid but could not be read (or is ambiguous)
+            // answers for it: keys without a kid do not stand in for it.
+            let skipped = sets.iter().flat_map(|s| s.skipped.iter());
+            if let Some(s) = skipped.clone().find(|s| s.kid.as_deref() == Some(kid)) {
+                return Err(Problem::at(
+                    ErrorCode::KeyInvalid,
+                    "header.kid",
+                    format!("The trusted key \"{kid}\" could not be used: {}.", s.reason),
+                ));
+            }
+        }
         let candidates: Vec<&Key> = if named.is_empty() && kid.is_some() {
             all().filter(|k| k.kid.is_none()).collect()
         } else {
             named
         };
         if candidates.is_empty() {
-            if let Some(kid) = kid {
-                let skipped = sets.iter().flat_map(|s| s.skipped.iter());
-                if let Some(s) = skipped.clone().find(|s| s.kid.as_deref() == Some(kid)) {
-                    return Err(Problem::at(
-                        ErrorCode::KeyInvalid,
-                        "header.kid",
-                        format!("The trusted key \"{kid}\" could not be used: {}.", s.reason),
-                    ));
-                }
-            }
             return Err(not_found(sets, alg, kid));
         }
         let mut refusals = Vec::new();
@@ -376,8 +424,14 @@ fn not_found(sets: &[&KeySet], alg: Algorithm, kid: Option<&str>) -> Problem {
         .flat_map(|s| s.keys.iter())
         .filter_map(|k| k.kid.as_ref().map(|kid| format!("\"{kid}\"")))
         .collect();
-    let have = if total == 0 {
+    let unusable: usize = sets.iter().map(|s| s.skipped.len()).sum();
+    let have = if total == 0 && unusable == 0 {
         "no keys were given".to_owned()
+    } else if total == 0 {
+        match unusable {
+            1 => "1 unusable key was given".to_owned(),
+            n => format!("{n} unusable keys were given"),
+        }
     } else if known.is_empty() {
         format!("the {total} trusted key(s) have no kid")
     } else {
@@ -397,6 +451,16 @@ fn not_found(sets: &[&KeySet], alg: Algorithm, kid: Option<&str>) -> Problem {
             format!("No trusted key for {alg} ({have})."),
         ),
     }
+}
+
+/// The members that make a JWK's key (RFC 7638 §3.2), as written: two JWKs with the same
+/// text here hold the same key.
+fn thumbprint_input(obj: &serde_json::Map<String, Value>) -> String {
+    ["crv", "e", "k", "n", "x", "y"]
+        .iter()
+        .map(|m| obj.get(*m).and_then(Value::as_str).unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn invalid(message: impl Into<String>) -> Problem {

@@ -13,6 +13,7 @@ pub mod iua;
 pub mod oidc;
 pub mod smart;
 pub mod smart_backend;
+pub mod udap;
 pub mod xua;
 
 use crate::alg::Algorithm;
@@ -36,15 +37,18 @@ pub enum Profile {
     CdsHooks,
     /// OpenID Connect ID token.
     Oidc,
+    /// UDAP / FAST Security IG JWT signed with an `x5c` certificate chain.
+    Udap,
 }
 
 impl Profile {
-    pub const ALL: [Profile; 5] = [
+    pub const ALL: [Profile; 6] = [
         Profile::Iua,
         Profile::Smart,
         Profile::SmartBackend,
         Profile::CdsHooks,
         Profile::Oidc,
+        Profile::Udap,
     ];
 
     /// The name used in policies and reports.
@@ -55,6 +59,7 @@ impl Profile {
             Profile::SmartBackend => "smart-backend",
             Profile::CdsHooks => "cds-hooks",
             Profile::Oidc => "oidc",
+            Profile::Udap => "udap",
         }
     }
 
@@ -70,6 +75,7 @@ impl Profile {
             Profile::SmartBackend => "SMART Backend Services client assertion (private_key_jwt)",
             Profile::CdsHooks => "CDS Hooks client JWT",
             Profile::Oidc => "OpenID Connect ID token",
+            Profile::Udap => "UDAP JWT signed with a certificate chain",
         }
     }
 
@@ -122,6 +128,7 @@ pub fn rules() -> Vec<(Profile, &'static [Rule])> {
         (Profile::SmartBackend, smart_backend::RULES),
         (Profile::CdsHooks, cds_hooks::RULES),
         (Profile::Oidc, oidc::RULES),
+        (Profile::Udap, udap::RULES),
     ]
 }
 
@@ -136,6 +143,9 @@ pub struct Context<'a> {
     /// Clock skew tolerance in seconds.
     pub leeway: i64,
     pub now: i64,
+    /// The URI subject alternative names of the `x5c` leaf certificate, when the chain was
+    /// validated against trust anchors (`None`: no chain, or no anchors).
+    pub certificate_san_uris: Option<&'a [String]>,
 }
 
 /// What a profile check found.
@@ -197,6 +207,7 @@ pub fn check(profile: Profile, ctx: &Context<'_>) -> Outcome {
         Profile::SmartBackend => smart_backend::check(ctx, &mut out),
         Profile::CdsHooks => cds_hooks::check(ctx, &mut out),
         Profile::Oidc => oidc::check(ctx, &mut out),
+        Profile::Udap => udap::check(ctx, &mut out),
     }
     out
 }
@@ -320,6 +331,7 @@ pub(crate) mod testing {
                 audiences: &audiences,
                 leeway: 60,
                 now: NOW,
+                certificate_san_uris: None,
             },
         )
     }

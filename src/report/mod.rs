@@ -594,6 +594,7 @@ fn profile_label(p: Profile) -> &'static str {
         Profile::SmartBackend => "a SMART Backend Services client assertion",
         Profile::CdsHooks => "a CDS Hooks client token",
         Profile::Oidc => "an OpenID Connect ID token",
+        Profile::Udap => "a UDAP JWT signed with a certificate",
     }
 }
 

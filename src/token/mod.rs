@@ -22,17 +22,25 @@ pub struct ParsedToken {
     pub signature: Vec<u8>,
 }
 
-/// Split and decode a compact JWS carrying a JWT claim set.
-pub fn parse(token: &str, limits: &Limits) -> Result<ParsedToken, Problem> {
-    if token.len() > limits.max_token_bytes {
-        return Err(Problem::new(
+/// The refusal of a token of `len` bytes when it is over `limits.max_token_bytes`. Hosts that
+/// must copy a token before the core sees it (JavaScript into WebAssembly) ask this first,
+/// with the length alone.
+pub fn oversized(len: usize, limits: &Limits) -> Option<Problem> {
+    (len > limits.max_token_bytes).then(|| {
+        Problem::new(
             ErrorCode::Malformed,
             format!(
-                "The token is {} bytes long; the limit is {} bytes.",
-                token.len(),
+                "The token is {len} bytes long; the limit is {} bytes.",
                 limits.max_token_bytes
             ),
-        ));
+        )
+    })
+}
+
+/// Split and decode a compact JWS carrying a JWT claim set.
+pub fn parse(token: &str, limits: &Limits) -> Result<ParsedToken, Problem> {
+    if let Some(p) = oversized(token.len(), limits) {
+        return Err(p);
     }
     if token.is_empty() {
         return Err(Problem::new(ErrorCode::Malformed, "The token is empty."));

@@ -133,6 +133,25 @@ impl TestKey {
         TestKey { name, signer }
     }
 
+    /// A key of the X.509 chain fixtures (`tests/fixtures/x509/{name}.key.pem`), RSA or P-256.
+    pub fn x509(name: &str) -> TestKey {
+        let pem = fixture_str(&format!("x509/{name}.key.pem"));
+        let signer = {
+            use p256::pkcs8::DecodePrivateKey as _;
+            match p256::ecdsa::SigningKey::from_pkcs8_pem(&pem) {
+                Ok(k) => Signer::P256(k),
+                Err(_) => {
+                    use rsa::pkcs8::DecodePrivateKey as _;
+                    Signer::Rsa(rsa::RsaPrivateKey::from_pkcs8_pem(&pem).expect("RSA or P-256"))
+                }
+            }
+        };
+        TestKey {
+            name: "x509",
+            signer,
+        }
+    }
+
     pub fn rsa2048() -> TestKey {
         TestKey::load("rsa2048")
     }

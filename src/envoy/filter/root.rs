@@ -121,7 +121,11 @@ impl Context for Root {
         };
         let limit = vm.verifier.policy().limits.max_key_set_bytes;
         let result = if num_headers == 0 {
-            FetchResult::Failed("no response (connection failure or timeout)".into())
+            FetchResult::Failed(
+                "no response: the connection failed or was reset, or the body passed Envoy's \
+                 runtime limit http.async_response_buffer_limit"
+                    .into(),
+            )
         } else if body_size > limit {
             FetchResult::Failed(format!(
                 "the response is {body_size} bytes; limits.max_key_set_bytes is {limit}"

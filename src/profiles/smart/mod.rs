@@ -2,6 +2,7 @@
 //! ([`launch`]) and the FHIR request decision hosts call ([`authorize()`]).
 
 pub mod authorize;
+pub mod configuration;
 pub mod launch;
 pub mod scopes;
 

@@ -98,6 +98,13 @@ class KeyServer(_Server):
     def __init__(self, keys: list[SigningKey], cache_control: str = "max-age=300", port: int = 0):
         self.keys = list(keys)
         self.cache_control = cache_control
+        # Faults (tests/hosts/envoy/test_faults.py): answer with this status instead; never
+        # answer; or send this many bytes of padding after the key set (Content-Length
+        # declared), counting what the client took in `sent`.
+        self.status = 200
+        self.hang = False
+        self.pad_bytes = 0
+        self.sent = 0
         self.fetches: list[float] = []
         self.lock = threading.Lock()
         super().__init__(_KeyHandler, port)
@@ -120,12 +127,41 @@ class _KeyHandler(BaseHTTPRequestHandler):
         if self.path != "/jwks":
             self.send_error(404)
             return
+        if server.hang:
+            time.sleep(60)
+            return
+        if server.status != 200:
+            self.send_error(server.status)
+            return
+        if server.pad_bytes:
+            self._send_padded(server, body)
+            return
         self.send_response(200)
         self.send_header("content-type", "application/jwk-set+json")
         self.send_header("cache-control", server.cache_control)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _send_padded(self, server, body: bytes):
+        head, chunk = body[:-1] + b',"pad":"', b"x" * 65536
+        total = len(head) + server.pad_bytes + 2
+        self.send_response(200)
+        self.send_header("content-type", "application/jwk-set+json")
+        self.send_header("content-length", str(total))
+        self.end_headers()
+        try:
+            self.wfile.write(head)
+            left = server.pad_bytes
+            while left > 0:
+                n = min(left, len(chunk))
+                self.wfile.write(chunk[:n])
+                left -= n
+                with server.lock:
+                    server.sent += n
+            self.wfile.write(b'"}')
+        except OSError:
+            pass  # the client hung up: what it took is in `sent`
 
     def log_message(self, *args):
         pass
@@ -190,10 +226,13 @@ def _cluster(name: str, port: int) -> dict:
     }
 
 
-def envoy_config(wasm: str, policy_doc: dict | str, upstream_port: int, key_port: int) -> dict:
-    """A bootstrap like examples/envoy/envoy.yaml, with the test's ports."""
+def envoy_config(wasm: str, policy_doc: dict | str, upstream_port: int, key_port: int,
+                 runtime: dict | None = None) -> dict:
+    """A bootstrap like examples/envoy/envoy.yaml, with the test's ports (and runtime keys)."""
     configuration = policy_doc if isinstance(policy_doc, str) else json.dumps(policy_doc)
+    extra = {"layered_runtime": {"layers": [{"name": "static", "static_layer": runtime}]}} if runtime else {}
     return {
+        **extra,
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
         "static_resources": {
             "listeners": [{

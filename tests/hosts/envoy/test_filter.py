@@ -307,5 +307,16 @@ def test_the_example_configuration_runs_as_is():
         assert e.request("/admin", token).status == 403
         assert e.request("/admin", admin).status == 200
         assert e.request("/public/x").status == 200
+        # the FHIR demo tokens: an allowed read, a 403 (another patient) and a 401 (expired)
+        fhir = open(os.path.join(ROOT, "examples", "envoy", "demo-fhir-token.jwt")).read().strip()
+        expired = open(os.path.join(ROOT, "examples", "envoy", "demo-expired-token.jwt")).read().strip()
+        assert e.request("/fhir/Observation?patient=123", fhir).status == 200
+        assert e.request("/fhir/Patient/123", fhir).status == 200
+        r = e.request("/fhir/Observation?patient=456", fhir)
+        assert r.status == 403
+        assert 'error="insufficient_scope"' in r.headers["www-authenticate"]
+        r = e.request("/fhir/Observation?patient=123", expired)
+        assert r.status == 401
+        assert 'error="invalid_token"' in r.headers["www-authenticate"]
     finally:
         e.stop()

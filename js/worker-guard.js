@@ -1,0 +1,364 @@
+// The edge worker's guard, whatever loads the WebAssembly (js/worker.js in workerd,
+// js/worker-node.js in Node and browsers). The edge worker: a guard in front of an upstream API, configured by the same policy document
+// as every other azlens host. This file only moves bytes: it describes each request to the core
+// (`Gate`, src/web_guard.rs), fetches the key sets the core names (js/keys.js, persisted through
+// the Cache API by js/worker-store.js), and applies the core's decision as it stands — status,
+// challenge, body, headers removed and set, the upstream query — or forwards the request.
+//
+//   import { guard } from 'azlens/worker';
+//   export default guard({ policy, upstream: 'https://fhir.internal.example' });
+//
+// The default export reads both from the worker's bindings: `AZLENS_POLICY` (the policy as a
+// JSON object or text) and `UPSTREAM` (a base URL, or a service binding). Any string in the
+// policy that reads `env:NAME` is replaced by the binding `NAME` (a secret, for introspection
+// client secrets) before the core sees it.
+
+import { initSync, Gate, KeySet } from './pkg/azlens.js';
+import { RemoteKeys, kidRefetchOf } from './keys.js';
+import { workerStore } from './worker-store.js';
+
+/** The configuration is unusable; the message names what to fix and never holds a secret. */
+export class ConfigError extends Error {
+  constructor(message) {
+    super(`azlens worker: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+let wasmReady = false;
+let wasmModule = null;
+/** The WebAssembly module the guard instantiates (workerd: `import wasm from './pkg/azlens_bg.wasm'`). */
+export function useWasmModule(module) {
+  wasmModule = module;
+}
+function loadWasm() {
+  if (!wasmReady) {
+    // Elsewhere (worker-node.js) init() of index.js has instantiated the same glue already.
+    if (wasmModule !== null) initSync({ module: wasmModule });
+    wasmReady = true;
+  }
+}
+
+/**
+ * A worker (`{ fetch }`) guarding `upstream` with `policy`.
+ * @param {{ policy?: object|string, upstream?: string|{fetch: Function},
+ *           cacheCapacity?: number, store?: object, log?: (line: string) => void }} [options]
+ *   `policy` and `upstream` default to the bindings `AZLENS_POLICY` and `UPSTREAM`; `store`
+ *   (js/store.js interface) defaults to the Cache API; `log` receives one JSON line per request.
+ */
+export function guard(options = {}) {
+  const log = options.log ?? ((line) => console.log(line));
+  let state = null;
+  let failure = null;
+  return {
+    async fetch(request, env) {
+      if (state === null && failure === null) {
+        try {
+          state = setUp(options, env ?? {});
+        } catch (e) {
+          failure = e instanceof ConfigError ? e.message : `azlens worker: ${e?.message ?? e}`;
+        }
+      }
+      if (failure !== null) {
+        log(JSON.stringify({ decision: 'error', status: 500, reason: failure }));
+        return json(500, { error: 'server_error', error_description: 'The gate is not configured; see the worker log.' });
+      }
+      try {
+        return await handle(state, request, log);
+      } catch (e) {
+        // A bug or a broken upstream never lets a request through.
+        log(JSON.stringify({ decision: 'error', status: 500, method: request.method, reason: String(e?.message ?? e) }));
+        return json(500, { error: 'server_error', error_description: 'The gate failed to decide this request.' });
+      }
+    },
+  };
+}
+
+
+/** The per-isolate state: the gate, the remote key cache, the upstream. */
+function setUp(options, env) {
+  loadWasm();
+  const policyText = policyFrom(options.policy ?? env.AZLENS_POLICY, env);
+  const upstream = upstreamFrom(options.upstream ?? env.UPSTREAM);
+  let gate;
+  try {
+    gate = new Gate(policyText, options.cacheCapacity ?? 1000);
+  } catch (e) {
+    throw new ConfigError(String(e?.message ?? e));
+  }
+  const settings = JSON.parse(gate.hostSettings());
+  const remote = new RemoteKeys({
+    settings: settings.key_cache,
+    maxBytes: settings.max_key_set_bytes,
+    parseKeys: (bytes) => gate.parseKeys(bytes),
+    lifetime: (cacheControl, age) => gate.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
+    retryAfter: (failures) => gate.keySetRetryAfter(failures),
+    kidRefetch: kidRefetchOf(gate),
+    store: options.store ?? workerStore(),
+  });
+  return {
+    gate, remote, upstream, generations: new Generations(), noKeys: new KeySet(),
+    maxWaitMs: settings.key_cache.max_wait_ms,
+  };
+}
+
+/** The policy as JSON text, `env:NAME` references replaced. */
+export function policyFrom(policy, env) {
+  if (policy === undefined || policy === null || policy === '') {
+    throw new ConfigError('no policy: pass `policy` to guard() or set the AZLENS_POLICY variable.');
+  }
+  let doc = policy;
+  if (typeof policy === 'string') {
+    try {
+      doc = JSON.parse(policy);
+    } catch (e) {
+      throw new ConfigError(`the policy is not JSON (${e.message}).`);
+    }
+  }
+  return JSON.stringify(resolveEnv(doc, env, 'policy'));
+}
+
+const ENV_REF = /^env:([A-Za-z_][A-Za-z0-9_]*)$/;
+
+function resolveEnv(value, env, where) {
+  if (typeof value === 'string') {
+    const m = ENV_REF.exec(value);
+    if (!m) return value;
+    const v = env[m[1]];
+    if (typeof v !== 'string' || v === '') {
+      throw new ConfigError(`${where} refers to env:${m[1]}, but the worker has no secret or text variable ${m[1]}.`);
+    }
+    return v;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveEnv(v, env, `${where}[${i}]`));
+  if (value !== null && typeof value === 'object') {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = resolveEnv(v, env, `${where}.${k}`);
+    return out;
+  }
+  return value;
+}
+
+function upstreamFrom(upstream) {
+  if (upstream !== null && typeof upstream === 'object' && typeof upstream.fetch === 'function') {
+    return { binding: upstream };
+  }
+  if (typeof upstream !== 'string' || upstream === '') {
+    throw new ConfigError('no upstream: pass `upstream` to guard() or set UPSTREAM to a base URL or a service binding.');
+  }
+  let base;
+  try {
+    base = new URL(upstream);
+  } catch {
+    throw new ConfigError(`the upstream "${upstream}" is not a URL.`);
+  }
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') {
+    throw new ConfigError(`the upstream "${upstream}" is not an http(s) URL.`);
+  }
+  if (base.search || base.hash) {
+    throw new ConfigError(`the upstream "${upstream}" has a query or fragment; give a base URL.`);
+  }
+  return { base };
+}
+
+async function handle(state, request, log) {
+  const { gate } = state;
+  const url = new URL(request.url);
+  const described = {
+    method: request.method,
+    path: url.pathname,
+    query: url.search.slice(1),
+    headers: [...request.headers],
+  };
+  const reqJson = JSON.stringify(described);
+  const next = JSON.parse(gate.prepare(reqJson));
+
+  if (next.introspect) {
+    const body = await readCapped(request, next.introspect.max_body_bytes);
+    const step = JSON.parse(gate.prepareIntrospection(reqJson, body));
+    if (step.reply) {
+      log(JSON.stringify(step.reply.log));
+      return reply(step.reply);
+    }
+    const { result, warnings } = await withKeys(state, step.fetch, (keys, generation) =>
+      JSON.parse(gate.introspect(reqJson, body, keys, generation, Date.now() / 1000)),
+    );
+    log(logLine(result.log, warnings));
+    return reply(result);
+  }
+
+  let decision;
+  let warnings = [];
+  if (next.done) {
+    decision = next.done;
+  } else {
+    ({ result: decision, warnings } = await withKeys(state, next.fetch, (keys, generation) =>
+      JSON.parse(gate.decide(reqJson, keys, generation, Date.now() / 1000)),
+    ));
+  }
+  log(logLine(decision.log, warnings));
+  if (!decision.allow) return refusal(decision);
+  return forward(state.upstream, request, url, decision);
+}
+
+/**
+ * Run `decide(keys, generation)` with the key sets of `plan`; if the core found no key for the
+ * token's `kid`, refetch (at most once per cooldown, js/keys.js) and run it again.
+ */
+async function withKeys(state, plan, decide) {
+  if (plan.errors.length > 0 || plan.sources.length === 0) {
+    return { result: decide(state.noKeys, 0), warnings: [] };
+  }
+  // One deadline for every wait of this request: first fetch and unknown-kid refetch together.
+  const deadline = Date.now() + state.maxWaitMs;
+  const first = await state.remote.keySetsFor(plan.sources, deadline);
+  let warnings = first.warnings;
+  let result = withSets(state, first.sets, decide);
+  if (result.log.codes?.includes('key_not_found')) {
+    const again = await state.remote.refreshFor(plan.sources, deadline);
+    if (again.changed) {
+      const next = await state.remote.keySetsFor(plan.sources, deadline);
+      warnings = next.warnings;
+      result = withSets(state, next.sets, decide);
+    } else {
+      warnings = [...warnings, ...again.warnings];
+    }
+  }
+  return { result, warnings };
+}
+
+function withSets(state, sets, decide) {
+  const generation = state.generations.of(sets);
+  if (sets.length === 0) return decide(state.noKeys, generation);
+  if (sets.length === 1) return decide(sets[0], generation);
+  let union = sets[0];
+  for (const s of sets.slice(1)) {
+    const next = union.union(s);
+    if (union !== sets[0]) union.free();
+    union = next;
+  }
+  try {
+    return decide(union, generation);
+  } finally {
+    union.free();
+  }
+}
+
+/**
+ * Key-set generations for the verified-token cache: every parsed key set (a new object each
+ * time js/keys.js fetches or adopts bytes) gets a number that is never reused, and each
+ * combination of sets gets its own, so a rotation or a refetch invalidates earlier verdicts.
+ */
+class Generations {
+  #ids = new WeakMap();
+  #combos = new Map();
+  #next = 1;
+
+  of(sets) {
+    if (sets.length === 0) return 0;
+    const ids = sets.map((s) => {
+      let id = this.#ids.get(s);
+      if (id === undefined) {
+        id = this.#next++;
+        this.#ids.set(s, id);
+      }
+      return id;
+    });
+    if (ids.length === 1) return ids[0];
+    const key = ids.join(',');
+    let g = this.#combos.get(key);
+    if (g === undefined) {
+      if (this.#combos.size >= 256) this.#combos.clear();
+      g = this.#next++;
+      this.#combos.set(key, g);
+    }
+    return g;
+  }
+}
+
+/** The request to the upstream: the core's headers removed and set, its query if it changed. */
+async function forward(upstream, request, url, decision) {
+  const headers = new Headers(request.headers);
+  headers.delete('host');
+  for (const name of decision.remove_headers) headers.delete(name);
+  for (const [name, value] of decision.set_headers) headers.set(name, value);
+  const query = decision.upstream_query ?? url.search.slice(1);
+  let target;
+  if (upstream.binding) {
+    target = new URL(url);
+  } else {
+    target = new URL(upstream.base);
+    target.pathname = upstream.base.pathname.replace(/\/+$/, '') + url.pathname;
+  }
+  target.search = query ? `?${query}` : '';
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+  const outgoing = new Request(target, {
+    method: request.method,
+    headers,
+    body: hasBody ? request.body : null,
+    redirect: 'manual',
+  });
+  let response;
+  try {
+    response = await (upstream.binding ? upstream.binding.fetch(outgoing) : fetch(outgoing));
+  } catch {
+    return json(502, { error: 'bad_gateway', error_description: 'The upstream could not be reached.' });
+  }
+  if (decision.response_headers.length === 0) return response;
+  const out = new Response(response.body, response);
+  for (const [name, value] of decision.response_headers) out.headers.set(name, value);
+  return out;
+}
+
+/** A refusal exactly as the core decided it. */
+function refusal(decision) {
+  const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+  if (decision.www_authenticate) headers.set('www-authenticate', decision.www_authenticate);
+  for (const [name, value] of decision.response_headers) headers.set(name, value);
+  return new Response(decision.body ?? '', { status: decision.status, headers });
+}
+
+/** An introspection endpoint reply as the core wrote it. */
+function reply(r) {
+  return new Response(r.body, { status: r.status, headers: r.headers });
+}
+
+function json(status, body) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+  });
+}
+
+/** The core's log line, plus what the key cache saw (stale or unavailable key sets). */
+function logLine(line, warnings) {
+  if (warnings.length === 0) return JSON.stringify(line);
+  return JSON.stringify({ ...line, key_warnings: warnings.map((w) => w.message) });
+}
+
+/** The body as text, at most `max + 1` bytes read (the core refuses anything over `max`). */
+async function readCapped(request, max) {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      break;
+    }
+  }
+  const bytes = new Uint8Array(Math.min(total, max + 1));
+  let at = 0;
+  for (const c of chunks) {
+    const part = c.subarray(0, bytes.length - at);
+    bytes.set(part, at);
+    at += part.byteLength;
+    if (at >= bytes.length) break;
+  }
+  return new TextDecoder().decode(bytes);
+}
