@@ -123,7 +123,8 @@ mod tests {
             h("authorization", "Bearer abc"),
             ("x-latin1".into(), vec![b'a', 0xe9]),
         ]);
-        assert_eq!(req.method, "POST");
+        // Methods are case-sensitive (RFC 9110 §9.1): passed on as sent; the guard refuses `post`.
+        assert_eq!(req.method, "post");
         assert_eq!(
             (req.path.as_str(), req.query.as_str()),
             ("/fhir/Patient", "name=x")

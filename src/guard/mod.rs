@@ -704,17 +704,6 @@ fn without_access_token(query: &str) -> String {
         .join("&")
 }
 
-/// At most `max` characters of `s`, for logs.
-fn capped(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let mut out: String = s.chars().take(max).collect();
-        out.push('…');
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -962,7 +951,10 @@ mod tests {
             "the challenge names the scope needed"
         );
         assert!(fhir("GET", "/fhir/metadata", "openid").allow);
-        assert_eq!(fhir("POST", "/fhir", "system/*.cruds").status, 403);
+        // A batch/transaction with no Bundle in the body cannot be read entry by entry.
+        let empty_bundle = fhir("POST", "/fhir", "system/*.cruds");
+        assert_eq!(empty_bundle.status, 400);
+        assert!(empty_bundle.log.rule.is_some(), "{:?}", empty_bundle.log);
         assert!(
             fhir(
                 "GET",
