@@ -11,7 +11,7 @@ $(FHIR_SERVER)/node_modules/.installed: $(FHIR_SERVER)/package.json $(FHIR_SERVE
 	cd $(FHIR_SERVER) && npm ci --ignore-scripts --no-audit --no-fund
 	@touch $@
 
-test-worker test-envoy: $(FHIR_SERVER)/node_modules/.installed
+test-js test-worker test-envoy: $(FHIR_SERVER)/node_modules/.installed
 
 test-leak: build build-envoy $(ENVOY_VENV)/.installed $(WORKER_TESTS)/node_modules/.installed $(FHIR_SERVER)/node_modules/.installed
 	@echo "== leak test through the worker (workerd) and through Envoy, in front of a real FHIR engine"
