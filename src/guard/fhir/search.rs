@@ -231,7 +231,11 @@ fn revinclude(t: &str, value: &str, iterate: bool, patient: Option<&str>) -> Che
     let Some(source_def) = fhir::type_def(source) else {
         return Check::new(Interaction::Search, "*", None);
     };
-    let in_compartment = t == "Patient" && !iterate && source_def.compartment.contains(&param);
+    // Any link of the source type (a compartment parameter, or one that follows the same
+    // element, such as Observation `patient` beside `subject`) returns only resources in P's
+    // compartment; `_id` is no reference.
+    let in_compartment =
+        t == "Patient" && !iterate && param != "_id" && source_def.link(param).is_some();
     match patient {
         Some(p) if in_compartment => {
             Check::new(Interaction::Search, source_def.name, Some(p.to_owned()))

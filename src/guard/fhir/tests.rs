@@ -145,6 +145,11 @@ fn includes_stay_in_the_compartment_only_through_the_confining_single_link() {
         pulled("/fhir/Patient?_id=A&_revinclude=Observation:subject"),
         vec![one('s', "Observation", Some("A"))]
     );
+    // `patient` follows the same element as the compartment parameter `subject`.
+    assert_eq!(
+        pulled("/fhir/Patient?_id=A&_revinclude=Observation:patient"),
+        vec![one('s', "Observation", Some("A"))]
+    );
     for (p, t) in [
         ("/fhir/Observation?patient=A&_include=Observation:focus", "*"),
         ("/fhir/Observation?patient=A&_include=Observation:performer", "*"),
@@ -153,6 +158,7 @@ fn includes_stay_in_the_compartment_only_through_the_confining_single_link() {
         ("/fhir/Observation?patient=A&_include:iterate=Observation:patient", "*"),
         ("/fhir/Patient?_id=A&_include=Patient:link:Patient", "Patient"),
         ("/fhir/Patient?_id=A&_revinclude=Observation:focus", "Observation"),
+        ("/fhir/Patient?_id=A&_revinclude=Patient:_id", "Patient"),
         ("/fhir/Patient?_id=A&_revinclude:iterate=Observation:subject", "Observation"),
         ("/fhir/Encounter?patient=A&_revinclude=Observation:encounter", "Observation"),
     ] {
