@@ -306,6 +306,19 @@ impl Policy {
         if r.max_target_bytes == 0 || r.max_query_params == 0 || r.max_bundle_entries == 0 {
             return Err(PolicyError("request limits must be greater than zero".into()));
         }
+        // What the guard reads stays bounded whatever the policy says: each limit has a ceiling.
+        for (name, value, ceiling) in [
+            ("request.max_target_bytes", r.max_target_bytes, 64 * 1024),
+            ("request.max_query_params", r.max_query_params, 1000),
+            ("request.max_body_bytes", r.max_body_bytes, 4 * 1024 * 1024),
+            ("request.max_bundle_entries", r.max_bundle_entries, 1000),
+        ] {
+            if value > ceiling {
+                return Err(PolicyError(format!(
+                    "{name} is {value}; it may be at most {ceiling}"
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -377,6 +390,19 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_limits_have_ceilings() {
+        let with = |request: &str| {
+            Policy::from_json(&format!(r#"{{"algorithms": ["ES256"], "request": {request}}}"#))
+        };
+        assert!(with(r#"{"max_body_bytes": 4194304, "max_bundle_entries": 1000}"#).is_ok());
+        let e = with(r#"{"max_body_bytes": 4194305}"#).unwrap_err().to_string();
+        assert!(e.contains("request.max_body_bytes") && e.contains("4194304"), "{e}");
+        assert!(with(r#"{"max_target_bytes": 1000000}"#).is_err());
+        assert!(with(r#"{"max_query_params": 1001}"#).is_err());
+        assert!(with(r#"{"max_bundle_entries": 0}"#).is_err());
+    }
 
     #[test]
     fn reads_a_full_policy() {
