@@ -277,7 +277,8 @@ impl Policy {
                 Some("") | None => prefix,
                 Some(t) => t,
             };
-            let canonical = crate::guard::canonical::canonical("GET", trimmed, "", Default::default());
+            let canonical =
+                crate::guard::canonical::canonical("GET", trimmed, "", Default::default());
             if canonical.as_ref().map(|c| c.path.as_str()) != Ok(trimmed) {
                 return Err(PolicyError(format!(
                     "the route \"{prefix}\" is not a canonical path (no \".\" or \"..\" segments, no \"//\", no \";\", escapes only where needed), so no request could match it"
@@ -304,7 +305,9 @@ impl Policy {
         }
         let r = &self.request;
         if r.max_target_bytes == 0 || r.max_query_params == 0 || r.max_bundle_entries == 0 {
-            return Err(PolicyError("request limits must be greater than zero".into()));
+            return Err(PolicyError(
+                "request limits must be greater than zero".into(),
+            ));
         }
         // What the guard reads stays bounded whatever the policy says: each limit has a ceiling.
         for (name, value, ceiling) in [
@@ -394,11 +397,18 @@ mod tests {
     #[test]
     fn request_limits_have_ceilings() {
         let with = |request: &str| {
-            Policy::from_json(&format!(r#"{{"algorithms": ["ES256"], "request": {request}}}"#))
+            Policy::from_json(&format!(
+                r#"{{"algorithms": ["ES256"], "request": {request}}}"#
+            ))
         };
         assert!(with(r#"{"max_body_bytes": 4194304, "max_bundle_entries": 1000}"#).is_ok());
-        let e = with(r#"{"max_body_bytes": 4194305}"#).unwrap_err().to_string();
-        assert!(e.contains("request.max_body_bytes") && e.contains("4194304"), "{e}");
+        let e = with(r#"{"max_body_bytes": 4194305}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("request.max_body_bytes") && e.contains("4194304"),
+            "{e}"
+        );
         assert!(with(r#"{"max_target_bytes": 1000000}"#).is_err());
         assert!(with(r#"{"max_query_params": 1001}"#).is_err());
         assert!(with(r#"{"max_bundle_entries": 0}"#).is_err());

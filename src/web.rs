@@ -87,7 +87,9 @@ impl WebVerifier {
             Plan(&'a plan::KeyPlan),
             /// The guard must read the body: pass at most `max_body_bytes + 1` bytes of it as
             /// the request's `body` and prepare again.
-            ReadBody { max_body_bytes: usize },
+            ReadBody {
+                max_body_bytes: usize,
+            },
         }
         let req = request_from(request_json)?;
         if req.body.is_none() {

@@ -189,8 +189,10 @@ mod tests {
             panic!()
         };
         assert_eq!(up.path, None, "a canonical path is left as it is");
-        let token_in_query =
-            request_from_headers(vec![h(":method", "GET"), h(":path", "/health?access_token=x&b=1")]);
+        let token_in_query = request_from_headers(vec![
+            h(":method", "GET"),
+            h(":path", "/health?access_token=x&b=1"),
+        ]);
         let d = guard::decide(&v, &token_in_query, &KeySet::new(), 0);
         let Outcome::Forward(up) = outcome(&d, &token_in_query) else {
             panic!()

@@ -328,7 +328,11 @@ fn is_unreserved(b: u8) -> bool {
 
 /// RFC 3986 `pchar` without `%` (escapes are read apart) and without `;` (refused apart).
 fn is_pchar(b: u8) -> bool {
-    is_unreserved(b) || matches!(b, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b'=' | b':' | b'@')
+    is_unreserved(b)
+        || matches!(
+            b,
+            b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b'=' | b':' | b'@'
+        )
 }
 
 /// At most 40 characters of `s`, control characters shown as `?`, for messages.
@@ -357,15 +361,24 @@ mod tests {
 
     #[test]
     fn dot_segments_are_removed_and_unreserved_escapes_decoded() {
-        assert_eq!(path("/health/../fhir/Patient/456"), Ok("/fhir/Patient/456".into()));
+        assert_eq!(
+            path("/health/../fhir/Patient/456"),
+            Ok("/fhir/Patient/456".into())
+        );
         assert_eq!(path("/./fhir/Patient"), Ok("/fhir/Patient".into()));
-        assert_eq!(path("/.well-known/../fhir/Patient/B"), Ok("/fhir/Patient/B".into()));
+        assert_eq!(
+            path("/.well-known/../fhir/Patient/B"),
+            Ok("/fhir/Patient/B".into())
+        );
         assert_eq!(path("/%66hir/Patient/%42"), Ok("/fhir/Patient/B".into()));
         assert_eq!(path("/fhir/Patient/"), Ok("/fhir/Patient".into()));
         assert_eq!(path("/"), Ok("/".into()));
         assert_eq!(path("/a/b/.."), Ok("/a".into()));
         assert_eq!(path("/a/%3a%c3%a9"), Ok("/a/%3A%C3%A9".into()));
-        assert_eq!(path("/fhir/Patient/a-b.c_d~e"), Ok("/fhir/Patient/a-b.c_d~e".into()));
+        assert_eq!(
+            path("/fhir/Patient/a-b.c_d~e"),
+            Ok("/fhir/Patient/a-b.c_d~e".into())
+        );
     }
 
     #[test]
@@ -401,7 +414,10 @@ mod tests {
     #[test]
     fn queries_keep_their_structure_with_canonical_escapes() {
         assert_eq!(query("a=1&&b=%7c&c=x%2Cy"), Ok("a=1&b=%7C&c=x%2Cy".into()));
-        assert_eq!(query("code=http://loinc.org|1234-5"), Ok("code=http://loinc.org|1234-5".into()));
+        assert_eq!(
+            query("code=http://loinc.org|1234-5"),
+            Ok("code=http://loinc.org|1234-5".into())
+        );
         assert_eq!(query("name=%41b+c"), Ok("name=Ab+c".into()));
         assert_eq!(query(""), Ok(String::new()));
         for (q, rule) in [

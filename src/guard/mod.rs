@@ -179,11 +179,9 @@ fn locate<'p>(verifier: &'p Verifier, req: &Request) -> Result<Located<'p>, Box<
     let canon = match canonical_of(verifier, req) {
         Ok(c) => c,
         Err(r) => {
-            return Err(Box::new(Gate::new(verifier, req, None, None).refuse_request(
-                r.rule,
-                &r.message,
-                None,
-            )))
+            return Err(Box::new(
+                Gate::new(verifier, req, None, None).refuse_request(r.rule, &r.message, None),
+            ))
         }
     };
     let request = canonical_request(&canon, req);
@@ -423,7 +421,13 @@ impl<'a> Gate<'a> {
             }
         }
         let limit = rules.max_body_bytes;
-        if let Some(len) = self.req.body.as_ref().map(String::len).filter(|l| *l > limit) {
+        if let Some(len) = self
+            .req
+            .body
+            .as_ref()
+            .map(String::len)
+            .filter(|l| *l > limit)
+        {
             return Some(self.take().refuse_request(
                 "body.too-large",
                 &format!("The body is {len} bytes or more; the guard reads at most {limit}."),
@@ -434,7 +438,8 @@ impl<'a> Gate<'a> {
     }
 
     fn remove_headers(&self) -> Vec<String> {
-        let mut remove = forward::headers_to_remove(&self.verifier.policy().forward, self.token_from);
+        let mut remove =
+            forward::headers_to_remove(&self.verifier.policy().forward, self.token_from);
         remove.extend(self.drop_headers.iter().cloned());
         remove
     }
@@ -628,7 +633,10 @@ impl<'a> Gate<'a> {
                 self.log.interaction = Some(r.interaction);
                 let msg = r.message;
                 if r.status == 400 {
-                    return Some(self.take().refuse_request(r.rule, &msg, Some(r.interaction)));
+                    return Some(
+                        self.take()
+                            .refuse_request(r.rule, &msg, Some(r.interaction)),
+                    );
                 }
                 let p = Problem::new(ErrorCode::InsufficientScope, msg.clone());
                 return Some(

@@ -149,8 +149,7 @@ pub fn read(req: &Request, cx: Context<'_>) -> FhirTarget {
         if seg.is_empty() || seg.last() == Some(&"_search") {
             return fail(
                 "fhir.bundle-entry",
-                "an entry that posts to the base or to _search is not read inside a Bundle."
-                    .into(),
+                "an entry that posts to the base or to _search is not read inside a Bundle.".into(),
             );
         }
         let parts = Parts {

@@ -386,9 +386,7 @@ fn refused(
 fn has_body(req: &Request) -> bool {
     req.body.as_deref().is_some_and(|b| !b.is_empty())
         || req.header_values("transfer-encoding").next().is_some()
-        || req
-            .header_values("content-length")
-            .any(|v| v.trim() != "0")
+        || req.header_values("content-length").any(|v| v.trim() != "0")
 }
 
 /// The parameters of a form-encoded `_search` body, read as strictly as a query string.
@@ -403,7 +401,9 @@ fn search_body(req: &Request) -> Result<Vec<(String, String)>, FhirTarget> {
         return Err(refused(
             "search-type",
             "fhir.search-body-type",
-            format!("A POST _search body must be application/x-www-form-urlencoded, not \"{media}\"."),
+            format!(
+                "A POST _search body must be application/x-www-form-urlencoded, not \"{media}\"."
+            ),
             400,
         ));
     }

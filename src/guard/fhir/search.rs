@@ -40,8 +40,18 @@ const RESULT_PARAMS: [&str; 10] = [
 
 /// Modifiers (R4 §3.1.1.5.5) that filter within a parameter's own matches.
 const MODIFIERS: [&str; 12] = [
-    "missing", "exact", "contains", "text", "not", "above", "below", "in", "not-in", "of-type",
-    "identifier", "code-text",
+    "missing",
+    "exact",
+    "contains",
+    "text",
+    "not",
+    "above",
+    "below",
+    "in",
+    "not-in",
+    "of-type",
+    "identifier",
+    "code-text",
 ];
 
 /// `_format` and `_pretty`: how the answer is written, nothing else.
@@ -52,10 +62,12 @@ pub fn is_format_param(name: &str) -> bool {
 /// The first parameter on a read, update, delete or history by id that changes what comes back
 /// beyond the resource's own representation.
 pub fn first_unread_on_instance(params: &[(String, String)]) -> Option<&str> {
-    params
-        .iter()
-        .map(|(n, _)| n.as_str())
-        .find(|n| !matches!(*n, "_format" | "_pretty" | "_summary" | "_elements" | "_count" | "_since" | "_at"))
+    params.iter().map(|(n, _)| n.as_str()).find(|n| {
+        !matches!(
+            *n,
+            "_format" | "_pretty" | "_summary" | "_elements" | "_count" | "_since" | "_at"
+        )
+    })
 }
 
 /// Read the parameters of a search on type `t` (`*` for any type), whose path may already
@@ -96,7 +108,9 @@ pub fn read(t: &str, path_patient: Option<&str>, params: &[(String, String)]) ->
                 _ => continue, // a filter that names no patient (subject=X, patient:missing)
             };
             if id.contains(',') {
-                unconfine(format!("\"{name}={value}\" is a list (an OR), not one patient."));
+                unconfine(format!(
+                    "\"{name}={value}\" is a list (an OR), not one patient."
+                ));
                 continue;
             }
             if !super::valid_id(id) {

@@ -30,12 +30,21 @@ fn read(m: &str, p: &str) -> FhirRequest {
 }
 
 /// (interaction, [(letter, type, patient)])
-fn summary(r: &FhirRequest) -> (&'static str, Vec<(char, String, Option<String>)>) {
+/// (permission letter, resource type, confined patient) of one check.
+type CheckSummary = (char, String, Option<String>);
+
+fn summary(r: &FhirRequest) -> (&'static str, Vec<CheckSummary>) {
     (
         r.interaction,
         r.checks
             .iter()
-            .map(|c| (c.interaction.letter(), c.resource_type.clone(), c.patient.clone()))
+            .map(|c| {
+                (
+                    c.interaction.letter(),
+                    c.resource_type.clone(),
+                    c.patient.clone(),
+                )
+            })
             .collect(),
     )
 }
@@ -61,9 +70,21 @@ fn every_interaction_is_named() {
         ("PUT", "/fhir/Observation/1", "update"),
         ("PATCH", "/fhir/Observation/1", "patch"),
         ("DELETE", "/fhir/Observation/1", "delete"),
-        ("PUT", "/fhir/Observation?identifier=x", "conditional-update"),
-        ("PATCH", "/fhir/Observation?identifier=x", "conditional-patch"),
-        ("DELETE", "/fhir/Observation?identifier=x", "conditional-delete"),
+        (
+            "PUT",
+            "/fhir/Observation?identifier=x",
+            "conditional-update",
+        ),
+        (
+            "PATCH",
+            "/fhir/Observation?identifier=x",
+            "conditional-patch",
+        ),
+        (
+            "DELETE",
+            "/fhir/Observation?identifier=x",
+            "conditional-delete",
+        ),
     ] {
         assert_eq!(read(m, p).interaction, name, "{m} {p}");
     }
@@ -95,15 +116,27 @@ fn history_at_type_level_names_no_patient_whatever_its_parameters() {
 fn searches_are_confined_only_by_one_understood_compartment_link() {
     let patient = |p: &str| read("GET", p).checks[0].patient.clone();
     assert_eq!(patient("/fhir/Observation?patient=A"), Some("A".into()));
-    assert_eq!(patient("/fhir/Observation?patient=Patient/A"), Some("A".into()));
-    assert_eq!(patient("/fhir/Observation?subject=Patient/A"), Some("A".into()));
-    assert_eq!(patient("/fhir/Observation?subject:Patient=A"), Some("A".into()));
+    assert_eq!(
+        patient("/fhir/Observation?patient=Patient/A"),
+        Some("A".into())
+    );
+    assert_eq!(
+        patient("/fhir/Observation?subject=Patient/A"),
+        Some("A".into())
+    );
+    assert_eq!(
+        patient("/fhir/Observation?subject:Patient=A"),
+        Some("A".into())
+    );
     assert_eq!(patient("/fhir/Patient?_id=A"), Some("A".into()));
     assert_eq!(
         patient("/fhir/Observation?patient=A&subject=Patient/A&category=laboratory&_count=10"),
         Some("A".into())
     );
-    assert_eq!(patient("/fhir/Patient/A/Observation?code=x"), Some("A".into()));
+    assert_eq!(
+        patient("/fhir/Patient/A/Observation?code=x"),
+        Some("A".into())
+    );
     for p in [
         "/fhir/Observation?patient=A&patient=B",
         "/fhir/Observation?patient=A&patient=A",
@@ -151,16 +184,40 @@ fn includes_stay_in_the_compartment_only_through_the_confining_single_link() {
         vec![one('s', "Observation", Some("A"))]
     );
     for (p, t) in [
-        ("/fhir/Observation?patient=A&_include=Observation:focus", "*"),
-        ("/fhir/Observation?patient=A&_include=Observation:performer", "*"),
+        (
+            "/fhir/Observation?patient=A&_include=Observation:focus",
+            "*",
+        ),
+        (
+            "/fhir/Observation?patient=A&_include=Observation:performer",
+            "*",
+        ),
         ("/fhir/Observation?patient=A&_include=*", "*"),
-        ("/fhir/Observation?patient=A&_include:iterate=Patient:link", "*"),
-        ("/fhir/Observation?patient=A&_include:iterate=Observation:patient", "*"),
-        ("/fhir/Patient?_id=A&_include=Patient:link:Patient", "Patient"),
-        ("/fhir/Patient?_id=A&_revinclude=Observation:focus", "Observation"),
+        (
+            "/fhir/Observation?patient=A&_include:iterate=Patient:link",
+            "*",
+        ),
+        (
+            "/fhir/Observation?patient=A&_include:iterate=Observation:patient",
+            "*",
+        ),
+        (
+            "/fhir/Patient?_id=A&_include=Patient:link:Patient",
+            "Patient",
+        ),
+        (
+            "/fhir/Patient?_id=A&_revinclude=Observation:focus",
+            "Observation",
+        ),
         ("/fhir/Patient?_id=A&_revinclude=Patient:_id", "Patient"),
-        ("/fhir/Patient?_id=A&_revinclude:iterate=Observation:subject", "Observation"),
-        ("/fhir/Encounter?patient=A&_revinclude=Observation:encounter", "Observation"),
+        (
+            "/fhir/Patient?_id=A&_revinclude:iterate=Observation:subject",
+            "Observation",
+        ),
+        (
+            "/fhir/Encounter?patient=A&_revinclude=Observation:encounter",
+            "Observation",
+        ),
     ] {
         assert_eq!(pulled(p), vec![one('s', t, None)], "{p}");
     }
@@ -171,7 +228,10 @@ fn conditional_interactions_also_need_the_search_they_run() {
     let r = read("PUT", "/fhir/Observation?patient=A&identifier=x");
     assert_eq!(
         summary(&r).1,
-        vec![one('u', "Observation", None), one('s', "Observation", Some("A"))]
+        vec![
+            one('u', "Observation", None),
+            one('s', "Observation", Some("A"))
+        ]
     );
     let r = read("DELETE", "/fhir/Observation?identifier=x");
     assert_eq!(
@@ -193,7 +253,10 @@ fn conditional_interactions_also_need_the_search_they_run() {
     );
     assert!(matches!(
         target("PUT", "/fhir/Observation"),
-        FhirTarget::Refused(Refused { rule: "fhir.missing-id", .. })
+        FhirTarget::Refused(Refused {
+            rule: "fhir.missing-id",
+            ..
+        })
     ));
 }
 
@@ -227,11 +290,22 @@ fn form_search_bodies_are_read_like_queries() {
     ) else {
         panic!()
     };
-    assert_eq!(r.checks[0].patient, None, "query and body together name two patients");
+    assert_eq!(
+        r.checks[0].patient, None,
+        "query and body together name two patients"
+    );
     for (ct, body, rule) in [
         ("application/json", "{}", "fhir.search-body-type"),
-        ("application/x-www-form-urlencoded", "a=1;b=2", "query.semicolon"),
-        ("application/x-www-form-urlencoded", "a=%zz", "query.bad-escape"),
+        (
+            "application/x-www-form-urlencoded",
+            "a=1;b=2",
+            "query.semicolon",
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            "a=%zz",
+            "query.bad-escape",
+        ),
     ] {
         match with_body("POST", "/fhir/Observation/_search", ct, body) {
             FhirTarget::Refused(r) => assert_eq!(r.rule, rule, "{body}"),
@@ -241,12 +315,18 @@ fn form_search_bodies_are_read_like_queries() {
     let mut unread = Request::new(
         "POST",
         "/fhir/Observation/_search",
-        vec![("content-type".into(), "application/x-www-form-urlencoded".into())],
+        vec![(
+            "content-type".into(),
+            "application/x-www-form-urlencoded".into(),
+        )],
     );
     unread.body = None;
     assert!(matches!(
         classify_with(&unread, &[]),
-        FhirTarget::Refused(Refused { rule: "fhir.body-unread", .. })
+        FhirTarget::Refused(Refused {
+            rule: "fhir.body-unread",
+            ..
+        })
     ));
 }
 
@@ -259,7 +339,10 @@ fn bodies_on_reads_are_refused() {
     );
     assert!(matches!(
         classify_with(&req, &[]),
-        FhirTarget::Refused(Refused { rule: "fhir.unexpected-body", .. })
+        FhirTarget::Refused(Refused {
+            rule: "fhir.unexpected-body",
+            ..
+        })
     ));
 }
 
@@ -287,15 +370,39 @@ fn bundles_are_read_entry_by_entry() {
         .as_deref()
         .is_some_and(|n| n.starts_with("Bundle entry 2 (GET Observation?patient=B)")));
     for (body, rule) in [
-        (r#"{"resourceType":"Bundle","type":"searchset"}"#, "fhir.bundle-type"),
+        (
+            r#"{"resourceType":"Bundle","type":"searchset"}"#,
+            "fhir.bundle-type",
+        ),
         (r#"{"resourceType":"Patient"}"#, "fhir.base-post"),
-        (r#"{"resourceType":"Bundle","type":"batch","type":"transaction"}"#, "fhir.bundle-json"),
-        (r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Patient/B/../A"}}]}"#, "fhir.bundle-entry-url"),
-        (r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"/Patient/A"}}]}"#, "fhir.bundle-entry-url"),
-        (r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"http://x/Patient/A"}}]}"#, "fhir.bundle-entry-url"),
-        (r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"$export"}}]}"#, "fhir.operation-not-allowed"),
-        (r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET"}}]}"#, "fhir.bundle-entry"),
-        (r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"POST","url":"Observation/_search"}}]}"#, "fhir.bundle-entry"),
+        (
+            r#"{"resourceType":"Bundle","type":"batch","type":"transaction"}"#,
+            "fhir.bundle-json",
+        ),
+        (
+            r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Patient/B/../A"}}]}"#,
+            "fhir.bundle-entry-url",
+        ),
+        (
+            r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"/Patient/A"}}]}"#,
+            "fhir.bundle-entry-url",
+        ),
+        (
+            r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"http://x/Patient/A"}}]}"#,
+            "fhir.bundle-entry-url",
+        ),
+        (
+            r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"$export"}}]}"#,
+            "fhir.operation-not-allowed",
+        ),
+        (
+            r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET"}}]}"#,
+            "fhir.bundle-entry",
+        ),
+        (
+            r#"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"POST","url":"Observation/_search"}}]}"#,
+            "fhir.bundle-entry",
+        ),
     ] {
         match with_body("POST", "/fhir", "application/fhir+json", body) {
             FhirTarget::Refused(r) => assert_eq!(r.rule, rule, "{body}"),
@@ -320,11 +427,17 @@ fn bundles_are_read_entry_by_entry() {
 fn operations_need_the_allow_list() {
     assert!(matches!(
         target("GET", "/fhir/Patient/A/$everything"),
-        FhirTarget::Refused(Refused { rule: "fhir.operation-not-allowed", .. })
+        FhirTarget::Refused(Refused {
+            rule: "fhir.operation-not-allowed",
+            ..
+        })
     ));
     assert!(matches!(
         target("GET", "/fhir/$export"),
-        FhirTarget::Refused(Refused { rule: "fhir.operation-not-allowed", .. })
+        FhirTarget::Refused(Refused {
+            rule: "fhir.operation-not-allowed",
+            ..
+        })
     ));
     let ops = [FhirOperation {
         name: "$everything".into(),
@@ -334,15 +447,17 @@ fn operations_need_the_allow_list() {
         grant_type: "*".into(),
         params: vec!["_since".into()],
     }];
-    let FhirTarget::Access(r) =
-        classify_with(&Request::new("GET", "/fhir/Patient/A/$everything?_since=2020", vec![]), &ops)
-    else {
+    let FhirTarget::Access(r) = classify_with(
+        &Request::new("GET", "/fhir/Patient/A/$everything?_since=2020", vec![]),
+        &ops,
+    ) else {
         panic!()
     };
     assert_eq!(summary(&r), ("operation", vec![one('s', "*", Some("A"))]));
-    let FhirTarget::Access(r) =
-        classify_with(&Request::new("GET", "/fhir/Patient/A/$everything?_type=Group", vec![]), &ops)
-    else {
+    let FhirTarget::Access(r) = classify_with(
+        &Request::new("GET", "/fhir/Patient/A/$everything?_type=Group", vec![]),
+        &ops,
+    ) else {
         panic!()
     };
     assert_eq!(r.checks[0].patient, None);
