@@ -111,6 +111,8 @@ export type RequestLike = Request | {
   path: string;
   query?: string;
   headers?: Headers | Array<[string, string]> | Record<string, string | string[]>;
+  /** Read only when the guard asks for it (a form-encoded `_search`, a Bundle). */
+  body?: string | Uint8Array | ArrayBuffer;
 };
 
 /** The guard's decision (see the README). */
@@ -123,7 +125,8 @@ export interface Decision {
   set_headers: Array<[string, string]>;
   remove_headers: string[];
   response_headers: Array<[string, string]>;
-  upstream_query?: string;
+  /** When allowed: the canonical path and query that were decided, to forward as they are. */
+  upstream_path?: string;
   log: Record<string, unknown>;
   warnings: Problem[];
 }

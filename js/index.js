@@ -11,7 +11,7 @@ import initWasm, {
 } from './pkg/azlens.js';
 import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS, inCallerNames } from './options.js';
 import { RemoteKeys, defaultStore, kidRefetchOf, WARNINGS } from './keys.js';
-import { requestJson } from './request.js';
+import { bodyOf, requestJson } from './request.js';
 
 export { OptionsError, WARNINGS };
 export { MemoryStore, cacheApiStore } from './store.js';
@@ -181,7 +181,7 @@ export class TokenVerifier {
   /**
    * The decision on an HTTP request (a Fetch API `Request`, or `{ method, path, query, headers }`)
    * under the policy's token sources, routes and forwarding rules: `{ allow, status,
-   * www_authenticate?, body?, set_headers, remove_headers, response_headers, upstream_query?,
+   * www_authenticate?, body?, set_headers, remove_headers, response_headers, upstream_path?,
    * log, warnings }`. Never throws on what the client sent. `fetchKeys: false` decides with the
    * policy's inline keys only, fetching nothing (the inspector page's request tester).
    */
@@ -191,8 +191,13 @@ export class TokenVerifier {
   }
 
   async #decide(request, at, fetchKeys) {
-    const req = requestJson(request);
-    const step = JSON.parse(this.#core.prepare(req));
+    let req = requestJson(request);
+    let step = JSON.parse(this.#core.prepare(req));
+    if (step.read_body) {
+      // The guard reads this body (a form _search, a Bundle): one byte past the limit at most.
+      req = requestJson(request, await bodyOf(request, step.read_body.max_body_bytes));
+      step = JSON.parse(this.#core.prepare(req));
+    }
     if (step.decision) return { ...step.decision, warnings: [] };
     if (!fetchKeys) return { ...JSON.parse(this.#core.decide(req, this.#noKeys, at)), warnings: [] };
     const { result, warnings } = await this.#withKeys(

@@ -13,15 +13,20 @@ function headerPairs(headers) {
   throw new OptionsError('request headers must be a Headers object, an array of [name, value] or an object.');
 }
 
-/** The core's request JSON for `request`. Throws OptionsError when it cannot describe one. */
-export function requestJson(request) {
+/**
+ * The core's request JSON for `request`, with `body` (text) when the guard asked to read it.
+ * The method and path go to the core as given: the core decides what a lower-case method or an
+ * odd path means (it refuses them), not this shim. Throws OptionsError when it cannot describe one.
+ */
+export function requestJson(request, body) {
   if (request === null || typeof request !== 'object') {
-    throw new OptionsError('the request must be a Request or { method, path, query?, headers? }.');
+    throw new OptionsError('the request must be a Request or { method, path, query?, headers?, body? }.');
   }
+  const withBody = (o) => JSON.stringify(body === undefined ? o : { ...o, body });
   if (typeof request.url === 'string' && request.path === undefined) {
     const url = new URL(request.url, 'http://host.invalid');
-    return JSON.stringify({
-      method: String(request.method ?? 'GET').toUpperCase(),
+    return withBody({
+      method: String(request.method ?? 'GET'),
       path: url.pathname,
       query: url.search.slice(1),
       headers: headerPairs(request.headers),
@@ -34,10 +39,46 @@ export function requestJson(request) {
     query = path.slice(at + 1);
     path = path.slice(0, at);
   }
-  return JSON.stringify({
-    method: String(request.method ?? 'GET').toUpperCase(),
+  return withBody({
+    method: String(request.method ?? 'GET'),
     path,
     query: String(query),
     headers: headerPairs(request.headers),
   });
+}
+
+/**
+ * The body of `request` as text, at most `max + 1` bytes of it (one past the guard's limit is
+ * how the core knows it is too large). A Fetch API `Request` is read from a clone, so the caller
+ * can still forward it; a plain description gives its `body` (a string or bytes).
+ */
+export async function bodyOf(request, max) {
+  let bytes;
+  if (typeof request.path !== 'string' && typeof request.clone === 'function') {
+    bytes = await readCapped(request.clone().body, max + 1);
+  } else if (typeof request.body === 'string') {
+    bytes = new TextEncoder().encode(request.body);
+  } else if (request.body instanceof Uint8Array || request.body instanceof ArrayBuffer) {
+    bytes = new Uint8Array(request.body);
+  } else {
+    bytes = new Uint8Array(0);
+  }
+  return new TextDecoder().decode(bytes.subarray(0, max + 1));
+}
+
+/** At most `cap` bytes of a ReadableStream (then it is cancelled). */
+async function readCapped(stream, cap) {
+  const out = new Uint8Array(cap);
+  let at = 0;
+  if (!stream) return out.subarray(0, 0);
+  const reader = stream.getReader();
+  while (at < cap) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const part = value.subarray(0, cap - at);
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  await reader.cancel().catch(() => {});
+  return out.subarray(0, at);
 }

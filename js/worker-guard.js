@@ -170,8 +170,17 @@ async function handle(state, request, log) {
     query: url.search.slice(1),
     headers: [...request.headers],
   };
-  const reqJson = JSON.stringify(described);
-  const next = JSON.parse(gate.prepare(reqJson));
+  let reqJson = JSON.stringify(described);
+  let next = JSON.parse(gate.prepare(reqJson));
+  // The guard reads this body (a form _search, a Bundle): at most one byte past its limit, and
+  // exactly these bytes go upstream.
+  let body = null;
+  if (next.read_body) {
+    body = await readBytesCapped(request, next.read_body.max_body_bytes);
+    described.body = new TextDecoder().decode(body);
+    reqJson = JSON.stringify(described);
+    next = JSON.parse(gate.prepare(reqJson));
+  }
 
   if (next.introspect) {
     const body = await readCapped(request, next.introspect.max_body_bytes);
@@ -198,7 +207,7 @@ async function handle(state, request, log) {
   }
   log(logLine(decision.log, warnings));
   if (!decision.allow) return refusal(decision);
-  return forward(state.upstream, request, url, decision);
+  return forward(state.upstream, request, url, decision, body);
 }
 
 /**
@@ -276,26 +285,35 @@ class Generations {
   }
 }
 
-/** The request to the upstream: the core's headers removed and set, its query if it changed. */
-async function forward(upstream, request, url, decision) {
+/**
+ * The request to the upstream: the core's headers removed and set, and its canonical path and
+ * query (`upstream_path`), which is what was decided — never the client's spelling of it. A body
+ * the guard read is forwarded as the bytes it read.
+ */
+async function forward(upstream, request, url, decision, body) {
   const headers = new Headers(request.headers);
   headers.delete('host');
   for (const name of decision.remove_headers) headers.delete(name);
   for (const [name, value] of decision.set_headers) headers.set(name, value);
-  const query = decision.upstream_query ?? url.search.slice(1);
+  const decided = decision.upstream_path ?? url.pathname + url.search;
+  const at = decided.indexOf('?');
+  const path = at < 0 ? decided : decided.slice(0, at);
+  const query = at < 0 ? '' : decided.slice(at + 1);
   let target;
   if (upstream.binding) {
-    target = new URL(url);
+    target = new URL(url.origin);
   } else {
     target = new URL(upstream.base);
-    target.pathname = upstream.base.pathname.replace(/\/+$/, '') + url.pathname;
   }
+  // The canonical path holds only characters a URL path keeps as they are, so assigning it
+  // does not re-spell it.
+  target.pathname = (upstream.binding ? '' : upstream.base.pathname.replace(/\/+$/, '')) + path;
   target.search = query ? `?${query}` : '';
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   const outgoing = new Request(target, {
     method: request.method,
     headers,
-    body: hasBody ? request.body : null,
+    body: body ?? (hasBody ? request.body : null),
     redirect: 'manual',
   });
   let response;
@@ -337,8 +355,9 @@ function logLine(line, warnings) {
 }
 
 /** The body as text, at most `max + 1` bytes read (the core refuses anything over `max`). */
-async function readCapped(request, max) {
-  if (!request.body) return '';
+/** The first `max + 1` bytes of the body at most (one more than allowed is how the core knows). */
+async function readBytesCapped(request, max) {
+  if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks = [];
   let total = 0;
@@ -360,5 +379,9 @@ async function readCapped(request, max) {
     at += part.byteLength;
     if (at >= bytes.length) break;
   }
-  return new TextDecoder().decode(bytes);
+  return bytes;
+}
+
+async function readCapped(request, max) {
+  return new TextDecoder().decode(await readBytesCapped(request, max));
 }

@@ -107,6 +107,75 @@ pub struct Route {
     /// the interaction, resource type and patient compartment.
     #[serde(default)]
     pub fhir: bool,
+    /// FHIR operations this route lets through (default: none), each granted like the
+    /// interaction it names.
+    #[serde(default)]
+    pub operations: Vec<FhirOperation>,
+}
+
+/// An operation a FHIR route allows (`$everything` on `Patient/[id]`, say), and the grant it
+/// needs: `interaction` on `grant_type` (a resource type or `*`), confined to the patient when
+/// it runs on a `Patient` instance.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FhirOperation {
+    /// With the `$`: `"$everything"`.
+    pub name: String,
+    /// The type it runs on; absent for a system-level operation.
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    /// Runs on an instance (`Patient/[id]/$everything`) rather than the type.
+    #[serde(default)]
+    pub instance: bool,
+    /// The SMART permission it needs.
+    pub interaction: crate::profiles::smart::Interaction,
+    /// The resource type whose scope grants it (`*` for any).
+    pub grant_type: String,
+    /// Parameters the operation may carry (others leave it confined to no patient).
+    #[serde(default)]
+    pub params: Vec<String>,
+}
+
+/// How the guard reads a request before deciding on it: bounds, and what it does with headers
+/// that would make the upstream read the request another way.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequestRules {
+    /// Longest request target (path and query), in bytes.
+    pub max_target_bytes: usize,
+    /// Most query parameters.
+    pub max_query_params: usize,
+    /// Largest body the guard reads (a form-encoded `_search`, a batch or transaction Bundle).
+    pub max_body_bytes: usize,
+    /// Most entries in a batch or transaction Bundle.
+    pub max_bundle_entries: usize,
+    /// Method-override and URL-override headers (`X-HTTP-Method-Override`, `X-Original-URL`…).
+    pub override_headers: HeaderRule,
+    /// `Prefer: handling=lenient` on FHIR routes (the server would ignore unknown parameters).
+    pub lenient_handling: HeaderRule,
+}
+
+impl Default for RequestRules {
+    fn default() -> Self {
+        RequestRules {
+            max_target_bytes: crate::guard::canonical::DEFAULT_MAX_TARGET_BYTES,
+            max_query_params: crate::guard::canonical::DEFAULT_MAX_QUERY_PARAMS,
+            max_body_bytes: 256 * 1024,
+            max_bundle_entries: 100,
+            override_headers: HeaderRule::Refuse,
+            lenient_handling: HeaderRule::Refuse,
+        }
+    }
+}
+
+/// What to do with a header that would change how the upstream reads the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderRule {
+    /// Answer 400 `invalid_request`.
+    Refuse,
+    /// Decide without it and remove it from the upstream request.
+    Remove,
 }
 
 /// Which verified facts go upstream, and how.

@@ -26,6 +26,7 @@ pub mod cache;
 pub mod claims;
 pub mod envoy;
 pub mod error;
+pub mod fhir;
 pub mod freshness;
 pub mod guard;
 pub mod hosts;

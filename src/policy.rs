@@ -3,7 +3,9 @@
 //! camelCase. Unknown fields are errors, so a typo never silently weakens a check.
 
 use crate::alg::Algorithm;
-use crate::hosts::{EnvoySettings, Forward, Introspection, KeyCache, Route, TokenSources};
+use crate::hosts::{
+    EnvoySettings, Forward, Introspection, KeyCache, RequestRules, Route, TokenSources,
+};
 use crate::limits::Limits;
 use crate::profiles::{Profile, ProfileOptions};
 use serde::{Deserialize, Deserializer};
@@ -83,6 +85,9 @@ pub struct Policy {
     /// Hosts: an RFC 7662 introspection endpoint for the tokens this policy verifies.
     #[serde(default)]
     pub introspection: Option<Introspection>,
+    /// Hosts: how the guard reads a request (bounds, override and `Prefer` headers).
+    #[serde(default)]
+    pub request: RequestRules,
     /// Certificates (PEM, a string or an array) an `x5c` chain must lead to; without them
     /// `x5c` is never a key source. An issuer's own `trust_anchors` replace these.
     #[serde(default)]
@@ -193,6 +198,7 @@ impl Policy {
             forward: Forward::default(),
             envoy: EnvoySettings::default(),
             introspection: None,
+            request: RequestRules::default(),
             trust_anchors: None,
             crls: Vec::new(),
             revocation: crate::trust::Revocation::default(),
@@ -241,6 +247,7 @@ impl Policy {
             }
         }
         self.validate_profiles()?;
+        self.validate_routes()?;
         self.forward.validate().map_err(PolicyError)?;
         if let Some(i) = &self.introspection {
             i.validate().map_err(PolicyError)?;
@@ -261,6 +268,63 @@ impl Policy {
     }
 
     /// Profiles that must compare `aud` need something to compare it with.
+    /// Routes match canonical paths (`guard::canonical`), so a prefix must be canonical too: a
+    /// prefix no canonical path can start with would never apply.
+    fn validate_routes(&self) -> Result<(), PolicyError> {
+        for route in &self.routes {
+            let prefix = route.path_prefix.as_str();
+            let trimmed = match prefix.strip_suffix('/') {
+                Some("") | None => prefix,
+                Some(t) => t,
+            };
+            let canonical =
+                crate::guard::canonical::canonical("GET", trimmed, "", Default::default());
+            if canonical.as_ref().map(|c| c.path.as_str()) != Ok(trimmed) {
+                return Err(PolicyError(format!(
+                    "the route \"{prefix}\" is not a canonical path (no \".\" or \"..\" segments, no \"//\", no \";\", escapes only where needed), so no request could match it"
+                )));
+            }
+            for op in &route.operations {
+                if !op.name.starts_with('$') || op.name.len() < 2 {
+                    return Err(PolicyError(format!(
+                        "the operation \"{}\" on route \"{prefix}\" must start with \"$\"",
+                        op.name
+                    )));
+                }
+            }
+            if let Some(m) = route
+                .methods
+                .iter()
+                .flatten()
+                .find(|m| m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()))
+            {
+                return Err(PolicyError(format!(
+                    "the route \"{prefix}\" lists the method \"{m}\"; methods are upper-case (GET, POST…)"
+                )));
+            }
+        }
+        let r = &self.request;
+        if r.max_target_bytes == 0 || r.max_query_params == 0 || r.max_bundle_entries == 0 {
+            return Err(PolicyError(
+                "request limits must be greater than zero".into(),
+            ));
+        }
+        // What the guard reads stays bounded whatever the policy says: each limit has a ceiling.
+        for (name, value, ceiling) in [
+            ("request.max_target_bytes", r.max_target_bytes, 64 * 1024),
+            ("request.max_query_params", r.max_query_params, 1000),
+            ("request.max_body_bytes", r.max_body_bytes, 4 * 1024 * 1024),
+            ("request.max_bundle_entries", r.max_bundle_entries, 1000),
+        ] {
+            if value > ceiling {
+                return Err(PolicyError(format!(
+                    "{name} is {value}; it may be at most {ceiling}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn validate_profiles(&self) -> Result<(), PolicyError> {
         let mut cases: Vec<(Option<&IssuerPolicy>, String)> = self
             .issuers
@@ -329,6 +393,26 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_limits_have_ceilings() {
+        let with = |request: &str| {
+            Policy::from_json(&format!(
+                r#"{{"algorithms": ["ES256"], "request": {request}}}"#
+            ))
+        };
+        assert!(with(r#"{"max_body_bytes": 4194304, "max_bundle_entries": 1000}"#).is_ok());
+        let e = with(r#"{"max_body_bytes": 4194305}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("request.max_body_bytes") && e.contains("4194304"),
+            "{e}"
+        );
+        assert!(with(r#"{"max_target_bytes": 1000000}"#).is_err());
+        assert!(with(r#"{"max_query_params": 1001}"#).is_err());
+        assert!(with(r#"{"max_bundle_entries": 0}"#).is_err());
+    }
 
     #[test]
     fn reads_a_full_policy() {

@@ -75,7 +75,8 @@ impl WebVerifier {
     }
 
     /// The first step for an HTTP request (`{"method", "path", "query", "headers": [[name,
-    /// value], …]}`): `{"decision": …}` when it is decided already (an open route, no token, a
+    /// value], …], "body"?}`): `{"read_body": {"max_body_bytes"}}` when the guard must read the
+    /// body first, `{"decision": …}` when it is decided already (an open route, no token, a
     /// malformed request), else `{"plan": …}` naming the key sources to fetch before
     /// [`WebVerifier::decide`]. Throws only when the request description itself is malformed.
     pub fn prepare(&self, request_json: &str) -> Result<String, JsError> {
@@ -84,8 +85,18 @@ impl WebVerifier {
         enum Step<'a> {
             Decision(&'a guard::Decision),
             Plan(&'a plan::KeyPlan),
+            /// The guard must read the body: pass at most `max_body_bytes + 1` bytes of it as
+            /// the request's `body` and prepare again.
+            ReadBody {
+                max_body_bytes: usize,
+            },
         }
         let req = request_from(request_json)?;
+        if req.body.is_none() {
+            if let Some(max_body_bytes) = guard::body_limit(&self.inner, &req) {
+                return to_json(&Step::ReadBody { max_body_bytes });
+            }
+        }
         match guard::prepare(&self.inner, &req) {
             Prepared::Done(decision) => to_json(&Step::Decision(&decision)),
             Prepared::Fetch(plan) => to_json(&Step::Plan(&plan)),

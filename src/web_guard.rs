@@ -30,6 +30,10 @@ enum Next<'a> {
     /// The introspection endpoint: read at most `max_body_bytes` of the body, then call
     /// `prepareIntrospection`.
     Introspect { max_body_bytes: usize },
+    /// The guard must read the body to decide (a form-encoded `_search`, a Bundle): pass at
+    /// most `max_body_bytes + 1` bytes of it as the request's `body`, prepare again, and
+    /// forward exactly those bytes.
+    ReadBody { max_body_bytes: usize },
 }
 
 /// What `prepareIntrospection` tells the host to do next.
@@ -54,8 +58,8 @@ impl Gate {
         })
     }
 
-    /// The first step for a request: `{"done": Decision}`, `{"fetch": KeyPlan}` or
-    /// `{"introspect": {"max_body_bytes": n}}`.
+    /// The first step for a request: `{"done": Decision}`, `{"fetch": KeyPlan}`,
+    /// `{"introspect": {"max_body_bytes": n}}` or `{"read_body": {"max_body_bytes": n}}`.
     pub fn prepare(&self, request_json: &str) -> Result<String, JsError> {
         let req = request(request_json)?;
         let policy = self.verifier.policy();
@@ -63,6 +67,11 @@ impl Gate {
             return to_json(&Next::Introspect {
                 max_body_bytes: introspection::max_body_bytes(policy),
             });
+        }
+        if req.body.is_none() {
+            if let Some(max_body_bytes) = guard::body_limit(&self.verifier, &req) {
+                return to_json(&Next::ReadBody { max_body_bytes });
+            }
         }
         match guard::prepare(&self.verifier, &req) {
             Prepared::Done(d) => to_json(&Next::Done(&d)),

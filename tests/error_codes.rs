@@ -1337,11 +1337,14 @@ fn every_error_code_has_a_case() {
         .flat_map(|b| b())
         .map(|c| c.expect.as_str())
         .collect();
-    // chain_invalid has its case table in tests/trust_chains.rs (certificate fixtures).
+    // chain_invalid has its case table in tests/trust_chains.rs (certificate fixtures);
+    // request_refused is about the request, not the token: src/guard/canonical.rs and
+    // src/guard/fhir/tests.rs hold its cases.
     let profile_owned = [
         ErrorCode::ProfileViolation,
         ErrorCode::InsufficientScope,
         ErrorCode::ChainInvalid,
+        ErrorCode::RequestRefused,
     ];
     for code in ErrorCode::ALL {
         if profile_owned.contains(&code) {

@@ -182,6 +182,7 @@ fn authorize_on_a_verified_token() {
                 resource_type: ty,
                 patient: *target,
                 params: &params,
+                compartment_given: false,
             },
         );
         assert_eq!(
@@ -214,6 +215,7 @@ fn profile_findings_on_launch_tokens() {
             resource_type: "Observation",
             patient: Some("123"),
             params: &[],
+            compartment_given: false,
         },
     );
     assert!(

@@ -84,7 +84,7 @@ function renderDecision(box, d, { request, noKeys }) {
     el('p', { class: 'decision-reason' }, d.log.reason),
   ];
   const facts = [
-    ['Request', `${d.log.method} ${d.log.path}${request.query ? `?${request.query}` : ''}`],
+    ['Request', `${request.method} ${request.path}${request.query ? `?${request.query}` : ''}`],
     [
       'Route',
       d.log.route
@@ -92,6 +92,10 @@ function renderDecision(box, d, { request, noKeys }) {
         : 'none: a valid token is all this path needs',
     ],
   ];
+  if (d.log.interaction) facts.push(['FHIR interaction', d.log.interaction]);
+  if (d.log.scope) facts.push([d.allow ? 'Granted by' : 'Scope needed', d.log.scope]);
+  if (d.log.rule) facts.push(['Rule', d.log.rule]);
+  if (d.upstream_path) facts.push(['Forwarded as', d.upstream_path]);
   if (d.www_authenticate) facts.push(['WWW-Authenticate', d.www_authenticate]);
   for (const [name, value] of d.set_headers) facts.push([`Sent upstream: ${name}`, value]);
   parts.push(el('dl', { class: 'kv' }, facts.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])));

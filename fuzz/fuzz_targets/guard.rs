@@ -1,11 +1,14 @@
 //! Bytes into the request gate (`guard::prepare` and `guard::decide`) under a fixed policy with
 //! routes, a FHIR route, cookie and header token sources and forwarded claims. The input is a
-//! request head as text: `METHOD path?query` on the first line, then `name: value` lines. Every
+//! request head as text: `METHOD path?query` on the first line, then `name: value` lines, then
+//! after an empty line the body (a form `_search`, a Bundle), passed when the guard asks. Every
 //! `$T` becomes a valid HS256 token (so the fuzzer reaches the route, scope and FHIR rules
 //! behind a good signature) and every `$U` an unsigned one.
 //!
 //! Oracles: a decision allows exactly with status 200; refusal bodies and log lines stay short
-//! whatever the request holds (issue 19: no amplification).
+//! whatever the request holds (issue 19: no amplification); what an allowed decision forwards is
+//! already canonical (reading it again gives the same target: the upstream cannot read it
+//! another way than the guard did, issue 13).
 #![no_main]
 
 use azlens::guard::{self, Prepared, Request};
@@ -63,14 +66,19 @@ fn fixed() -> &'static Fixed {
 }
 
 fn request(text: &str) -> Request {
-    let mut lines = text.split('\n');
+    let (head, body) = text.split_once("\n\n").unwrap_or((text, ""));
+    let mut lines = head.split('\n');
     let first = lines.next().unwrap_or_default();
     let (method, target) = first.split_once(' ').unwrap_or((first, "/"));
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.to_owned(), v.trim_start().to_owned()))
         .collect();
-    Request::new(method, target, headers)
+    let mut req = Request::new(method, target, headers);
+    if guard::body_limit(&fixed().verifier, &req).is_some() {
+        req.body = Some(body.to_owned());
+    }
+    req
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -84,6 +92,12 @@ fuzz_target!(|data: &[u8]| {
         Prepared::Fetch(_) => guard::decide(&f.verifier, &req, &f.keys, NOW),
     };
     assert_eq!(decision.allow, decision.status == 200);
+    if let Some(target) = &decision.upstream_path {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let again = guard::canonical::canonical(&req.method, path, query, Default::default())
+            .expect("a forwarded target reads again");
+        assert_eq!(&again.target(), target, "the forwarded target is canonical");
+    }
     if let Some(body) = &decision.body {
         assert!(body.len() < 8192, "a {}-byte refusal body", body.len());
     }

@@ -108,3 +108,86 @@ test('a request that is not a request description is an options error', async ()
     await assert.rejects(decide(bad, options), OptionsError, JSON.stringify(bad));
   }
 });
+
+// Issue 13's classes, each in one line; the leak test (leak.test.js) runs 330 of them against a
+// real FHIR server. Here: the decision and the rule, in JS decide().
+const A = (scope = 'patient/Patient.rs patient/Observation.rs') => bearer(token({ scope, patient: 'A' }));
+const refused = async (req, status, rule) => {
+  const d = await decide(req, options);
+  assert.equal(d.allow, false, `${req.method} ${req.path} was allowed`);
+  assert.equal(d.status, status, `${req.method} ${req.path}: ${d.body}`);
+  if (rule) assert.equal(d.log.rule, rule, `${req.method} ${req.path}`);
+  return d;
+};
+
+test('path tricks: the route is chosen on the canonical path, and what is forwarded is that path', async () => {
+  const d = await refused({ method: 'GET', path: '/public/../fhir/Patient/B' }, 401);
+  assert.equal(d.log.path, '/fhir/Patient/B');
+  await refused({ method: 'GET', path: '/public/%2e%2e/fhir/Patient/B' }, 400, 'path.encoded-separator');
+  await refused({ method: 'GET', path: '/public/..;/fhir/Patient/B', headers: A() }, 400, 'path.parameter');
+  await refused({ method: 'GET', path: '//fhir/Patient/B', headers: A() }, 400, 'path.empty-segment');
+  await refused({ method: 'GET', path: '/fhir%2fPatient/B', headers: A() }, 400, 'path.encoded-separator');
+  await refused({ method: 'GET', path: '/%66hir/Patient/B', headers: A() }, 403);
+  await refused({ method: 'get', path: '/fhir/Patient/A', headers: A() }, 400, 'method.token');
+  const ok = await decide({ method: 'GET', path: '/fhir/Patient/%41/./', headers: A() }, options);
+  assert.equal(ok.allow, true);
+  assert.equal(ok.upstream_path, '/fhir/Patient/A');
+});
+
+test('history: type- and system-level history is never confined to a patient', async () => {
+  const d = await refused({ method: 'GET', path: '/fhir/Observation/_history?patient=A', headers: A() }, 403);
+  assert.equal(d.log.interaction, 'history-type');
+  await refused({ method: 'GET', path: '/fhir/_history?patient=A', headers: A() }, 403);
+  assert.equal((await decide({ method: 'GET', path: '/fhir/Patient/A/_history', headers: A() }, options)).allow, true);
+});
+
+test('includes: only through the link that confined the search', async () => {
+  await refused({ method: 'GET', path: '/fhir/Observation?patient=A&_include=Observation:focus', headers: A() }, 403);
+  await refused({ method: 'GET', path: '/fhir/Observation?patient=A&_include=*', headers: A() }, 403);
+  await refused({ method: 'GET', path: '/fhir/Patient?_id=A&_revinclude=Observation:focus', headers: A() }, 403);
+  const ok = await decide({ method: 'GET', path: '/fhir/Observation?patient=A&_include=Observation:subject', headers: A() }, options);
+  assert.equal(ok.allow, true, ok.body);
+});
+
+test('post-search: the form body is read like a query string', async () => {
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  await refused({ method: 'POST', path: '/fhir/Observation/_search', headers: { ...A(), ...form }, body: 'patient=B' }, 403);
+  await refused({ method: 'POST', path: '/fhir/Observation/_search?patient=A', headers: { ...A(), ...form }, body: 'patient=B' }, 403);
+  await refused({ method: 'POST', path: '/fhir/Observation/_search', headers: { ...A(), 'content-type': 'application/json' }, body: '{}' }, 400, 'fhir.search-body-type');
+  const ok = await decide({ method: 'POST', path: '/fhir/Observation/_search', headers: { ...A(), ...form }, body: 'patient=A' }, options);
+  assert.equal(ok.allow, true, ok.body);
+  const req = new Request('https://api.example/fhir/Observation/_search', { method: 'POST', headers: { ...A(), ...form }, body: 'patient=B' });
+  assert.equal((await decide(req, options)).status, 403);
+  assert.equal(await req.text(), 'patient=B', 'decide() reads a clone: the caller can still forward the body');
+});
+
+test('repeated and unknown parameters: ambiguity is refused', async () => {
+  await refused({ method: 'GET', path: '/fhir/Observation?patient=A&patient=B', headers: A() }, 403);
+  await refused({ method: 'GET', path: '/fhir/Observation?patient=A&_filter=x', headers: A() }, 403);
+  await refused({ method: 'GET', path: '/fhir/Observation?patient=A;patient=B', headers: A() }, 400, 'query.semicolon');
+});
+
+test('method-override and Prefer: handling=lenient headers are refused by default', async () => {
+  await refused({ method: 'GET', path: '/fhir/Patient/A', headers: { ...A(), 'x-http-method-override': 'DELETE' } }, 400, 'header.override');
+  await refused({ method: 'GET', path: '/fhir/Observation?patient=A', headers: { ...A(), prefer: 'handling=lenient' } }, 400, 'header.prefer-lenient');
+  const removed = await decide({ method: 'GET', path: '/fhir/Patient/A', headers: { ...A(), 'x-http-method-override': 'DELETE' } }, { ...options, request: { overrideHeaders: 'remove' } });
+  assert.equal(removed.allow, true, removed.body);
+  assert.ok(removed.remove_headers.includes('x-http-method-override'));
+});
+
+test('conditional and bundles: the search a condition runs and every entry must be granted', async () => {
+  const w = A('patient/Patient.rs patient/Observation.cruds');
+  await refused({ method: 'DELETE', path: '/fhir/Observation?patient=B', headers: w }, 403);
+  await refused({ method: 'POST', path: '/fhir/Observation', headers: { ...w, 'if-none-exist': 'patient=B' } }, 403);
+  const bundle = (url) => JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient/A' } }, { request: { method: 'GET', url } }] });
+  const ct = { 'content-type': 'application/fhir+json' };
+  await refused({ method: 'POST', path: '/fhir', headers: { ...w, ...ct }, body: bundle('Patient/B') }, 403);
+  const ok = await decide({ method: 'POST', path: '/fhir', headers: { ...w, ...ct }, body: bundle('Observation?patient=A') }, options);
+  assert.equal(ok.allow, true, ok.body);
+  assert.equal(ok.log.interaction, 'batch');
+});
+
+test('operations: refused unless the route allow-lists them', async () => {
+  const d = await refused({ method: 'GET', path: '/fhir/Patient/A/$everything', headers: A() }, 403, 'fhir.operation-not-allowed');
+  assert.match(JSON.parse(d.body).error_description, /allow-list/);
+});

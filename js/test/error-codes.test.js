@@ -44,13 +44,13 @@ const CASES = {
   profile_violation: [() => good({}, claims({ nonce: 'replayed' })), { profile: 'oidc', profileOptions: { nonce: 'n-1' } }, 'nonce'],
 };
 // Scopes are judged against a request (a route, a FHIR interaction): decide() reports it.
-const BY_DECIDE = new Set(['insufficient_scope']);
+const BY_DECIDE = new Set(['insufficient_scope', 'request_refused']);
 // x5c chains need certificate fixtures: trust.test.js reports chain_invalid.
 const BY_TRUST = new Set(['chain_invalid']);
 
 test('the code table comes from the core and has every documented code', () => {
   const codes = errorCodes();
-  assert.equal(codes.length, 20);
+  assert.equal(codes.length, 21);
   assert.deepEqual(new Set([...Object.keys(CASES), ...BY_DECIDE, ...BY_TRUST]), new Set(codes));
 });
 

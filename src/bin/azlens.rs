@@ -14,7 +14,7 @@ const USAGE: &str = "usage:
   azlens verify  [POLICY] [--keys FILE]... [--now TIME] [--json] TOKEN|-
   azlens inspect [POLICY] [--keys FILE]... [--now TIME] [--json] TOKEN|-
   azlens decide  [POLICY] [--keys FILE]... [--now TIME] [--json] [-H 'NAME: VALUE']...
-                 METHOD PATH[?QUERY] [TOKEN|-]
+                 [-d BODY] METHOD PATH[?QUERY] [TOKEN|-]
   azlens plan    [POLICY] [--json] TOKEN|-
   azlens keys    [--json] FILE|-
   azlens --help | --version
@@ -33,7 +33,8 @@ POLICY is a policy file, --policy FILE, or flags that make one:
            given keys, verifies it; it always exits 0.
   decide   asks the gate what it would answer to an HTTP request (the policy's routes and
            token sections, SMART scopes on FHIR routes): exit 0 allowed, 1 refused. A TOKEN
-           given is sent as 'Authorization: Bearer TOKEN'.
+           given is sent as 'Authorization: Bearer TOKEN'; -d gives the body (a form-encoded
+           _search, a batch or transaction Bundle). The method is case-sensitive (RFC 9110).
   plan     which key sources the policy lets a host fetch for the token.
   keys     what a key file holds (kid, type, restrictions).
 
@@ -93,6 +94,8 @@ struct Options {
     audiences: Vec<String>,
     profile: Option<String>,
     headers: Vec<(String, String)>,
+    /// `decide`: the request body (a form-encoded `_search`, a Bundle).
+    data: Option<String>,
     json: bool,
     positional: Vec<String>,
 }
@@ -147,6 +150,7 @@ fn parse_options(args: &[String]) -> Result<Options, Failure> {
                 o.headers
                     .push((name.trim().to_owned(), v.trim().to_owned()));
             }
+            "-d" | "--data" => o.data = Some(value("--data")?),
             "--json" => o.json = true,
             "--" => only_positional = true,
             "-" => o.positional.push(a.clone()),
@@ -294,8 +298,14 @@ fn decide(o: &Options) -> Result<ExitCode, Failure> {
     if let Some(t) = &token {
         headers.push(("authorization".into(), format!("Bearer {t}")));
     }
-    let request = Request::new(method, path, headers);
+    let mut request = Request::new(method, path, headers);
     let verifier = load_verifier(o, token.as_deref())?;
+    if guard::body_limit(&verifier, &request).is_some() {
+        // The guard reads this body; without --data it is an empty one.
+        request.body = Some(o.data.clone().unwrap_or_default());
+    } else if let Some(data) = &o.data {
+        request.body = Some(data.clone());
+    }
     let keys = load_keys(o, &verifier.policy().limits)?;
     let now = o.now.unwrap_or_else(now_seconds);
     let decision = guard::decide(&verifier, &request, &keys, now);

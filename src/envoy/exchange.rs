@@ -41,7 +41,8 @@ pub enum Outcome {
 pub struct Upstream {
     pub remove: Vec<String>,
     pub set: Vec<(String, String)>,
-    /// A new `:path` (the query string changed).
+    /// The `:path` the decision was made on (its canonical form), when it differs from the
+    /// one Envoy holds.
     pub path: Option<String>,
     /// Added to the response the client gets.
     pub response_headers: Vec<(String, String)>,
@@ -61,13 +62,11 @@ pub fn outcome(decision: &Decision, req: &Request) -> Outcome {
         return Outcome::Forward(Upstream {
             remove: decision.remove_headers.clone(),
             set: decision.set_headers.clone(),
-            path: decision.upstream_query.as_ref().map(|q| {
-                if q.is_empty() {
-                    req.path.clone()
-                } else {
-                    format!("{}?{q}", req.path)
-                }
-            }),
+            path: decision
+                .upstream_path
+                .as_ref()
+                .filter(|p| **p != crate::guard::canonical::target(&req.path, &req.query))
+                .cloned(),
             response_headers: decision.response_headers.clone(),
         });
     }
@@ -124,7 +123,8 @@ mod tests {
             h("authorization", "Bearer abc"),
             ("x-latin1".into(), vec![b'a', 0xe9]),
         ]);
-        assert_eq!(req.method, "POST");
+        // Methods are case-sensitive (RFC 9110 §9.1): passed on as sent; the guard refuses `post`.
+        assert_eq!(req.method, "post");
         assert_eq!(
             (req.path.as_str(), req.query.as_str()),
             ("/fhir/Patient", "name=x")
@@ -172,23 +172,31 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_query_rewrites_the_path() {
-        let mut d = guard::decide(
-            &verifier(json!({})),
-            &request_from_headers(vec![h(":path", "/health")]),
-            &KeySet::new(),
-            0,
-        );
-        let req = Request::new("GET", "/a?access_token=x&b=1", Vec::new());
-        d.upstream_query = Some("b=1".into());
-        let Outcome::Forward(up) = outcome(&d, &req) else {
+    fn the_decided_canonical_path_is_the_one_forwarded() {
+        let v = verifier(json!({}));
+        let raw = request_from_headers(vec![
+            h(":method", "GET"),
+            h(":path", "/%68ealth/./x/..?a=%7e&&b=1"),
+        ]);
+        let d = guard::decide(&v, &raw, &KeySet::new(), 0);
+        let Outcome::Forward(up) = outcome(&d, &raw) else {
+            panic!("open route: {d:?}")
+        };
+        assert_eq!(up.path.as_deref(), Some("/health?a=~&b=1"));
+        let plain = request_from_headers(vec![h(":method", "GET"), h(":path", "/health?a=1")]);
+        let d = guard::decide(&v, &plain, &KeySet::new(), 0);
+        let Outcome::Forward(up) = outcome(&d, &plain) else {
             panic!()
         };
-        assert_eq!(up.path.as_deref(), Some("/a?b=1"));
-        d.upstream_query = Some(String::new());
-        let Outcome::Forward(up) = outcome(&d, &req) else {
+        assert_eq!(up.path, None, "a canonical path is left as it is");
+        let token_in_query = request_from_headers(vec![
+            h(":method", "GET"),
+            h(":path", "/health?access_token=x&b=1"),
+        ]);
+        let d = guard::decide(&v, &token_in_query, &KeySet::new(), 0);
+        let Outcome::Forward(up) = outcome(&d, &token_in_query) else {
             panic!()
         };
-        assert_eq!(up.path.as_deref(), Some("/a"));
+        assert_eq!(up.path, None, "an open route forwards the query it got");
     }
 }

@@ -71,6 +71,7 @@ pub fn body(
     description: &str,
     problems: &[Problem],
     scope: Option<&str>,
+    rule: Option<&str>,
 ) -> String {
     // Attacker-chosen text (a kid, a crit name, an issuer) may be echoed in the messages: the
     // body lists a bounded number of problems, each clipped, so its size does not grow with the
@@ -89,16 +90,19 @@ pub fn body(
         "error_description": clip(description, MAX_ECHO_BYTES),
         "errors": listed,
     });
-    if problems.len() > MAX_LISTED_PROBLEMS {
-        if let Some(obj) = v.as_object_mut() {
+    if let Some(obj) = v.as_object_mut() {
+        if problems.len() > MAX_LISTED_PROBLEMS {
             obj.insert(
                 "errors_not_listed".into(),
                 json!(problems.len() - MAX_LISTED_PROBLEMS),
             );
         }
-    }
-    if let (Some(scope), Some(obj)) = (scope, v.as_object_mut()) {
-        obj.insert("scope".into(), json!(scope));
+        if let Some(scope) = scope {
+            obj.insert("scope".into(), json!(scope));
+        }
+        if let Some(rule) = rule {
+            obj.insert("rule".into(), json!(rule));
+        }
     }
     v.to_string()
 }
@@ -152,6 +156,7 @@ mod tests {
             BearerError::InvalidToken,
             "d",
             &[Problem::new(ErrorCode::Expired, "m")],
+            None,
             None,
         );
         let v: serde_json::Value = serde_json::from_str(&b).unwrap();

@@ -447,7 +447,7 @@ mod tests {
 
         // client_secret_post, a digest-configured client, a charset parameter, a lower-case scheme.
         let by_post = run(
-            "post",
+            "POST",
             "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
             None,
             &format!("client_id=rs2&client_secret=second-client-secret&token={t}"),

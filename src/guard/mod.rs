@@ -2,9 +2,12 @@
 //! request, made here once so the two cannot disagree.
 //!
 //! A host calls [`prepare`] to learn whether the request is already decided (an open route, no
-//! token, a malformed request) or which key sources to fetch, then [`decide`] with the keys it
-//! fetched. It applies the [`Decision`] as it stands: status, challenge, body, headers.
+//! token, a request that cannot be read one way) or which key sources to fetch, then [`decide`]
+//! with the keys it fetched. It applies the [`Decision`] as it stands: status, challenge, body,
+//! headers, and the upstream target, which is the canonical form the decision was made on
+//! ([`canonical`]).
 
+pub mod canonical;
 pub mod challenge;
 pub mod fhir;
 pub mod forward;
@@ -19,12 +22,13 @@ pub use token_source::{Found, TokenLookup};
 
 use crate::cache::{TokenKey, VerdictCache};
 use crate::error::{ErrorCode, Problem};
-use crate::hosts::Route;
+use crate::hosts::{HeaderRule, Route};
 use crate::keys::KeySet;
 use crate::limits::{clip, MAX_ECHO_BYTES};
 use crate::plan::{key_plan, KeyPlan};
 use crate::profiles::smart::{self, FhirAccess};
 use crate::verify::{Verdict, Verifier};
+use canonical::{Canonical, LineLimits};
 use fhir::FhirTarget;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -48,9 +52,10 @@ pub struct Decision {
     pub remove_headers: Vec<String>,
     /// Headers to add to the response the client gets (e.g. a deprecation notice).
     pub response_headers: Vec<(String, String)>,
-    /// The query string to send upstream, when it must change (a query-string token removed).
+    /// When allowed: the path and query to send upstream, exactly the canonical form that was
+    /// decided (dot segments removed, escapes canonical, a query-string token removed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub upstream_query: Option<String>,
+    pub upstream_path: Option<String>,
     /// One structured log line: no token, no secrets.
     pub log: LogLine,
 }
@@ -65,6 +70,15 @@ pub struct LogLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
     pub reason: String,
+    /// The rule that refused the request (`path.empty-segment`, `fhir.not-confined`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
+    /// The FHIR interaction the guard read (`read`, `search-type`, `transaction`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interaction: Option<&'static str>,
+    /// The scope that granted the request, or the one it would have needed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub codes: Vec<ErrorCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,6 +106,27 @@ pub fn prepare(verifier: &Verifier, req: &Request) -> Prepared {
     }
 }
 
+/// How many bytes of the body the guard must read to decide on `req` (a form-encoded FHIR
+/// `_search`, or a batch/transaction Bundle posted to a FHIR base), or `None` when it decides
+/// from the headers alone. Hosts pass at most this many bytes plus one in [`Request::body`];
+/// more is refused.
+pub fn body_limit(verifier: &Verifier, req: &Request) -> Option<usize> {
+    let policy = verifier.policy();
+    let canon = canonical_of(verifier, req).ok()?;
+    if canon.method != "POST" {
+        return None;
+    }
+    let probe = canonical_request(&canon, req);
+    let route = route::route_for(&policy.routes, &probe)?;
+    if !route.fhir || route.open {
+        return None;
+    }
+    let base = route.path_prefix.trim_end_matches('/');
+    let rest = canon.path.strip_prefix(base).unwrap_or("");
+    (rest.is_empty() || rest == "/" || rest.ends_with("/_search"))
+        .then_some(policy.request.max_body_bytes)
+}
+
 /// A request whose token the policy found, on its route (if any).
 #[derive(Debug, Clone)]
 struct Located<'p> {
@@ -99,17 +134,66 @@ struct Located<'p> {
     token: String,
     from: Found,
     deprecated_scheme: bool,
+    /// The request in canonical form: what is decided and forwarded.
+    request: Request,
 }
 
-/// The route of `req` and its token; a request on an open route, or without a token that can be
-/// read, is decided here and then.
+fn canonical_of(verifier: &Verifier, req: &Request) -> Result<Canonical, canonical::Refusal> {
+    let rules = &verifier.policy().request;
+    canonical::canonical(
+        &req.method,
+        &req.path,
+        &req.query,
+        LineLimits {
+            max_target_bytes: rules.max_target_bytes,
+            max_query_params: rules.max_query_params,
+        },
+    )
+}
+
+fn canonical_request(canon: &Canonical, req: &Request) -> Request {
+    Request {
+        method: canon.method.clone(),
+        path: canon.path.clone(),
+        query: canon.query.clone(),
+        headers: req.headers.clone(),
+        body: req.body.clone(),
+    }
+}
+
+/// Headers that make servers (or frameworks in front of them) act on another method or URL
+/// than the one on the request line.
+const OVERRIDE_HEADERS: [&str; 6] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-method",
+];
+
+/// The route of `req` and its token; a request that cannot be read one way, on an open route,
+/// or without a token that can be read, is decided here and then.
 fn locate<'p>(verifier: &'p Verifier, req: &Request) -> Result<Located<'p>, Box<Decision>> {
     let policy = verifier.policy();
-    let route = route::route_for(&policy.routes, req);
-    if route.is_some_and(|r| r.open) {
-        return Err(Box::new(Gate::new(verifier, req, route, None).open()));
+    let canon = match canonical_of(verifier, req) {
+        Ok(c) => c,
+        Err(r) => {
+            return Err(Box::new(
+                Gate::new(verifier, req, None, None).refuse_request(r.rule, &r.message, None),
+            ))
+        }
+    };
+    let request = canonical_request(&canon, req);
+    let route = route::route_for(&policy.routes, &request);
+    let mut gate = Gate::new(verifier, &request, route, None);
+    if let Some(refusal) = gate.header_rules() {
+        return Err(Box::new(refusal));
     }
-    match token_source::extract(&policy.token, req) {
+    if route.is_some_and(|r| r.open) {
+        return Err(Box::new(gate.open()));
+    }
+    match token_source::extract(&policy.token, &request) {
         TokenLookup::Found {
             token,
             from,
@@ -119,8 +203,9 @@ fn locate<'p>(verifier: &'p Verifier, req: &Request) -> Result<Located<'p>, Box<
             token,
             from,
             deprecated_scheme,
+            request,
         }),
-        lookup => Err(Box::new(decide_without_token(verifier, req, route, lookup))),
+        lookup => Err(Box::new(decide_without_token(gate, lookup))),
     }
 }
 
@@ -189,7 +274,6 @@ pub fn prepare_cached<'p>(
 /// miss. A verdict the cache keeps keeps the ticket's key plan with it.
 pub fn decide_ticket<'k>(
     verifier: &Verifier,
-    req: &Request,
     ticket: &Ticket,
     keys: impl FnOnce() -> Cow<'k, KeySet>,
     generation: u64,
@@ -205,7 +289,7 @@ pub fn decide_ticket<'k>(
         generation,
         now,
     );
-    decide_found(verifier, req, &ticket.found, &verdict)
+    decide_found(verifier, &ticket.found, &verdict)
 }
 
 fn decide_with(
@@ -214,19 +298,14 @@ fn decide_with(
     verify: impl FnOnce(&str) -> Rc<Verdict>,
 ) -> Decision {
     match locate(verifier, req) {
-        Ok(found) => decide_found(verifier, req, &found, &verify(&found.token)),
+        Ok(found) => decide_found(verifier, &found, &verify(&found.token)),
         Err(decision) => *decision,
     }
 }
 
 /// The decision on a request whose token got `verdict`.
-fn decide_found(
-    verifier: &Verifier,
-    req: &Request,
-    found: &Located,
-    verdict: &Verdict,
-) -> Decision {
-    let mut gate = Gate::new(verifier, req, found.route, Some(&found.from));
+fn decide_found(verifier: &Verifier, found: &Located, verdict: &Verdict) -> Decision {
+    let mut gate = Gate::new(verifier, &found.request, found.route, Some(&found.from));
     if found.deprecated_scheme {
         gate.response_headers.push((
             "x-azlens-deprecated".into(),
@@ -234,18 +313,15 @@ fn decide_found(
         ));
     }
     if found.from == Found::Query {
-        gate.upstream_query = Some(without_access_token(&req.query));
+        gate.upstream_query = without_access_token(&found.request.query);
+    }
+    if let Some(refusal) = gate.header_rules() {
+        return refusal;
     }
     gate.after_verification(verdict)
 }
 
-fn decide_without_token(
-    verifier: &Verifier,
-    req: &Request,
-    route: Option<&Route>,
-    lookup: TokenLookup,
-) -> Decision {
-    let gate = Gate::new(verifier, req, route, None);
+fn decide_without_token(gate: Gate<'_>, lookup: TokenLookup) -> Decision {
     match lookup {
         TokenLookup::Missing => {
             gate.deny(BearerError::None, "A bearer token is required.", &[], None)
@@ -273,7 +349,10 @@ struct Gate<'a> {
     route: Option<&'a Route>,
     token_from: Option<&'a Found>,
     response_headers: Vec<(String, String)>,
-    upstream_query: Option<String>,
+    /// The query to forward (canonical; without a query-string token).
+    upstream_query: String,
+    /// Headers the policy says to drop rather than refuse.
+    drop_headers: Vec<String>,
     log: LogLine,
 }
 
@@ -290,7 +369,8 @@ impl<'a> Gate<'a> {
             route,
             token_from,
             response_headers: Vec::new(),
-            upstream_query: None,
+            upstream_query: req.query.clone(),
+            drop_headers: Vec::new(),
             log: LogLine {
                 method: clip(&req.method, MAX_ECHO_BYTES).into_owned(),
                 path: clip(&req.path, MAX_ECHO_BYTES).into_owned(),
@@ -300,8 +380,68 @@ impl<'a> Gate<'a> {
         }
     }
 
+    /// Headers that would make the upstream read the request another way: refused, or noted
+    /// for removal, as the policy says.
+    fn header_rules(&mut self) -> Option<Decision> {
+        let rules = &self.verifier.policy().request;
+        let present = |name: &str| self.req.header_values(name).next().is_some();
+        if let Some(name) = OVERRIDE_HEADERS.iter().find(|h| present(h)) {
+            match rules.override_headers {
+                HeaderRule::Refuse => {
+                    return Some(self.take().refuse_request(
+                        "header.override",
+                        &format!("The request carries {name}, which makes some servers act on another method or URL than the one decided."),
+                        None,
+                    ))
+                }
+                HeaderRule::Remove => self.drop_headers.extend(
+                    OVERRIDE_HEADERS.iter().filter(|h| present(h)).map(|h| h.to_string()),
+                ),
+            }
+        }
+        let fhir_route = self.route.is_some_and(|r| r.fhir && !r.open);
+        let lenient = self
+            .req
+            .header_values("prefer")
+            .flat_map(|v| v.split([',', ';']))
+            .any(|p| {
+                let p: String = p.chars().filter(|c| !c.is_whitespace()).collect();
+                p.eq_ignore_ascii_case("handling=lenient")
+            });
+        if fhir_route && lenient {
+            match rules.lenient_handling {
+                HeaderRule::Refuse => {
+                    return Some(self.take().refuse_request(
+                        "header.prefer-lenient",
+                        "The request asks the FHIR server to ignore parameters it does not know (Prefer: handling=lenient), so the guard cannot tell what the search returns.",
+                        None,
+                    ))
+                }
+                HeaderRule::Remove => self.drop_headers.push("prefer".into()),
+            }
+        }
+        let limit = rules.max_body_bytes;
+        if let Some(len) = self
+            .req
+            .body
+            .as_ref()
+            .map(String::len)
+            .filter(|l| *l > limit)
+        {
+            return Some(self.take().refuse_request(
+                "body.too-large",
+                &format!("The body is {len} bytes or more; the guard reads at most {limit}."),
+                None,
+            ));
+        }
+        None
+    }
+
     fn remove_headers(&self) -> Vec<String> {
-        forward::headers_to_remove(&self.verifier.policy().forward, self.token_from)
+        let mut remove =
+            forward::headers_to_remove(&self.verifier.policy().forward, self.token_from);
+        remove.extend(self.drop_headers.iter().cloned());
+        remove
     }
 
     fn open(mut self) -> Decision {
@@ -331,9 +471,22 @@ impl<'a> Gate<'a> {
             set_headers,
             remove_headers,
             response_headers: self.response_headers,
-            upstream_query: self.upstream_query,
+            upstream_path: Some(canonical::target(&self.req.path, &self.upstream_query)),
             log: self.log,
         }
+    }
+
+    /// 400 for a request the guard cannot read one way.
+    fn refuse_request(
+        mut self,
+        rule: &'static str,
+        message: &str,
+        interaction: Option<&'static str>,
+    ) -> Decision {
+        self.log.rule = Some(rule);
+        self.log.interaction = interaction;
+        let p = Problem::new(ErrorCode::RequestRefused, message);
+        self.deny(BearerError::InvalidRequest, message, &[p], None)
     }
 
     fn deny(
@@ -356,6 +509,9 @@ impl<'a> Gate<'a> {
             }
         }
         self.log.codes = codes;
+        if self.log.scope.is_none() {
+            self.log.scope = scope.map(str::to_owned);
+        }
         Decision {
             allow: false,
             status,
@@ -365,11 +521,17 @@ impl<'a> Gate<'a> {
                 description,
                 scope,
             )),
-            body: Some(challenge::body(error, description, problems, scope)),
+            body: Some(challenge::body(
+                error,
+                description,
+                problems,
+                scope,
+                self.log.rule,
+            )),
             set_headers: Vec::new(),
             remove_headers: Vec::new(),
             response_headers: self.response_headers,
-            upstream_query: None,
+            upstream_path: None,
             log: self.log,
         }
     }
@@ -424,6 +586,7 @@ impl<'a> Gate<'a> {
         if !route.issuers.is_empty() && !route.issuers.iter().any(|i| i == iss) {
             let msg = format!("Tokens from \"{iss}\" are not accepted on this path.");
             let p = Problem::at(ErrorCode::IssuerMismatch, "iss", msg.clone());
+            self.log.rule = Some("route.issuer");
             return Some(
                 self.take()
                     .deny(BearerError::InvalidToken, &msg, &[p], None),
@@ -440,6 +603,7 @@ impl<'a> Gate<'a> {
             let needed = route.any_scope.join(" ");
             let msg = format!("This path needs one of these scopes: {needed}.");
             let p = Problem::at(ErrorCode::InsufficientScope, "scope", msg.clone());
+            self.log.rule = Some("route.any-scope");
             return Some(self.take().deny(
                 BearerError::InsufficientScope,
                 &msg,
@@ -448,39 +612,79 @@ impl<'a> Gate<'a> {
             ));
         }
         if route.fhir {
-            let base = route.path_prefix.trim_end_matches('/');
-            match fhir::classify(base, self.req) {
-                FhirTarget::Public => {}
-                FhirTarget::Unsupported(why) => {
-                    let msg = format!("{why}.");
-                    let p = Problem::new(ErrorCode::InsufficientScope, msg.clone());
-                    return Some(self.take().deny(
-                        BearerError::InsufficientScope,
-                        &msg,
-                        &[p],
-                        None,
-                    ));
+            return self.fhir_refusal(route, payload);
+        }
+        None
+    }
+
+    /// The FHIR reading of the request and the SMART decision on each of its checks.
+    fn fhir_refusal(&mut self, route: &Route, payload: &Map<String, Value>) -> Option<Decision> {
+        let policy = self.verifier.policy();
+        let cx = fhir::Context {
+            rules: &policy.request,
+            operations: &route.operations,
+            max_json_depth: policy.limits.max_json_depth,
+        };
+        let base = route.path_prefix.trim_end_matches('/');
+        let request = match fhir::classify(base, self.req, cx) {
+            FhirTarget::Public => return None,
+            FhirTarget::Refused(r) => {
+                self.log.rule = Some(r.rule);
+                self.log.interaction = Some(r.interaction);
+                let msg = r.message;
+                if r.status == 400 {
+                    return Some(
+                        self.take()
+                            .refuse_request(r.rule, &msg, Some(r.interaction)),
+                    );
                 }
-                FhirTarget::Access(r) => {
-                    let access = FhirAccess {
-                        interaction: r.interaction,
-                        resource_type: &r.resource_type,
-                        patient: r.patient.as_deref(),
-                        params: &r.params,
-                    };
-                    let auth = smart::authorize(payload, &access);
-                    if !auth.allowed {
-                        let p =
-                            Problem::at(ErrorCode::InsufficientScope, "scope", auth.reason.clone());
-                        return Some(self.take().deny(
-                            BearerError::InsufficientScope,
-                            &auth.reason,
-                            &[p],
-                            Some(&auth.required_scope),
-                        ));
-                    }
+                let p = Problem::new(ErrorCode::InsufficientScope, msg.clone());
+                return Some(
+                    self.take()
+                        .deny(BearerError::InsufficientScope, &msg, &[p], None),
+                );
+            }
+            FhirTarget::Access(r) => r,
+        };
+        self.log.interaction = Some(request.interaction);
+        let mut granted: Vec<String> = Vec::new();
+        for check in &request.checks {
+            let access = FhirAccess {
+                interaction: check.interaction,
+                resource_type: &check.resource_type,
+                patient: check.patient.as_deref(),
+                params: &check.params,
+                compartment_given: true,
+            };
+            let auth = smart::authorize(payload, &access);
+            if !auth.allowed {
+                let unconfined = check.patient.is_none() && check.note.is_some();
+                self.log.rule = Some(if unconfined {
+                    "fhir.not-confined"
+                } else {
+                    "smart.not-granted"
+                });
+                self.log.scope = Some(auth.required_scope.clone());
+                let msg = match &check.note {
+                    Some(note) => format!("{note} — {}", auth.reason),
+                    None => auth.reason.clone(),
+                };
+                let p = Problem::at(ErrorCode::InsufficientScope, "scope", msg.clone());
+                return Some(self.take().deny(
+                    BearerError::InsufficientScope,
+                    &msg,
+                    &[p],
+                    Some(&auth.required_scope),
+                ));
+            }
+            if let Some(g) = auth.granted_by {
+                if !granted.contains(&g) {
+                    granted.push(g);
                 }
             }
+        }
+        if !granted.is_empty() {
+            self.log.scope = Some(granted.join(" "));
         }
         None
     }
@@ -493,7 +697,8 @@ impl<'a> Gate<'a> {
             route: self.route,
             token_from: self.token_from,
             response_headers: std::mem::take(&mut self.response_headers),
-            upstream_query: self.upstream_query.take(),
+            upstream_query: std::mem::take(&mut self.upstream_query),
+            drop_headers: std::mem::take(&mut self.drop_headers),
             log: std::mem::take(&mut self.log),
         }
     }
@@ -680,7 +885,7 @@ mod tests {
                     Ready::Done(d) => *d,
                     Ready::Fetch(ticket) => {
                         let keys = || Cow::Owned(KeySet::new());
-                        decide_ticket(&v, req, &ticket, keys, 1, &mut cache, NOW)
+                        decide_ticket(&v, &ticket, keys, 1, &mut cache, NOW)
                     }
                 };
                 assert_eq!(got, expected, "round {round}: {req:?}");
@@ -754,7 +959,10 @@ mod tests {
             "the challenge names the scope needed"
         );
         assert!(fhir("GET", "/fhir/metadata", "openid").allow);
-        assert_eq!(fhir("POST", "/fhir", "system/*.cruds").status, 403);
+        // A batch/transaction with no Bundle in the body cannot be read entry by entry.
+        let empty_bundle = fhir("POST", "/fhir", "system/*.cruds");
+        assert_eq!(empty_bundle.status, 400);
+        assert!(empty_bundle.log.rule.is_some(), "{:?}", empty_bundle.log);
         assert!(
             fhir(
                 "GET",

@@ -16,20 +16,26 @@ pub struct Request {
     /// Header name/value pairs in arrival order; names compare case-insensitively.
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// The body, when the guard asked for it ([`super::body_limit`]): a form-encoded `_search`
+    /// or a batch/transaction Bundle. Hosts pass at most the limit plus one byte.
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 impl Request {
-    /// Build from a method, a path that may carry `?query`, and headers.
+    /// Build from a method (as sent: the guard refuses one that is not upper case), a path that
+    /// may carry `?query`, and headers.
     pub fn new(method: &str, path_and_query: &str, headers: Vec<(String, String)>) -> Request {
         let (path, query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p, q),
             None => (path_and_query, ""),
         };
         Request {
-            method: method.to_ascii_uppercase(),
+            method: method.to_owned(),
             path: path.to_owned(),
             query: query.to_owned(),
             headers,
+            body: None,
         }
     }
 
@@ -112,7 +118,7 @@ mod tests {
     #[test]
     fn splits_and_decodes() {
         let r = Request::new(
-            "get",
+            "GET",
             "/fhir/Observation?patient=123&category=http%3A%2F%2Fx%7Clab&a+b=c%2",
             vec![("Cookie".into(), "a=1; tok=\"xyz\"".into())],
         );

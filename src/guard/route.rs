@@ -37,6 +37,7 @@ mod tests {
             issuers: vec![],
             any_scope: vec![],
             fhir: false,
+            operations: vec![],
         }
     }
 

@@ -796,6 +796,7 @@ mod tests {
                             ("patient".into(), "1".into()),
                             ("_include".into(), "*".into()),
                         ],
+                        compartment_given: false,
                     },
                 );
                 assert!(!a.reason.is_empty());

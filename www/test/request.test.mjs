@@ -42,6 +42,10 @@ for (const [name, viewport] of [
     let text = await decision(page, 'allowed');
     assert.match(text, /^Allowed \(200\)/);
     assert.match(text, /Route\s+\/fhir \(FHIR/);
+    // What the guard read, what granted it, and what goes upstream.
+    assert.match(text, /FHIR interaction\s+search-type/);
+    assert.match(text, /Granted by\s+patient\/Observation/);
+    assert.match(text, /Forwarded as\s+\/fhir\/Observation\?patient=pat-1842/);
     await page.locator('#request-section').scrollIntoViewIfNeeded();
     await screenshot(page, `request-allowed-${name}`, { fullPage: false });
 
@@ -52,6 +56,12 @@ for (const [name, viewport] of [
     assert.match(text, /Condition/);
     assert.match(text, /scope="patient\/Condition\.rs"|patient\/Condition\.(r|s|rs)/);
     await screenshot(page, `request-refused-${name}`, { fullPage: false });
+
+    // A path that reaches FHIR through an open-looking detour is read in its canonical form.
+    await page.locator('#req-path').fill('/fhir//Observation?patient=pat-1842');
+    text = await decision(page, 'refused');
+    assert.match(text, /^Refused: 400 invalid_request/);
+    assert.match(text, /Rule\s+path\.empty-segment/);
 
     // Another patient's data: 403 too.
     await page.locator('#req-path').fill('https://fhir.demo-hospital.example/fhir/Observation?patient=someone-else');

@@ -3,7 +3,7 @@
 use crate::envoy::exchange::Outcome;
 use crate::envoy::manager::{Conflict, SharedStore};
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::{LogLevel, MapType, Status};
+use proxy_wasm::types::{BufferType, LogLevel, MapType, Status};
 use std::time::{Duration, UNIX_EPOCH};
 
 /// Process-wide shared data (per VM id), as the key manager uses it.
@@ -122,6 +122,14 @@ pub fn apply(outcome: &Outcome, paused: bool) {
             let _ = hostcalls::send_http_response(reply.status, headers, Some(&reply.body));
         }
     }
+}
+
+/// The first `max` bytes of the request body Envoy has buffered so far.
+pub fn request_body(max: usize) -> Vec<u8> {
+    hostcalls::get_buffer(BufferType::HttpRequestBody, 0, max)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// Add headers to the response going to the client.

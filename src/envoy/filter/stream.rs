@@ -1,9 +1,12 @@
 //! One HTTP stream: its request headers go to the VM for a decision; while it waits for keys,
-//! its body and trailers are held back too, so nothing reaches the upstream undecided.
+//! its body and trailers are held back too, so nothing reaches the upstream undecided. When the
+//! guard must read the body to decide (a form-encoded FHIR `_search`, a batch or transaction
+//! Bundle), the headers are held and the body buffered, up to the policy's limit, first.
 
 use super::host;
 use super::vm::Vm;
 use crate::envoy::exchange::{self, Outcome, Reply};
+use crate::guard::{self, Request};
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
 use std::rc::Rc;
@@ -11,38 +14,21 @@ use std::rc::Rc;
 pub struct Stream {
     id: u32,
     vm: Option<Rc<Vm>>,
+    /// A request whose body the guard must read, and how many bytes it reads at most.
+    awaiting_body: Option<(Request, usize)>,
 }
 
 impl Stream {
     pub fn new(id: u32, vm: Option<Rc<Vm>>) -> Stream {
-        Stream { id, vm }
+        Stream {
+            id,
+            vm,
+            awaiting_body: None,
+        }
     }
 
-    fn waiting(&self) -> bool {
-        self.vm
-            .as_ref()
-            .is_some_and(|vm| vm.waiting.borrow().contains(self.id))
-    }
-}
-
-impl Context for Stream {}
-
-impl HttpContext for Stream {
-    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let Some(vm) = self.vm.clone() else {
-            // Unreachable in practice (Envoy creates no stream for a plugin that failed to
-            // start); fail closed all the same.
-            host::apply(
-                &Outcome::Reply(Reply {
-                    status: 500,
-                    headers: vec![("cache-control".into(), "no-store".into())],
-                    body: b"{\"error\":\"the azlens filter is not configured\"}".to_vec(),
-                }),
-                false,
-            );
-            return Action::Pause;
-        };
-        let req = exchange::request_from_headers(host::headers(MapType::HttpRequestHeaders));
+    /// Decide `req` (or pause it for keys) and apply the outcome.
+    fn decide(&mut self, vm: &Rc<Vm>, req: Request) -> Action {
         let now = host::now_ms();
         match vm.decide_or_wait(self.id, req, now, true) {
             None => Action::Pause,
@@ -63,7 +49,55 @@ impl HttpContext for Stream {
         }
     }
 
-    fn on_http_request_body(&mut self, _body_size: usize, _end_of_stream: bool) -> Action {
+    fn waiting(&self) -> bool {
+        self.vm
+            .as_ref()
+            .is_some_and(|vm| vm.waiting.borrow().contains(self.id))
+    }
+}
+
+impl Context for Stream {}
+
+impl HttpContext for Stream {
+    fn on_http_request_headers(&mut self, _num_headers: usize, end_of_stream: bool) -> Action {
+        let Some(vm) = self.vm.clone() else {
+            // Unreachable in practice (Envoy creates no stream for a plugin that failed to
+            // start); fail closed all the same.
+            host::apply(
+                &Outcome::Reply(Reply {
+                    status: 500,
+                    headers: vec![("cache-control".into(), "no-store".into())],
+                    body: b"{\"error\":\"the azlens filter is not configured\"}".to_vec(),
+                }),
+                false,
+            );
+            return Action::Pause;
+        };
+        let mut req = exchange::request_from_headers(host::headers(MapType::HttpRequestHeaders));
+        if let Some(limit) = guard::body_limit(&vm.verifier, &req) {
+            if !end_of_stream {
+                // Hold the headers; the decision waits for the body.
+                self.awaiting_body = Some((req, limit));
+                return Action::Pause;
+            }
+            req.body = Some(String::new());
+        }
+        self.decide(&vm, req)
+    }
+
+    fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
+        if let (Some((mut req, limit)), Some(vm)) = (self.awaiting_body.take(), self.vm.clone()) {
+            if !end_of_stream && body_size <= limit {
+                // Pause buffers: Envoy calls again with the whole body so far.
+                self.awaiting_body = Some((req, limit));
+                return Action::Pause;
+            }
+            // One byte past the limit is enough for the guard to refuse the size. Bytes that
+            // are not UTF-8 become U+FFFD, which no form or Bundle the guard grants contains.
+            let bytes = host::request_body(body_size.min(limit.saturating_add(1)));
+            req.body = Some(String::from_utf8_lossy(&bytes).into_owned());
+            return self.decide(&vm, req);
+        }
         if self.waiting() {
             Action::Pause
         } else {
@@ -72,6 +106,10 @@ impl HttpContext for Stream {
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
+        if let (Some((req, _)), Some(vm)) = (self.awaiting_body.take(), self.vm.clone()) {
+            // Trailers after a body the guard wanted: decided without the body (refused).
+            return self.decide(&vm, req);
+        }
         if self.waiting() {
             Action::Pause
         } else {

@@ -90,16 +90,16 @@ impl Vm {
                 match self.pause(context_id, req, &sources, WaitFor::Keys, now) {
                     Ok(()) => return None,
                     Err(req) => {
-                        return Some(self.finish(&self.decide(&req, &ticket, &sources, now), &req))
+                        return Some(self.finish(&self.decide(&ticket, &sources, now), &req))
                     }
                 }
             }
         }
-        let mut decision = self.decide(&req, &ticket, &sources, now);
+        let mut decision = self.decide(&ticket, &sources, now);
         if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
             // A peer VM may already have refetched: try its keys before asking for more.
             if self.sync(&sources) {
-                decision = self.decide(&req, &ticket, &sources, now);
+                decision = self.decide(&ticket, &sources, now);
             }
         }
         if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
@@ -119,7 +119,7 @@ impl Vm {
             }
             if answers.contains(&Refetch::Newer) {
                 // A peer's refetch landed since: decide with the keys it brought.
-                decision = self.decide(&req, &ticket, &sources, now);
+                decision = self.decide(&ticket, &sources, now);
             }
         }
         Some(self.finish(&decision, &req))
@@ -153,7 +153,7 @@ impl Vm {
     }
 
     /// The guard's decision with the keys this VM holds for `sources`.
-    fn decide(&self, req: &Request, ticket: &Ticket, sources: &[usize], now: u64) -> Decision {
+    fn decide(&self, ticket: &Ticket, sources: &[usize], now: u64) -> Decision {
         let keys = self.keys.borrow();
         // Made only when a signature is checked: a cache hit merges nothing.
         let set = || -> Cow<KeySet> {
@@ -182,7 +182,6 @@ impl Vm {
         let now_secs = i64::try_from(now / 1000).unwrap_or(i64::MAX);
         guard::decide_ticket(
             &self.verifier,
-            req,
             ticket,
             set,
             generation,

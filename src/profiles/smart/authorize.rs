@@ -113,6 +113,11 @@ pub struct FhirAccess<'a> {
     pub patient: Option<&'a str>,
     /// Search parameters (decoded), for scopes with `?query` restrictions.
     pub params: &'a [(String, String)],
+    /// The caller read the request itself (the gateway): `patient` is the whole truth about the
+    /// compartment, and other types the request pulls in are the caller's own checks. When
+    /// false, `authorize` reads `patient=`/`subject=` and `_include`/`_revinclude`/`_type`
+    /// from `params` itself (the inspector's what-if questions).
+    pub compartment_given: bool,
 }
 
 /// The decision, with a sentence a person can act on.
@@ -267,13 +272,16 @@ fn evaluate<'a>(
         if req.interaction != Interaction::Search {
             return Err(Miss::RestrictedNotSearch(scope));
         }
+        // Exactly one such parameter with exactly that value: servers read a repeated
+        // parameter as AND, OR or "the last one", so a second value could widen the search.
         let unmet: Vec<&QueryParam> = scope
             .query
             .iter()
             .filter(|q| {
-                !req.params
-                    .iter()
-                    .any(|(n, v)| *n == q.name && scopes::percent_decode(v) == q.value)
+                let mut named = req.params.iter().filter(|(n, _)| *n == q.name);
+                let first = named.next();
+                let once = named.next().is_none();
+                !(once && first.is_some_and(|(_, v)| scopes::percent_decode(v) == q.value))
             })
             .collect();
         if !unmet.is_empty() {
@@ -300,7 +308,7 @@ fn compartment(access: &FhirAccess<'_>, token_patient: Option<&str>) -> Option<S
         let id = p.strip_prefix("Patient/").unwrap_or(p);
         return Some(id.to_owned());
     }
-    if access.interaction != Interaction::Search {
+    if access.compartment_given || access.interaction != Interaction::Search {
         return None;
     }
     let mut named: Vec<String> = Vec::new();
@@ -332,7 +340,7 @@ fn compartment(access: &FhirAccess<'_>, token_patient: Option<&str>) -> Option<S
 
 /// `(parameter, value, resource type)` for each type a search pulls in beyond its own.
 fn pulled_in_types(access: &FhirAccess<'_>) -> Vec<(String, String, String)> {
-    if access.interaction != Interaction::Search {
+    if access.compartment_given || access.interaction != Interaction::Search {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -585,6 +593,7 @@ mod tests {
                 resource_type: ty,
                 patient: target,
                 params: &params,
+                compartment_given: false,
             },
         )
     }
@@ -1247,6 +1256,7 @@ mod tests {
                 resource_type: "Patient",
                 patient: None,
                 params: &[],
+                compartment_given: false,
             },
         );
         assert!(!a.allowed && a.reason.contains("no \"scope\" claim"));

@@ -252,6 +252,9 @@ def envoy_config(wasm: str, policy_doc: dict | str, upstream_port: int, key_port
                                 "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
                                 "config": {
                                     "name": "azlens", "root_id": "azlens",
+                                    # Hold the headers while the filter reads a body it must
+                                    # decide on (Envoy >= 1.35; see the README).
+                                    "allow_on_headers_stop_iteration": True,
                                     "vm_config": {"vm_id": "azlens", "runtime": "envoy.wasm.runtime.v8",
                                                   "code": {"local": {"filename": wasm}}},
                                     "configuration": {"@type": "type.googleapis.com/google.protobuf.StringValue",
