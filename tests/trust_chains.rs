@@ -105,8 +105,11 @@ fn without_trust_anchors_x5c_is_no_key_source() {
     let p = Verifier::from_json(r#"{"algorithms": ["ES256"]}"#).unwrap();
     let v = verify(&p, &token("leaf", &["leaf", "int"], CLIENT));
     assert!(!v.valid);
-    assert!(v.has(ErrorCode::KeyNotFound), "{:?}", v.errors);
-    assert!(v.warnings.iter().any(|w| w.code == "x5c_ignored"));
+    assert!(v.has(ErrorCode::KeySourceNotAllowed), "{:?}", v.errors);
+    assert!(v
+        .errors
+        .iter()
+        .any(|e| e.claim.as_deref() == Some("header.x5c") && e.message.contains("trust_anchors")));
     assert!(v.chain.is_none());
 }
 
