@@ -181,7 +181,7 @@ impl Verifier {
         check_key_sources(parsed, issuer, chained, &mut v.errors);
 
         if chained {
-            v.chain = self.check_chain(parsed, trust, alg, now, &mut v);
+            v.chain = self.check_chain(parsed, trust, keys.crls(), alg, now, &mut v);
         } else if let Some(alg) = alg {
             let mut sets: Vec<&KeySet> = vec![keys];
             if let Some(i) = issuer_index {
@@ -271,6 +271,7 @@ impl Verifier {
         &self,
         parsed: &ParsedToken,
         store: &TrustStore,
+        fetched_crls: &[trust::Crl],
         alg: Option<Algorithm>,
         now: i64,
         v: &mut Verdict,
@@ -291,6 +292,7 @@ impl Verifier {
         let report = trust::validate(
             &certs,
             store,
+            fetched_crls,
             now,
             self.policy.leeway as i64,
             limits.max_chain_length,
