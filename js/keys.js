@@ -58,7 +58,7 @@ function left(deadline) {
 /**
  * A cache of remote documents of one kind, keyed by URL (or issuer, for discovery).
  * `load(key)` fetches `{ text, headers }`; `decode(text, key)` turns the text into the value
- * kept (a parsed key set, a discovered URL) and throws when the text is unusable.
+ * kept (a parsed key set, a discovered `{ jwksUri, warnings }`) and throws when the text is unusable.
  */
 export class RemoteCache {
   #records = new Map();
