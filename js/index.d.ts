@@ -62,6 +62,8 @@ export interface VerifyOptions {
   trustAnchors?: string | string[];
   /** PEM `X509 CRL` blocks (or base64 DER) for the chains' certificates. */
   crls?: string[];
+  /** CRL addresses fetched (and cached) like key sets for tokens with x5c; used beside `crls`. */
+  crlUrls?: string[];
   /** 'required' (default): a certificate without a current CRL is refused; 'best_effort': a warning. */
   revocation?: 'required' | 'best_effort';
   profileOptions?: { nonce?: string; maxAge?: number; requiredAcr?: string[]; requiredAmr?: string[]; tokenEndpoint?: string };

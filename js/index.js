@@ -107,6 +107,7 @@ export class TokenVerifier {
       settings: settings.key_cache,
       maxBytes: settings.max_key_set_bytes,
       parseKeys: (bytes) => verifier.parseKeys(bytes),
+      readDiscovery: (issuer, url, bytes) => verifier.readDiscovery(issuer, url, bytes),
       lifetime: (cacheControl, age) => verifier.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
       retryAfter: (failures) => verifier.keySetRetryAfter(failures),
       kidRefetch: kidRefetchOf(verifier),

@@ -31,6 +31,8 @@ export class RemoteKeys {
     settings: object;
     maxBytes: number;
     parseKeys: (bytes: Uint8Array) => unknown;
+    /** The core's discovery reader (`Verifier.readDiscovery`): JSON `{ jwks_uri, warnings }`, or throws why the document is unusable. */
+    readDiscovery: (issuer: string, url: string, bytes: Uint8Array) => string;
     lifetime: (cacheControl?: string, age?: string) => number;
     retryAfter: (failures: number) => number;
     store?: Store;

@@ -58,7 +58,7 @@ function left(deadline) {
 /**
  * A cache of remote documents of one kind, keyed by URL (or issuer, for discovery).
  * `load(key)` fetches `{ text, headers }`; `decode(text, key)` turns the text into the value
- * kept (a parsed key set, a discovered URL) and throws when the text is unusable.
+ * kept (a parsed key set, a discovered `{ jwksUri, warnings }`) and throws when the text is unusable.
  */
 export class RemoteCache {
   #records = new Map();
@@ -252,13 +252,16 @@ export class RemoteKeys {
 
   /**
    * @param {{ settings: object, maxBytes: number, parseKeys: (bytes: Uint8Array) => object,
+   *           readDiscovery: (issuer: string, url: string, bytes: Uint8Array) => string,
    *           lifetime: (cacheControl: ?string, age: ?string) => number,
    *           retryAfter: (failures: number) => number, store?: object }} o
+   *   `readDiscovery` is the core's reader of a discovery document (JSON `{ jwks_uri,
+   *   warnings }`, or throws why the document is unusable).
    *   `settings` is the policy's key_cache section (snake_case); `lifetime` is the core's
    *   `keySetLifetime` (seconds a response stays fresh, from its Cache-Control and Age) and
    *   `retryAfter` its `keySetRetryAfter` (milliseconds to wait after failures in a row).
    */
-  constructor({ settings, maxBytes, parseKeys, lifetime, retryAfter, kidRefetch, store = defaultStore }) {
+  constructor({ settings, maxBytes, parseKeys, readDiscovery, lifetime, retryAfter, kidRefetch, store = defaultStore }) {
     this.#settings = settings;
     const http = {
       timeoutMs: settings.fetch_timeout_ms,
@@ -287,12 +290,12 @@ export class RemoteKeys {
     this.#discovery = new RemoteCache({
       settings,
       store,
-      prefix: 'azlens:discovery:',
+      prefix: 'azlens:discovery:v2:',
       lifetime,
       retryAfter,
       load: (issuer) => loadDiscovery(issuer, http),
       loadId: JSON.stringify(http),
-      decode: (text, issuer) => jwksUriFrom(text, issuer, http),
+      decode: (text, issuer) => discovered(text, issuer, http, (url, body) => readDiscovery(issuer, url, encoder.encode(body))),
     });
   }
 
@@ -343,8 +346,10 @@ export class RemoteKeys {
     for (const s of sources) {
       if (s.type === 'discovery') {
         const got = await this.#discovery.get(s.issuer, deadline);
-        if (got.value) urls.push(got.value);
-        else warnings.push({ code: WARNINGS.discoveryFailed, message: `Discovery of ${s.issuer} failed: ${got.problem}` });
+        if (got.value) {
+          urls.push(got.value.jwksUri);
+          warnings.push(...got.value.warnings);
+        } else warnings.push({ code: WARNINGS.discoveryFailed, message: `Discovery of ${s.issuer} failed: ${got.problem}` });
       } else if (typeof s.url === 'string') {
         urls.push(s.url);
       }
@@ -359,11 +364,13 @@ export function discoveryUrls(issuer) {
   return [`${base}/.well-known/openid-configuration`, `${base}/.well-known/smart-configuration`];
 }
 
+/** The first discovery document that answers, kept as `{url}\n{body}` (the core's reading depends on which one it was). */
 async function loadDiscovery(issuer, http) {
   const problems = [];
   for (const url of discoveryUrls(issuer)) {
     try {
-      return await fetchText(url, http);
+      const { text, headers } = await fetchText(url, http);
+      return { text: `${url}\n${text}`, headers };
     } catch (e) {
       problems.push(e.message);
     }
@@ -371,26 +378,24 @@ async function loadDiscovery(issuer, http) {
   throw new FetchError(problems.join(' '));
 }
 
-function jwksUriFrom(text, issuer, http) {
+/**
+ * `{ jwksUri, warnings }` from a stored `{url}\n{body}`: the core reads the document (issuer
+ * match, jwks_uri, the document's own rules as warnings); this only checks the address is one
+ * the shim may fetch.
+ */
+function discovered(text, issuer, http, read) {
+  const cut = text.indexOf('\n');
+  if (cut < 0) throw new UnusableDocument(`the stored discovery document of ${issuer} has no address`);
   let doc;
   try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new UnusableDocument(`the discovery document of ${issuer} is not JSON`);
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new UnusableDocument(`the discovery document of ${issuer} is not a JSON object`);
-  }
-  if (doc.issuer !== issuer) {
-    throw new UnusableDocument(`the discovery document names the issuer ${JSON.stringify(doc.issuer)}, not "${issuer}" (refused: a mismatch means the wrong server or a mix-up attack)`);
-  }
-  if (typeof doc.jwks_uri !== 'string') {
-    throw new UnusableDocument(`the discovery document of ${issuer} has no "jwks_uri"`);
+    doc = JSON.parse(read(text.slice(0, cut), text.slice(cut + 1)));
+  } catch (e) {
+    throw new UnusableDocument(String(e?.message ?? e));
   }
   try {
     checkUrl(doc.jwks_uri, http);
   } catch (e) {
     throw new UnusableDocument(`the discovery document of ${issuer} names an unusable jwks_uri: ${e.message}`);
   }
-  return doc.jwks_uri;
+  return { jwksUri: doc.jwks_uri, warnings: doc.warnings };
 }

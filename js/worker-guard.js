@@ -91,6 +91,7 @@ function setUp(options, env) {
     settings: settings.key_cache,
     maxBytes: settings.max_key_set_bytes,
     parseKeys: (bytes) => gate.parseKeys(bytes),
+    readDiscovery: (issuer, url, bytes) => gate.readDiscovery(issuer, url, bytes),
     lifetime: (cacheControl, age) => gate.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
     retryAfter: (failures) => gate.keySetRetryAfter(failures),
     kidRefetch: kidRefetchOf(gate),

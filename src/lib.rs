@@ -24,6 +24,7 @@
 pub mod alg;
 pub mod cache;
 pub mod claims;
+pub mod discovery;
 pub mod envoy;
 pub mod error;
 pub mod fhir;

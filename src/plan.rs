@@ -22,6 +22,9 @@ pub enum KeySource {
     /// OpenID / SMART discovery of the issuer: `{issuer}/.well-known/openid-configuration`,
     /// then `{issuer}/.well-known/smart-configuration`; the document's `issuer` must match.
     Discovery { issuer: String },
+    /// A certificate revocation list for the token's `x5c` chain (the policy's or the issuer's
+    /// `crl_urls`), fetched like a key set; the bytes are PEM `X509 CRL` or DER.
+    Crl { url: String },
 }
 
 /// What to fetch before verifying a token.
@@ -53,12 +56,22 @@ pub fn key_plan(token: &str, policy: &Policy) -> KeyPlan {
         kid: parsed.header.kid.clone(),
         ..KeyPlan::default()
     };
-    let Some(issuer) = parsed
+    let issuer = parsed
         .payload
         .get("iss")
         .and_then(Value::as_str)
-        .and_then(|iss| policy.issuer(iss))
-    else {
+        .and_then(|iss| policy.issuer(iss));
+    // CRLs matter only for a chain that will be checked: a token with x5c, and trust anchors.
+    let anchors =
+        issuer.is_some_and(|i| i.trust_anchors.is_some()) || policy.trust_anchors.is_some();
+    let crl_urls: Vec<&String> = if parsed.header.has_x5c && anchors {
+        let own = issuer.map(|i| i.crl_urls.as_slice()).unwrap_or_default();
+        own.iter().chain(&policy.crl_urls).collect()
+    } else {
+        Vec::new()
+    };
+    let Some(issuer) = issuer else {
+        push_crls(&mut plan, &crl_urls);
         return plan;
     };
     plan.issuer = Some(issuer.issuer.clone());
@@ -75,7 +88,19 @@ pub fn key_plan(token: &str, policy: &Policy) -> KeyPlan {
             issuer: issuer.issuer.clone(),
         });
     }
+    push_crls(&mut plan, &crl_urls);
     plan
+}
+
+fn push_crls(plan: &mut KeyPlan, urls: &[&String]) {
+    for url in urls {
+        let source = KeySource::Crl {
+            url: (*url).clone(),
+        };
+        if !plan.sources.contains(&source) {
+            plan.sources.push(source);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -137,5 +162,48 @@ mod tests {
         assert!(stranger.sources.is_empty() && stranger.issuer.is_none());
 
         assert_eq!(key_plan("garbage", &policy).errors.len(), 1);
+    }
+
+    #[test]
+    fn crl_urls_are_planned_for_a_token_with_x5c_when_anchors_are_configured() {
+        // The plan reads only the policy document's names; the anchors are parsed by the Verifier.
+        let policy = Policy::from_json(
+            r#"{"algorithms":["ES256"],"trust_anchors":"x","crl_urls":["https://ca.example/root.crl"],
+                "issuers":[{"issuer":"https://client.example","crl_urls":["https://ca.example/int.crl"]}]}"#,
+        )
+        .unwrap();
+        let crls = |header: &str, iss: &str| -> Vec<KeySource> {
+            key_plan(&token(header, &format!(r#"{{"iss":"{iss}"}}"#)), &policy)
+                .sources
+                .into_iter()
+                .filter(|s| matches!(s, KeySource::Crl { .. }))
+                .collect()
+        };
+        let url = |u: &str| KeySource::Crl { url: u.into() };
+        assert_eq!(
+            crls(
+                r#"{"alg":"ES256","x5c":["MA=="]}"#,
+                "https://client.example"
+            ),
+            [
+                url("https://ca.example/int.crl"),
+                url("https://ca.example/root.crl")
+            ]
+        );
+        assert_eq!(
+            crls(r#"{"alg":"ES256","x5c":["MA=="]}"#, "https://other.example"),
+            [url("https://ca.example/root.crl")]
+        );
+        assert!(crls(r#"{"alg":"ES256"}"#, "https://client.example").is_empty());
+        let no_anchors = Policy::from_json(
+            r#"{"algorithms":["ES256"],"crl_urls":["https://ca.example/root.crl"]}"#,
+        )
+        .unwrap();
+        assert!(key_plan(
+            &token(r#"{"alg":"ES256","x5c":["MA=="]}"#, "{}"),
+            &no_anchors
+        )
+        .sources
+        .is_empty());
     }
 }

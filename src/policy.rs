@@ -95,6 +95,10 @@ pub struct Policy {
     /// Certificate revocation lists (PEM `X509 CRL` or base64 DER) for `x5c` chains.
     #[serde(default)]
     pub crls: Vec<String>,
+    /// Where hosts fetch CRLs for `x5c` chains (like key sets: the key plan names them for a
+    /// token with `x5c`); used beside `crls`.
+    #[serde(default)]
+    pub crl_urls: Vec<String>,
     /// `required` (default): a chain certificate without a current CRL from its issuer is
     /// refused; `best_effort`: accepted with a warning.
     #[serde(default)]
@@ -131,6 +135,9 @@ pub struct IssuerPolicy {
     /// Trust anchors for this issuer's `x5c` chains, in place of the policy's.
     #[serde(default)]
     pub trust_anchors: Option<Value>,
+    /// CRL URLs for this issuer's `x5c` chains, fetched besides the policy's `crl_urls`.
+    #[serde(default)]
+    pub crl_urls: Vec<String>,
 }
 
 fn default_leeway() -> u64 {
@@ -201,6 +208,7 @@ impl Policy {
             request: RequestRules::default(),
             trust_anchors: None,
             crls: Vec::new(),
+            crl_urls: Vec::new(),
             revocation: crate::trust::Revocation::default(),
         }
     }

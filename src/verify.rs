@@ -178,10 +178,10 @@ impl Verifier {
             .and_then(|i| self.issuer_trust[i].as_ref())
             .unwrap_or(&self.shared_trust);
         let chained = parsed.header.has_x5c && !trust.is_empty();
-        check_key_sources(parsed, issuer, chained, &mut v.errors, &mut v.warnings);
+        check_key_sources(parsed, issuer, chained, &mut v.errors);
 
         if chained {
-            v.chain = self.check_chain(parsed, trust, alg, now, &mut v);
+            v.chain = self.check_chain(parsed, trust, keys.crls(), alg, now, &mut v);
         } else if let Some(alg) = alg {
             let mut sets: Vec<&KeySet> = vec![keys];
             if let Some(i) = issuer_index {
@@ -271,6 +271,7 @@ impl Verifier {
         &self,
         parsed: &ParsedToken,
         store: &TrustStore,
+        fetched_crls: &[trust::Crl],
         alg: Option<Algorithm>,
         now: i64,
         v: &mut Verdict,
@@ -291,6 +292,7 @@ impl Verifier {
         let report = trust::validate(
             &certs,
             store,
+            fetched_crls,
             now,
             self.policy.leeway as i64,
             limits.max_chain_length,
@@ -519,7 +521,6 @@ fn check_key_sources(
     issuer: Option<&IssuerPolicy>,
     chained: bool,
     errors: &mut Vec<Problem>,
-    warnings: &mut Vec<Warning>,
 ) {
     let h = &parsed.header;
     if h.has_jwk {
@@ -545,11 +546,14 @@ fn check_key_sources(
             format!("The token points to a certificate at \"{x5u}\"; azlens never fetches x5u, configure the issuer's keys instead."),
         ));
     }
+    // Without trust anchors nothing can say whether the certificates are trusted, and a key
+    // the verifier also holds would make the token look as if its certificate were checked:
+    // refused, like `jwk` (issue 17; the README's "Certificate chains" says why).
     if h.has_x5c && !chained {
-        warnings.push(Warning::at(
-            "x5c_ignored",
+        errors.push(Problem::at(
+            ErrorCode::KeySourceNotAllowed,
             "header.x5c",
-            "The token carries a certificate chain (\"x5c\"); it was not used as a key source.",
+            "The token carries a certificate chain (\"x5c\") but the policy names no \"trust_anchors\" to check it against, so it is refused; add the community's trust anchors, or have the issuer sign without x5c.",
         ));
     }
 }

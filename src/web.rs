@@ -63,6 +63,15 @@ impl WebVerifier {
             .map_err(|p| JsError::new(&p.message))
     }
 
+    /// Read a discovery document fetched from `url` for `issuer`: `{"jwks_uri", "warnings"}` as
+    /// JSON ([`crate::discovery::read`]), or throws with the sentence saying why it is unusable.
+    #[wasm_bindgen(js_name = readDiscovery)]
+    pub fn read_discovery(&self, issuer: &str, url: &str, bytes: &[u8]) -> Result<String, JsError> {
+        crate::discovery::read(self.inner.policy(), issuer, url, bytes)
+            .map_err(|e| JsError::new(&e))
+            .and_then(|d| to_json(&d))
+    }
+
     /// Inspect `token` at `now`, verifying it under this policy with its inline keys plus
     /// `keys` (nested signed statements are verified with `keys` alone). The report as JSON.
     pub fn inspect(&self, token: &str, keys: &WebKeySet, now: f64) -> String {

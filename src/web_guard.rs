@@ -139,6 +139,15 @@ impl Gate {
             .map_err(|p| JsError::new(&p.message))
     }
 
+    /// Read a fetched discovery document (for the shim's discovery cache), as
+    /// `Verifier.readDiscovery` does.
+    #[wasm_bindgen(js_name = readDiscovery)]
+    pub fn read_discovery(&self, issuer: &str, url: &str, bytes: &[u8]) -> Result<String, JsError> {
+        crate::discovery::read(self.verifier.policy(), issuer, url, bytes)
+            .map_err(|e| JsError::new(&e))
+            .and_then(|d| to_json(&d))
+    }
+
     /// What the host needs to fetch keys: the policy's `key_cache` section and the key-set
     /// size limit, as JSON.
     #[wasm_bindgen(js_name = hostSettings)]

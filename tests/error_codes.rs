@@ -1199,9 +1199,8 @@ fn key_source_not_allowed() -> Vec<Case> {
             NOW,
         )
     };
-    // An allow-listed jku is fine; x5c only warns.
+    // An allow-listed jku is fine.
     assert!(with_header(json!({"jku": "https://as.example/jwks"})).is_empty());
-    assert!(with_header(json!({"x5c": [b64(key.cert_der())]})).is_empty());
     // The embedded jwk is refused even when it is the right key and the signature verifies.
     let embedded = with_header(json!({"jwk": key.public_jwk()}));
     vec![
@@ -1225,6 +1224,13 @@ fn key_source_not_allowed() -> Vec<Case> {
             "x5u",
             K,
             with_header(json!({"x5u": "https://as.example/cert.pem"})),
+        ),
+        // Without trust_anchors an x5c cannot be checked: refused even when a configured key
+        // verifies the signature (with anchors it is a chain, see tests/trust_chains.rs).
+        exactly(
+            "x5c without trust_anchors (the right key)",
+            K,
+            with_header(json!({"x5c": [b64(key.cert_der())]})),
         ),
     ]
 }

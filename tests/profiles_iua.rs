@@ -208,3 +208,51 @@ fn the_profile_adds_to_the_core_checks_never_replaces_them() {
     assert_eq!(v.profile, None);
     assert!(v.context.is_empty());
 }
+
+/// ITI-72 3.72.4.3 (IUA Rev 2.4): a valid token whose scope does not cover the request is
+/// answered 401, where RFC 6750 (and azlens under other profiles) says 403.
+#[test]
+fn an_iua_resource_server_answers_401_when_the_scope_does_not_cover_the_request() {
+    use azlens::guard::{decide, request::Request};
+    let route_policy = |profile: Option<&str>| {
+        let mut p = policy();
+        p["routes"] = json!([{"path_prefix": "/mhd", "any_scope": ["ITI-67"]}]);
+        match profile {
+            Some(name) => p["profile"] = json!(name),
+            None => {
+                p.as_object_mut().unwrap().remove("profile");
+            }
+        }
+        verifier(p)
+    };
+    let token = sign(json!({"alg": "RS256", "kid": "rsa-1"}), claims());
+    let req = Request::new(
+        "GET",
+        "/mhd/DocumentReference",
+        vec![("authorization".into(), format!("Bearer {token}"))],
+    );
+    let iua = decide(&route_policy(Some("iua")), &req, &keys(), NOW);
+    assert!(!iua.allow);
+    assert_eq!(iua.status, 401);
+    let challenge = iua.www_authenticate.unwrap();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    let plain = decide(&route_policy(None), &req, &keys(), NOW);
+    assert_eq!(plain.status, 403);
+    // An invalid token stays 401 under both.
+    let expired = sign(
+        json!({"alg": "RS256", "kid": "rsa-1"}),
+        with(&claims(), json!({"exp": NOW - 600, "scope": "ITI-67"})),
+    );
+    let req = Request::new(
+        "GET",
+        "/mhd/DocumentReference",
+        vec![("authorization".into(), format!("Bearer {expired}"))],
+    );
+    assert_eq!(
+        decide(&route_policy(Some("iua")), &req, &keys(), NOW).status,
+        401
+    );
+}

@@ -105,8 +105,11 @@ fn without_trust_anchors_x5c_is_no_key_source() {
     let p = Verifier::from_json(r#"{"algorithms": ["ES256"]}"#).unwrap();
     let v = verify(&p, &token("leaf", &["leaf", "int"], CLIENT));
     assert!(!v.valid);
-    assert!(v.has(ErrorCode::KeyNotFound), "{:?}", v.errors);
-    assert!(v.warnings.iter().any(|w| w.code == "x5c_ignored"));
+    assert!(v.has(ErrorCode::KeySourceNotAllowed), "{:?}", v.errors);
+    assert!(v
+        .errors
+        .iter()
+        .any(|e| e.claim.as_deref() == Some("header.x5c") && e.message.contains("trust_anchors")));
     assert!(v.chain.is_none());
 }
 
@@ -304,4 +307,34 @@ fn garbage_in_x5c_or_trust_anchors_is_an_error_never_a_panic() {
         let e = Verifier::from_json(&p.to_string()).unwrap_err();
         assert!(e.0.contains("trust_anchors"), "{e}");
     }
+}
+
+/// CRLs fetched by a host (the key plan's `crl` sources, `crl_urls` in the policy) arrive as a
+/// key-set document, PEM or DER, and count like the policy's own `crls`.
+#[test]
+fn crls_fetched_like_key_sets_make_the_revocation_status_known() {
+    let v = policy(json!({"crls": [fixture_str("x509/crl-root.pem")]}));
+    let t = token("leaf", &["leaf", "int"], CLIENT);
+    // Without the intermediate's CRL the status is unknown, so the chain is refused.
+    assert!(chain_error(&verify(&v, &t)).contains("is unknown"));
+    // The host fetched it: PEM …
+    let pem = fixture_str("x509/crl-int.pem");
+    let fetched = KeySet::parse(pem.as_bytes(), &azlens::Limits::default()).expect("a CRL");
+    assert!(fetched.is_empty());
+    assert_eq!(fetched.crls().len(), 1);
+    let verdict = v.verify(&t, &fetched, NOW);
+    assert!(verdict.valid, "{:?}", verdict.errors);
+    assert_eq!(verdict.chain.unwrap().revocation, "checked");
+    // … or DER (application/pkix-crl), merged with another source's keys.
+    let der = KeySet::parse(&pem_body(&pem), &azlens::Limits::default()).expect("a DER CRL");
+    let mut union = KeySet::parse(
+        fixture_str("x509/root.pem").as_bytes(),
+        &azlens::Limits::default(),
+    )
+    .unwrap();
+    union.extend(der);
+    assert!(v.verify(&t, &union, NOW).valid);
+    // A revoked leaf stays revoked when its CRL comes that way.
+    let revoked = token("leaf-revoked", &["leaf-revoked", "int"], CLIENT);
+    assert!(chain_error(&v.verify(&revoked, &fetched, NOW)).contains("revoked"));
 }

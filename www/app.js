@@ -12,14 +12,15 @@ import { renderKind } from './render-kind.js';
 import { renderClaims } from './render-claims.js';
 import { renderProfile, autoProfile } from './render-profile.js';
 import { renderFindings } from './render-findings.js';
+import { renderChain } from './render-chain.js';
 import { buildAlgorithmChoices, readPolicy } from './policy-form.js';
 import { setUpFetch } from './keys-panel.js';
 import { applyExample, fetchExample, forgetExampleIfReplaced } from './example.js';
 import { setUpTheme } from './theme.js';
 import { testRequest, suggestRequest } from './request-tester.js';
 
-const POLICY_FIELDS = ['issuer', 'audience', 'jku', 'leeway', 'profile', 'now'];
-const FIELD_LABELS = { algorithms: 'algorithms', issuer: 'issuer', audience: 'audience', jku: 'allowed jku', leeway: 'leeway', now: '"now"' };
+const POLICY_FIELDS = ['issuer', 'audience', 'jku', 'leeway', 'profile', 'now', 'crls'];
+const FIELD_LABELS = { algorithms: 'algorithms', issuer: 'issuer', audience: 'audience', jku: 'allowed jku', leeway: 'leeway', now: '"now"', crls: 'CRLs' };
 
 let generation = 0;
 let fetchUrlFromToken = '';
@@ -41,6 +42,7 @@ async function update() {
     renderJson(byId('payload-json'), null);
     renderClaims(byId('claims'), null);
     renderFindings(byId('findings'), null);
+    renderChain(byId('chain'), { header: null, chain: null, anchorsGiven: false });
     renderProfile(byId('profile-body'), null, { hint: byId('profile-hint'), choice: policy.profile });
     renderVerdict(verdictBox, { state: 'empty', now, nowGiven });
     await testRequest(byId('request-result'), { token: '', options: {}, reasons: [] });
@@ -110,8 +112,11 @@ async function update() {
     introspection: report.introspection ?? null,
   });
   suggestFetchAddress(report.payload);
+  const anchorsGiven = policy.options.trustAnchors !== undefined;
+  renderChain(byId('chain'), { header: report.header, chain: result?.chain ?? null, anchorsGiven });
 
-  const noKeys = keys === '';
+  // A chain to the anchors given brings the key: then no pasted keys are needed.
+  const noKeys = keys === '' && !(anchorsGiven && result?.chain);
   if (result && noKeys) {
     // Without keys the signature cannot be checked; every other problem still counts.
     result = { ...result, errors: result.errors.filter((e) => e.code !== 'key_not_found') };
@@ -240,7 +245,8 @@ async function main() {
     syncScroll();
     soon();
   });
-  for (const id of ['keys', 'issuer', 'audience', 'jku', 'leeway', 'now']) byId(id).addEventListener('input', soon);
+  for (const id of ['keys', 'issuer', 'audience', 'jku', 'leeway', 'now', 'trust-anchors', 'crls']) byId(id).addEventListener('input', soon);
+  byId('revocation-best-effort').addEventListener('change', soon);
   // "Use the token's iss / aud": fill the expectation from the token (as read, not trusted).
   for (const [button, field, claim] of [['use-token-iss', 'issuer', 'iss'], ['use-token-aud', 'audience', 'aud']]) {
     byId(button).addEventListener('click', () => {

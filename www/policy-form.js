@@ -60,7 +60,17 @@ export function readPolicy() {
   const when = parseNow(byId('now').value);
   if (when.error) problems.push({ field: 'now', message: when.error });
 
+  // Certificate chains: anchors and CRLs as pasted (the core reads the PEM and says what is wrong).
+  const anchors = byId('trust-anchors').value.trim();
+  const crls = byId('crls').value.trim();
+  if (crls && !anchors) problems.push({ field: 'crls', message: 'CRLs are used only with trust anchors: paste the anchors too.' });
+
   const options = { algorithms, leeway };
+  if (anchors) {
+    options.trustAnchors = anchors;
+    if (crls) options.crls = [crls];
+    if (byId('revocation-best-effort').checked) options.revocation = 'best_effort';
+  }
   if (issuer) options.issuer = issuer;
   if (issuer && jku.length > 0) options.jku = jku;
   if (audience.length > 0) options.audience = audience.length === 1 ? audience[0] : audience;

@@ -73,7 +73,9 @@ export function renderProfile(box, report, { hint, choice, applied, introspectio
     replace(box, ...parts);
     return;
   }
-  parts.push(el('h3', {}, 'RFC 7662 introspection view'));
+  // IUA's Introspect Token [ITI-102] is RFC 7662 with the token's JWT content, extensions included.
+  const iua = applied === 'iua';
+  parts.push(el('h3', {}, iua ? 'Introspection view (RFC 7662, IHE ITI-102)' : 'RFC 7662 introspection view'));
   const view = introspection ?? { active: false };
   const pre = el('pre', { class: 'json', id: 'introspection-json', tabindex: '0', 'aria-label': 'Introspection response as JSON' });
   renderJson(pre, view);
@@ -82,8 +84,8 @@ export function renderProfile(box, report, { hint, choice, applied, introspectio
       'p',
       { class: 'hint' },
       introspection
-        ? 'What an introspection endpoint would answer for this token, now that it verified.'
-        : 'An introspection endpoint says only "active": false for a token that does not verify (RFC 7662 §2.2); the full answer appears once it verifies with the keys and policy given.',
+        ? `What an introspection endpoint would answer for this token, now that it verified.${iua ? ' Under IUA (ITI-102) that is the token\'s JWT content with its extensions; a resource server caches it no longer than its "exp".' : ''}`
+        : `An introspection endpoint says only "active": false for a token that does not verify (RFC 7662 §2.2)${iua ? ', and an IUA resource server then answers 401 to every request carrying it (ITI-102)' : ''}; the full answer appears once it verifies with the keys and policy given.`,
     ),
     pre,
     el('p', {}, copyButton('the introspection response', () => JSON.stringify(view, null, 2))),

@@ -300,6 +300,53 @@ test('discovery: OpenID configuration, SMART configuration, and an issuer mismat
   assert.equal(srv.hits('/evil/.well-known/openid-configuration'), 1);
 });
 
+test('discovery: the core checks the document it found and its problems are warnings, never refusals', async (t) => {
+  let base;
+  const smartDoc = () => ({
+    issuer: `${base}/smart`, jwks_uri: `${base}/smart/jwks`,
+    token_endpoint: `${base}/smart/token`, grant_types_supported: ['authorization_code'],
+    capabilities: ['launch-standalone'], authorization_endpoint: `${base}/smart/authorize`,
+    code_challenge_methods_supported: ['S256', 'plain'],
+  });
+  const srv = await startServer({
+    '/smart/.well-known/smart-configuration': (req, res) => json(res, smartDoc()),
+    '/smart/jwks': (req, res) => json(res, jwks(['A', keyA])),
+    // An IUA authorization server's metadata (ITI-103) without its token endpoint.
+    '/iua/.well-known/openid-configuration': (req, res) => json(res, {
+      issuer: `${base}/iua`, jwks_uri: `${base}/iua/jwks`, authorization_endpoint: `${base}/iua/authorize`,
+      response_types_supported: ['code'], grant_types_supported: ['client_credentials', 'authorization_code'],
+    }),
+    '/iua/jwks': (req, res) => json(res, jwks(['A', keyA])),
+  });
+  t.after(srv.close);
+  base = srv.base;
+  const discovering = (iss, extra = {}) => createVerifier({
+    algorithms: ['ES256'], issuer: iss, discovery: true, audience: AUD,
+    keyCache: { allowLoopbackHttp: true }, keyStore: new MemoryStore(), ...extra,
+  });
+
+  const smart = discovering(`${base}/smart`);
+  for (let i = 0; i < 2; i++) {
+    const r = await smart.verify(tokenFor(`${base}/smart`, 'A'), { now: NOW });
+    assert.deepEqual(r.errors, []);
+    assert.equal(r.valid, true);
+    const w = r.warnings.filter((x) => x.code === 'smart_configuration_pkce');
+    assert.equal(w.length, 1, JSON.stringify(r.warnings));
+    assert.match(w[0].message, /"plain"/);
+    assert.equal(w[0].claim, 'smart-configuration.code_challenge_methods_supported');
+  }
+  assert.equal(srv.hits('/smart/.well-known/smart-configuration'), 1);
+
+  // The metadata rules apply under the iua profile only.
+  const iss = `${base}/iua`;
+  const plain = await discovering(iss).verify(tokenFor(iss, 'A'), { now: NOW });
+  assert.deepEqual(plain.errors, []);
+  assert.deepEqual(warningCodes(plain), []);
+  const iua = await discovering(iss, { profile: 'iua' }).verify(tokenFor(iss, 'A'), { now: NOW });
+  const missing = iua.warnings.filter((x) => x.code === 'iua_metadata_missing').map((x) => x.claim);
+  assert.deepEqual(missing, ['metadata.token_endpoint']);
+});
+
 test('jku is fetched only when it exactly matches the issuer\'s allow-list', async (t) => {
   const srv = await startServer({
     '/cds-jwks': (req, res) => json(res, jwks(['A', keyA])),

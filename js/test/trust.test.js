@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { init, verify, errorCodes } from '../index.js';
-import { NOW, sign } from './helpers.js';
+import { init, verify, errorCodes, createVerifier, MemoryStore } from '../index.js';
+import { NOW, sign, startServer } from './helpers.js';
 
 const dir = new URL('../../tests/fixtures/x509/', import.meta.url);
 const pem = (name) => readFileSync(new URL(name, dir), 'utf8');
@@ -76,4 +76,41 @@ test('verify never throws on what x5c holds', async () => {
     assert.equal(r.valid, false, JSON.stringify(x5c).slice(0, 40));
     assert.ok(r.errors.length > 0);
   }
+});
+
+test('CRLs named by crlUrls are fetched like key sets for tokens with x5c, and count', async (t) => {
+  const served = { '/int.crl': pem('crl-int.pem') };
+  const srv = await startServer({
+    '/int.crl': (req, res) => {
+      if (!served['/int.crl']) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/pkix-crl', 'cache-control': 'max-age=1' }).end(served['/int.crl']);
+    },
+  });
+  t.after(srv.close);
+  const fetching = () => createVerifier({
+    ...options,
+    crls: [pem('crl-root.pem')],
+    crlUrls: [srv.url('/int.crl')],
+    keyCache: { allowLoopbackHttp: true },
+    keyStore: new MemoryStore(),
+  });
+  const good = await fetching().verify(token('leaf', ['leaf', 'int']), { now: NOW });
+  assert.deepEqual(good.errors, []);
+  assert.equal(good.chain.revocation, 'checked');
+  assert.equal(srv.hits('/int.crl'), 1);
+  const revoked = await fetching().verify(token('leaf-revoked', ['leaf-revoked', 'int']), { now: NOW });
+  assert.match(revoked.errors.find((e) => e.code === 'chain_invalid')?.message ?? '', /was revoked/);
+  // A token without x5c fetches no CRL.
+  const hits = srv.hits('/int.crl');
+  await fetching().verify(sign('ES256', { privateKey: crypto.createPrivateKey(pem('leaf.key.pem')) }, {}, { iss: CLIENT }), { now: NOW });
+  assert.equal(srv.hits('/int.crl'), hits);
+  // The CRL cannot be fetched: the status is unknown, so the chain is refused (never skipped).
+  served['/int.crl'] = null;
+  const unknown = await fetching().verify(token('leaf', ['leaf', 'int']), { now: NOW });
+  assert.equal(unknown.valid, false);
+  assert.match(unknown.errors.find((e) => e.code === 'chain_invalid')?.message ?? '', /revocation status .* is unknown/);
+  assert.ok(unknown.warnings.some((w) => w.code === 'key_set_unavailable'), JSON.stringify(unknown.warnings));
 });

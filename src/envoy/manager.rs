@@ -537,8 +537,8 @@ fn check(result: FetchResult, limits: &Limits) -> Result<GoodSet, String> {
             ..
         } => {
             let keys = KeySet::parse(&body, limits).map_err(|p| p.message)?;
-            if keys.is_empty() {
-                return Err("the response holds no usable key".into());
+            if keys.is_empty() && keys.crls().is_empty() {
+                return Err("the response holds no usable key (or CRL)".into());
             }
             Ok(GoodSet {
                 body,

@@ -51,7 +51,7 @@ pub fn sources(policy: &Policy) -> Result<Vec<Source>, SourceError> {
             )));
         }
         let urls = issuer.jwks_uri.iter().chain(issuer.jku.iter());
-        for url in urls {
+        for url in urls.chain(issuer.crl_urls.iter()) {
             if !clusters.contains_key(url) {
                 return Err(SourceError(format!(
                     "the key-set URL \"{url}\" of the issuer \"{}\" has no cluster: add \
@@ -62,12 +62,22 @@ pub fn sources(policy: &Policy) -> Result<Vec<Source>, SourceError> {
             named.push(url);
         }
     }
+    // CRLs for x5c chains are fetched like key sets.
+    for url in &policy.crl_urls {
+        if !clusters.contains_key(url) {
+            return Err(SourceError(format!(
+                "the CRL URL \"{url}\" has no cluster: add \"{url}\": \"<cluster name>\" to \
+                 \"envoy.clusters\""
+            )));
+        }
+        named.push(url);
+    }
     let mut out = Vec::new();
     for (url, cluster) in clusters {
         if !named.contains(&url.as_str()) {
             return Err(SourceError(format!(
                 "\"envoy.clusters\" maps \"{url}\", which no issuer names as its \"jwks_uri\" \
-                 or in its \"jku\" list"
+                 or in its \"jku\" list, and no \"crl_urls\" names"
             )));
         }
         if cluster.trim().is_empty() {
@@ -203,6 +213,25 @@ mod tests {
             jwks.shared_key,
             "azlens.keys.v1 https://as.example/jwks?v=2"
         );
+    }
+
+    #[test]
+    fn crl_urls_are_sources_too() {
+        let clusters = json!({"https://as.example/jwks?v=2": "as_keys",
+            "https://as.example/other": "as_keys", "https://ca.example/int.crl": "ca"});
+        let with = policy(json!({"crl_urls": ["https://ca.example/int.crl"],
+                                 "envoy": {"clusters": clusters}}))
+        .unwrap();
+        let crl = with.iter().find(|s| s.url.ends_with(".crl")).unwrap();
+        assert_eq!(
+            (crl.cluster.as_str(), crl.path.as_str()),
+            ("ca", "/int.crl")
+        );
+        let gap = policy(json!({"crl_urls": ["https://ca.example/root.crl"]}));
+        assert!(gap
+            .unwrap_err()
+            .0
+            .contains("the CRL URL \"https://ca.example/root.crl\""));
     }
 
     #[test]

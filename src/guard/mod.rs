@@ -496,8 +496,12 @@ impl<'a> Gate<'a> {
         problems: &[Problem],
         scope: Option<&str>,
     ) -> Decision {
-        let realm = &self.verifier.policy().token.realm;
-        let status = error.status();
+        let policy = self.verifier.policy();
+        let realm = &policy.token.realm;
+        // IUA resource servers answer 401 where RFC 6750 says 403 (the rule is in profiles::iua).
+        let issuer = self.log.iss.as_deref().and_then(|i| policy.issuer(i));
+        let status =
+            crate::profiles::iua::refusal_status(policy.profile_for(issuer), error.status());
         self.log.decision = "deny";
         self.log.status = status;
         self.log.reason = clip(description, MAX_ECHO_BYTES).into_owned();

@@ -115,6 +115,22 @@ pub struct SkippedKey {
 pub struct KeySet {
     keys: Vec<Key>,
     skipped: Vec<SkippedKey>,
+    /// Certificate revocation lists fetched like key sets (the key plan's `crl` sources), for
+    /// `x5c` chains: used beside the policy's `crls`.
+    crls: Vec<crate::trust::Crl>,
+}
+
+/// A CRL from a key-set document, within `limits.max_crl_bytes`.
+fn crl(der: &[u8], limits: &Limits) -> Result<crate::trust::Crl, Problem> {
+    if der.len() > limits.max_crl_bytes {
+        return Err(invalid(format!(
+            "A CRL is {} bytes, over limits.max_crl_bytes ({}).",
+            der.len(),
+            limits.max_crl_bytes
+        )));
+    }
+    crate::trust::Crl::parse(der, limits.max_crl_bytes / 16)
+        .map_err(|e| invalid(format!("A CRL cannot be read: {e}.")))
 }
 
 impl KeySet {
@@ -136,6 +152,11 @@ impl KeySet {
         self.keys.is_empty()
     }
 
+    /// The CRLs this set carries (a fetched `X509 CRL`, PEM or DER).
+    pub fn crls(&self) -> &[crate::trust::Crl] {
+        &self.crls
+    }
+
     pub fn push(&mut self, key: Key) {
         self.keys.push(key);
     }
@@ -144,6 +165,7 @@ impl KeySet {
     pub fn extend(&mut self, other: KeySet) {
         self.keys.extend(other.keys);
         self.skipped.extend(other.skipped);
+        self.crls.extend(other.crls);
     }
 
     /// Read keys from bytes in any supported format: a JWK Set, a single JWK, a JSON array of
@@ -159,7 +181,7 @@ impl KeySet {
         }
         let set = match std::str::from_utf8(bytes) {
             Ok(text) => KeySet::parse_text(text, limits)?,
-            Err(_) => KeySet::parse_der(bytes)?,
+            Err(_) => KeySet::parse_der(bytes, limits)?,
         };
         // The same refusal as a JSON set over the limit: silently dropping keys would turn a
         // token signed by a dropped one into a puzzling `key_not_found`.
@@ -277,6 +299,10 @@ impl KeySet {
         let mut set = KeySet::new();
         if trimmed.contains("-----BEGIN ") {
             for block in pem::blocks(trimmed).map_err(|e| invalid(sentence(&e)))? {
+                if block.label == "X509 CRL" {
+                    set.crls.push(crl(&block.der, limits)?);
+                    continue;
+                }
                 set.keys
                     .push(pem::key_from_block(&block).map_err(|e| invalid(sentence(&e)))?);
             }
@@ -290,13 +316,13 @@ impl KeySet {
                     .push(openssh::from_line(line).map_err(|e| invalid(sentence(&e)))?);
             }
         }
-        if set.keys.is_empty() {
+        if set.keys.is_empty() && set.crls.is_empty() {
             // A certificate or SPKI as bare base64 (as in a JWK's x5c, or a .cer saved as text).
             use base64::Engine;
             let compact: String = trimmed.split_whitespace().collect();
             if let Ok(der) = base64::engine::general_purpose::STANDARD.decode(compact.as_bytes()) {
                 if der.first() == Some(&0x30) {
-                    return KeySet::parse_der(&der);
+                    return KeySet::parse_der(&der, limits);
                 }
             }
             return Err(invalid(
@@ -306,7 +332,7 @@ impl KeySet {
         Ok(set)
     }
 
-    fn parse_der(der: &[u8]) -> Result<KeySet, Problem> {
+    fn parse_der(der: &[u8], limits: &Limits) -> Result<KeySet, Problem> {
         let attempts = [
             (spki::from_certificate(der), KeyOrigin::Certificate),
             (spki::from_spki(der), KeyOrigin::Spki),
@@ -325,8 +351,14 @@ impl KeySet {
                 }
             }
         }
+        // A CRL fetched for an x5c chain (application/pkix-crl is DER).
+        if let Ok(list) = crate::trust::Crl::parse(der, limits.max_crl_bytes / 16) {
+            let mut set = KeySet::new();
+            set.crls.push(list);
+            return Ok(set);
+        }
         Err(invalid(format!(
-            "The binary data is not a DER certificate, SubjectPublicKeyInfo or RSAPublicKey ({}).",
+            "The binary data is not a DER certificate, SubjectPublicKeyInfo, RSAPublicKey or CRL ({}).",
             first_error.unwrap_or_default()
         )))
     }

@@ -44,9 +44,14 @@ pub const BPPC_STRINGS: Rule = Rule {
     summary: "patient_id, doc_id and acp are strings",
     spec: "IHE ITI TF-2 3.71.4.2.2.2 (JWT BPPC extension)",
 };
+pub const BPPC_FORMS: Rule = Rule {
+    name: "iua.bppc-identifier-form",
+    summary: "patient_id is a CX identifier or a URL, doc_id a URN or URL (warnings)",
+    spec: "IHE ITI TF-2 3.71.4.2.2.1.2 (IUA Rev 2.4, JWT BPPC extension)",
+};
 pub const FLAT_NAMES: Rule = Rule {
     name: "iua.flat-xua-names",
-    summary: "2013 trial-implementation names (SubjectID, PurposeOfUse, docid, …) are recognised and mapped to their Rev 2.x place (warning)",
+    summary: "2013 trial-implementation names (SubjectID, PurposeOfUse, docid, …) are recognised aliases: surfaced at their Rev 2.x place in context.ihe_iua / ihe_bppc, with a warning naming it",
     spec: "IHE ITI IUA Supplement Rev 1.1 (2013) Table 3.71.4.1.2.1-2",
 };
 pub const SECONDS: Rule = Rule {
@@ -63,6 +68,7 @@ pub const RULES: &[Rule] = &[
     CODINGS,
     IDENTIFIER_FORM,
     BPPC_STRINGS,
+    BPPC_FORMS,
     FLAT_NAMES,
     SECONDS,
 ];
@@ -111,6 +117,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Outcome) {
             }
         }
     }
+    surface_flat_names(ctx.claims, &mut out.context);
     if let Some(user) = crate::report::atna::user_name(ctx.claims) {
         out.context.insert("atna_user".into(), Value::String(user));
     }
@@ -173,6 +180,7 @@ fn check_extensions(claims: &Map<String, Value>, out: &mut Outcome) {
                     }
                 }
             }
+            check_bppc_forms(bppc, out);
         }
         Some(_) => out.invalid(
             &EXTENSIONS,
@@ -217,6 +225,33 @@ fn check_ihe_iua(iua: &Map<String, Value>, out: &mut Outcome) {
     for name in ["subject_role", "purpose_of_use"] {
         if let Some(v) = iua.get(name) {
             check_codings(name, v, out);
+        }
+    }
+}
+
+/// IUA Rev 2.4 3.71.4.2.2.1.2: `patient_id` should be a CX identifier or a URL, `doc_id` a URN
+/// or URL (warnings, as the text says "should").
+fn check_bppc_forms(bppc: &Map<String, Value>, out: &mut Outcome) {
+    let is_url = |s: &str| s.starts_with("https://") || s.starts_with("http://");
+    if let Some(Value::String(id)) = bppc.get("patient_id") {
+        // CX: id^^^assigning authority (`&oid&ISO`); at least the `^^^` before the authority.
+        if !(is_url(id) || id.contains("^^^")) {
+            out.warn(
+                "iua_identifier_form",
+                &BPPC_FORMS,
+                "extensions.ihe_bppc.patient_id",
+                format!("\"{id}\" is neither a CX identifier (id^^^&oid&ISO) nor a URL, which IUA says patient_id should be."),
+            );
+        }
+    }
+    if let Some(Value::String(doc)) = bppc.get("doc_id") {
+        if !(is_url(doc) || doc.starts_with("urn:")) {
+            out.warn(
+                "iua_identifier_form",
+                &BPPC_FORMS,
+                "extensions.ihe_bppc.doc_id",
+                format!("\"{doc}\" is neither a URN nor a URL, which IUA says doc_id should be."),
+            );
         }
     }
 }
@@ -299,6 +334,46 @@ fn check_flat_names(claims: &Map<String, Value>, out: &mut Outcome) {
     }
 }
 
+/// The 2013 names are recognised aliases: a flat claim's value is surfaced at its Rev 2.x place
+/// (`context.ihe_iua.subject_name` for `SubjectID`, …) when the token does not also carry that
+/// member, so hosts read one place. Its shape is passed on as sent (the warning says how it
+/// changed, e.g. Codings for `SubjectRole`).
+fn surface_flat_names(claims: &Map<String, Value>, context: &mut Map<String, Value>) {
+    for f in xua::FLAT_NAMES {
+        let Some(value) = claims.get(f.name) else {
+            continue;
+        };
+        let mut path = f.today.split('.').skip(1);
+        let (Some(ext), Some(member)) = (path.next(), path.next()) else {
+            continue;
+        };
+        let entry = context
+            .entry(ext.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = entry {
+            m.entry(member.to_owned()).or_insert_with(|| value.clone());
+        }
+    }
+}
+
+/// What an IUA Resource Server answers when it refuses a request (ITI TF-2 3.72.4.3, IUA Rev
+/// 2.4): 401 whether the token failed verification, or its scope or the access policy does not
+/// cover the request. RFC 6750's 403 `insufficient_scope` becomes 401 (the challenge still says
+/// `insufficient_scope`); 400 for a malformed request is left as it is.
+pub const RESOURCE_SERVER: Rule = Rule {
+    name: "iua.resource-server-answer",
+    summary: "a refused request is answered 401, also when the token is valid but its scope or the access policy does not cover the request (RFC 6750 would say 403)",
+    spec: "IHE ITI TF-2 3.72.4.3 (IUA Rev 2.4, Incorporate Access Token: Expected Actions)",
+};
+
+/// The refusal status under `profile`: [`RESOURCE_SERVER`] for IUA, `rfc6750` otherwise.
+pub fn refusal_status(profile: Option<super::Profile>, rfc6750: u16) -> u16 {
+    match (profile, rfc6750) {
+        (Some(super::Profile::Iua), 403) => 401,
+        _ => rfc6750,
+    }
+}
+
 /// Milliseconds where seconds are due (seen in deployed IUA examples). The core already refuses
 /// the value as beyond the year 9999; this says why.
 fn check_milliseconds(claims: &Map<String, Value>, out: &mut Outcome) {
@@ -376,6 +451,81 @@ mod tests {
             out.context["atna_user"],
             "http://ihe.connectathon.IUA/ResourceProvider-IHE-Connectathon<b3ca1045-aa8b-42f9-9fd9-e0cbf5cb90a7@urn:tiani-spirit:sts>"
         );
+    }
+
+    #[test]
+    fn the_2013_names_are_aliases_surfaced_at_their_rev2_place() {
+        let claims = with(
+            &good(),
+            json!({"extensions": {"ihe_iua": {"subject_name": "Dr. Rev2"}},
+                   "SubjectID": "Dr. 2013", "SubjectOrganization": "Old Hospital",
+                   "docid": "urn:oid:1.2.3.9", "resourceID": "P1^^^&1.2.3&ISO"}),
+        );
+        let out = run_iua("RS256", claims);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        // The Rev 2.x member wins when both are present; the alias fills the gaps.
+        assert_eq!(out.context["ihe_iua"]["subject_name"], "Dr. Rev2");
+        assert_eq!(
+            out.context["ihe_iua"]["subject_organization"],
+            "Old Hospital"
+        );
+        assert_eq!(out.context["ihe_bppc"]["doc_id"], "urn:oid:1.2.3.9");
+        assert_eq!(out.context["ihe_bppc"]["patient_id"], "P1^^^&1.2.3&ISO");
+        let noted: Vec<_> = out
+            .warnings
+            .iter()
+            .filter(|w| w.code == "iua_2013_claim")
+            .map(|w| w.claim.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            noted,
+            ["SubjectID", "SubjectOrganization", "docid", "resourceID"]
+        );
+    }
+
+    #[test]
+    fn bppc_identifiers_should_be_cx_urn_or_url() {
+        let claims = with(
+            &good(),
+            json!({"extensions": {"ihe_bppc": {"patient_id": "543797436", "doc_id": "consent-7", "acp": "x"}}}),
+        );
+        let out = run_iua("RS256", claims);
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        let fields: Vec<_> = out
+            .warnings
+            .iter()
+            .map(|w| (w.code, w.claim.clone().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                (
+                    "iua_identifier_form",
+                    "extensions.ihe_bppc.patient_id".to_string()
+                ),
+                (
+                    "iua_identifier_form",
+                    "extensions.ihe_bppc.doc_id".to_string()
+                ),
+            ]
+        );
+        for ok in ["https://pid.example/p/1", "1^^^&1.2.3&ISO"] {
+            let c = with(
+                &good(),
+                json!({"extensions": {"ihe_bppc": {"patient_id": ok, "doc_id": "https://d.example/1"}}}),
+            );
+            assert!(run_iua("RS256", c).warnings.is_empty(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn an_iua_resource_server_answers_401_where_rfc6750_says_403() {
+        use super::refusal_status;
+        assert_eq!(refusal_status(Some(Profile::Iua), 403), 401);
+        assert_eq!(refusal_status(Some(Profile::Iua), 401), 401);
+        assert_eq!(refusal_status(Some(Profile::Iua), 400), 400);
+        assert_eq!(refusal_status(Some(Profile::Smart), 403), 403);
+        assert_eq!(refusal_status(None, 403), 403);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod cds_hooks;
 pub mod iua;
+pub mod iua_metadata;
 pub mod oidc;
 pub mod smart;
 pub mod smart_backend;

@@ -132,6 +132,7 @@ fn check_sig(
 pub fn validate(
     chain: &[Certificate],
     store: &TrustStore,
+    fetched_crls: &[Crl],
     now: i64,
     leeway: i64,
     max_chain_length: usize,
@@ -283,8 +284,9 @@ pub fn validate(
     }
     // Revocation: each certificate below the anchor, against its issuer's CRL.
     let mut all_checked = true;
+    let crls: Vec<&Crl> = store.crls.iter().chain(fetched_crls).collect();
     for n in 0..below {
-        match revocation_status(certs[n], certs[n + 1], &store.crls, now, leeway) {
+        match revocation_status(certs[n], certs[n + 1], &crls, now, leeway) {
             Status::Good => {}
             Status::Revoked(at) => {
                 let p = format!(
@@ -400,7 +402,7 @@ enum Status {
 fn revocation_status(
     c: &Certificate,
     issuer: &Certificate,
-    crls: &[Crl],
+    crls: &[&Crl],
     now: i64,
     leeway: i64,
 ) -> Status {

@@ -152,6 +152,10 @@ test('an IUA token shows its extension attributes with their codings', async () 
   const profile = await page.locator('#profile-body').innerText();
   assert.match(profile, /IUA/);
   assert.match(profile, new RegExp(`https://fhir.test-hospital.example/r4<nurse.jo@${ISSUER.replaceAll('.', '\\.')}>`));
+  // IUA's introspection (ITI-102) carries the extensions.
+  assert.match(profile, /Introspection view \(RFC 7662, IHE ITI-102\)/);
+  const introspection = JSON.parse(await page.locator('#introspection-json').innerText());
+  assert.equal(introspection.extensions.ihe_iua.subject_name, 'Jo Nurse');
   await screenshot(page, 'iua');
   assertClean(assert, watch);
   await context.close();

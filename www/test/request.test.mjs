@@ -49,8 +49,15 @@ for (const [name, viewport] of [
     await page.locator('#request-section').scrollIntoViewIfNeeded();
     await screenshot(page, `request-allowed-${name}`, { fullPage: false });
 
-    // A resource type no scope names: 403 with the scope that would grant it.
+    // A resource type no scope names: refused with the scope that would grant it. The example
+    // (SMART scopes with IUA extensions) is read as IHE IUA first in auto-detect, and an IUA
+    // resource server answers 401 where RFC 6750 says 403 (ITI-72 3.72.4.3) …
     await page.locator('#req-path').fill('/fhir/Condition?patient=pat-1842');
+    text = await decision(page, 'refused');
+    assert.match(text, /^Refused: 401 insufficient_scope/);
+    // … under SMART's rules the same refusal is RFC 6750's 403.
+    await page.locator('#profile').selectOption('smart');
+    await page.waitForFunction(() => /^Refused: 403/.test(document.querySelector('#request-result').innerText), null, { timeout: 10_000 });
     text = await decision(page, 'refused');
     assert.match(text, /^Refused: 403 insufficient_scope/);
     assert.match(text, /Condition/);

@@ -73,7 +73,10 @@ impl Vm {
         if plan.errors.is_empty() {
             let keys = self.keys.borrow();
             for s in &plan.sources {
-                if let KeySource::JwksUri { url } | KeySource::Jku { url } = s {
+                if let KeySource::JwksUri { url }
+                | KeySource::Jku { url }
+                | KeySource::Crl { url } = s
+                {
                     if let Some(i) = keys.index(url) {
                         if !sources.contains(&i) {
                             sources.push(i);

@@ -32,7 +32,7 @@ pub const PATIENT_CONTEXT: Rule = Rule {
 };
 pub const CONTEXT_TYPES: Rule = Rule {
     name: "smart.launch-context-types",
-    summary: "patient, encounter, fhirUser, tenant, intent and smart_style_url are strings, need_patient_banner a boolean, fhirContext an array of objects with reference, canonical or identifier",
+    summary: "patient, encounter, fhirUser, tenant, intent and smart_style_url are strings, need_patient_banner a boolean, fhirContext an array of objects with reference, canonical or identifier (strings, identifier an Identifier object; type and role strings; a launch-role Patient or Encounter there is a warning)",
     spec: SCOPES_SPEC,
 };
 pub const PATIENT_ID: Rule = Rule {
@@ -179,7 +179,10 @@ fn check_context_types(claims: &Map<String, Value>, out: &mut Outcome) {
                     Value::Object(o)
                         if ["reference", "canonical", "identifier"]
                             .iter()
-                            .any(|k| o.contains_key(*k)) => {}
+                            .any(|k| o.contains_key(*k)) =>
+                    {
+                        check_fhir_context_object(o, &path, out)
+                    }
                     Value::Object(_) => out.invalid(
                         &CONTEXT_TYPES,
                         &path,
@@ -204,6 +207,45 @@ fn check_context_types(claims: &Map<String, Value>, out: &mut Outcome) {
             "fhirContext",
             "\"fhirContext\" must be an array of objects.",
         ),
+    }
+}
+
+/// One SMART 2.2 `fhirContext` object: `reference`, `canonical`, `type` and `role` strings,
+/// `identifier` an object (a FHIR Identifier); a Patient or Encounter in the launch role
+/// belongs in `patient` / `encounter` instead (warning).
+fn check_fhir_context_object(o: &Map<String, Value>, path: &str, out: &mut Outcome) {
+    for k in ["reference", "canonical", "type", "role"] {
+        if o.get(k).is_some_and(|v| !v.is_string()) {
+            out.invalid(
+                &CONTEXT_TYPES,
+                &format!("{path}.{k}"),
+                format!("\"{k}\" in a fhirContext entry must be a string."),
+            );
+        }
+    }
+    if o.get("identifier").is_some_and(|v| !v.is_object()) {
+        out.invalid(
+            &CONTEXT_TYPES,
+            &format!("{path}.identifier"),
+            "\"identifier\" in a fhirContext entry must be a FHIR Identifier object ({\"system\", \"value\"}).",
+        );
+    }
+    let launch_role = o
+        .get("role")
+        .and_then(Value::as_str)
+        .is_none_or(|r| r == "launch");
+    let kind = o.get("type").and_then(Value::as_str).or_else(|| {
+        o.get("reference")
+            .and_then(Value::as_str)
+            .and_then(|r| r.split('/').next())
+    });
+    if launch_role && matches!(kind, Some("Patient" | "Encounter")) {
+        out.warn(
+            "smart_fhir_context_launch_patient",
+            &CONTEXT_TYPES,
+            path,
+            "A Patient or Encounter in fhirContext with the launch role belongs in the \"patient\" / \"encounter\" claims; SMART App Launch 2.2 allows it in fhirContext only with another role.",
+        );
     }
 }
 
@@ -297,6 +339,21 @@ mod tests {
                 crate::ErrorCode::ClaimInvalid,
             ),
             (
+                with(&good(), json!({"fhirContext": [{"reference": 7}]})),
+                "smart.launch-context-types",
+                "fhirContext[0].reference",
+                crate::ErrorCode::ClaimInvalid,
+            ),
+            (
+                with(
+                    &good(),
+                    json!({"fhirContext": [{"identifier": "x", "type": "Questionnaire"}]}),
+                ),
+                "smart.launch-context-types",
+                "fhirContext[0].identifier",
+                crate::ErrorCode::ClaimInvalid,
+            ),
+            (
                 with(&good(), json!({"fhirContext": [1]})),
                 "smart.launch-context-types",
                 "fhirContext[0]",
@@ -345,6 +402,20 @@ mod tests {
             (
                 with(&good(), json!({"fhirContext": ["DiagnosticReport/123"]})),
                 "smart_fhir_context_string",
+            ),
+            (
+                with(
+                    &good(),
+                    json!({"fhirContext": [{"reference": "Patient/9"}]}),
+                ),
+                "smart_fhir_context_launch_patient",
+            ),
+            (
+                with(
+                    &good(),
+                    json!({"fhirContext": [{"type": "Encounter", "identifier": {"value": "e"}, "role": "launch"}]}),
+                ),
+                "smart_fhir_context_launch_patient",
             ),
             (
                 with(&good(), json!({"jti": null})),
