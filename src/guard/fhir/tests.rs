@@ -29,7 +29,6 @@ fn read(m: &str, p: &str) -> FhirRequest {
     }
 }
 
-/// (interaction, [(letter, type, patient)])
 /// (permission letter, resource type, confined patient) of one check.
 type CheckSummary = (char, String, Option<String>);
 
@@ -477,5 +476,21 @@ fn what_is_not_fhir_is_refused() {
             FhirTarget::Refused(r) => assert_eq!(r.rule, rule, "{m} {p}"),
             other => panic!("{m} {p}: {other:?}"),
         }
+    }
+}
+
+#[test]
+fn paging_links_keep_the_search_they_page() {
+    // A next link repeats the search with `_count` and `_offset`: as confined as the search.
+    let r = read("GET", "/fhir/Observation?patient=A&_count=10&_offset=10");
+    assert_eq!(summary(&r).1, vec![one('s', "Observation", Some("A"))]);
+    // A server's own paging token names no search the guard can read.
+    for p in [
+        "/fhir?_getpages=abc&_getpagesoffset=10",
+        "/fhir/Observation?patient=A&_getpages=abc",
+        "/fhir/Observation?patient=A&_offset=1&_offset=2",
+    ] {
+        let r = read("GET", p);
+        assert!(r.checks[0].patient.is_none(), "{p}");
     }
 }
