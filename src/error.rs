@@ -50,11 +50,14 @@ pub enum ErrorCode {
     /// The token's `x5c` certificate chain does not build to a trust anchor, or a certificate
     /// in it is expired, revoked, misused or its revocation status is unknown.
     ChainInvalid,
+    /// A key set the policy names could not be fetched (unreachable, an error status, a body
+    /// over the limit), so no key could be tried.
+    KeySetUnavailable,
 }
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::Malformed,
         ErrorCode::UnsupportedToken,
         ErrorCode::AlgNotAllowed,
@@ -75,6 +78,7 @@ impl ErrorCode {
         ErrorCode::ProfileViolation,
         ErrorCode::InsufficientScope,
         ErrorCode::ChainInvalid,
+        ErrorCode::KeySetUnavailable,
     ];
 
     /// The stable snake_case spelling.
@@ -100,6 +104,7 @@ impl ErrorCode {
             ErrorCode::ProfileViolation => "profile_violation",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::ChainInvalid => "chain_invalid",
+            ErrorCode::KeySetUnavailable => "key_set_unavailable",
         }
     }
 }

@@ -61,11 +61,27 @@ impl Limits {
         [
             ("max_token_bytes", self.max_token_bytes, c.max_token_bytes),
             ("max_json_depth", self.max_json_depth, c.max_json_depth),
-            ("max_key_set_bytes", self.max_key_set_bytes, c.max_key_set_bytes),
+            (
+                "max_key_set_bytes",
+                self.max_key_set_bytes,
+                c.max_key_set_bytes,
+            ),
             ("max_keys", self.max_keys, c.max_keys),
-            ("max_nested_depth", self.max_nested_depth, c.max_nested_depth),
-            ("max_chain_length", self.max_chain_length, c.max_chain_length),
-            ("max_certificate_bytes", self.max_certificate_bytes, c.max_certificate_bytes),
+            (
+                "max_nested_depth",
+                self.max_nested_depth,
+                c.max_nested_depth,
+            ),
+            (
+                "max_chain_length",
+                self.max_chain_length,
+                c.max_chain_length,
+            ),
+            (
+                "max_certificate_bytes",
+                self.max_certificate_bytes,
+                c.max_certificate_bytes,
+            ),
             ("max_crl_bytes", self.max_crl_bytes, c.max_crl_bytes),
         ]
     }
@@ -79,11 +95,11 @@ impl Limits {
                 "max_nested_depth" | "max_key_set_bytes" | "max_crl_bytes"
             );
             if value == 0 && !may_be_zero {
-                return Err(format!("limits.{name} must be greater than zero"));
+                return Err(format!("\"limits.{name}\" must be greater than zero"));
             }
             if value > ceiling {
                 return Err(format!(
-                    "limits.{name} is {value}; it may be at most {ceiling}, so that one input cannot make a verifier use unbounded memory"
+                    "\"limits.{name}\" is {value}; it may be at most {ceiling}, so that one input cannot make a verifier use unbounded memory"
                 ));
             }
         }

@@ -341,7 +341,9 @@ mod tests {
         // One raised limit let one 4 MB token grow wasm memory by ~140 MB (issue 19): each
         // limit has a ceiling, and the error names the field and the ceiling.
         let with = |limits: &str| {
-            Policy::from_json(&format!(r#"{{"algorithms": ["ES256"], "limits": {limits}}}"#))
+            Policy::from_json(&format!(
+                r#"{{"algorithms": ["ES256"], "limits": {limits}}}"#
+            ))
         };
         for (field, ceiling) in [
             ("max_token_bytes", 262_144),
@@ -353,16 +355,22 @@ mod tests {
             ("max_certificate_bytes", 65_536),
             ("max_crl_bytes", 8_388_608),
         ] {
-            assert!(with(&format!(r#"{{"{field}": {ceiling}}}"#)).is_ok(), "{field}");
+            assert!(
+                with(&format!(r#"{{"{field}": {ceiling}}}"#)).is_ok(),
+                "{field}"
+            );
             let e = with(&format!(r#"{{"{field}": {}}}"#, ceiling + 1)).unwrap_err();
             assert!(
-                e.0.contains(&format!("limits.{field} is {}", ceiling + 1))
+                e.0.contains(&format!("\"limits.{field}\" is {}", ceiling + 1))
                     && e.0.contains(&format!("at most {ceiling}")),
                 "{e}"
             );
         }
         let e = with(r#"{"max_keys": 0}"#).unwrap_err();
-        assert!(e.0.contains("limits.max_keys must be greater than zero"), "{e}");
+        assert!(
+            e.0.contains("\"limits.max_keys\" must be greater than zero"),
+            "{e}"
+        );
         assert!(with(r#"{"max_nested_depth": 0}"#).is_ok());
     }
 

@@ -106,7 +106,55 @@ pub struct Nested {
 
 /// Inspect `token` at `now` (seconds since the epoch).
 pub fn inspect(token: &str, now: i64, opts: &InspectOptions<'_>) -> Report {
+    if let Some(r) = oversized_input(token.len(), &opts.limits) {
+        return r;
+    }
     inspect_at(token, now, opts, 0)
+}
+
+/// The longest input [`inspect`] reads, in bytes: a token at `limits.max_token_bytes` with room
+/// for what people paste around and inside it (a scheme word, white space, line breaks).
+/// Hosts check a string's length against it before copying the string into WebAssembly memory.
+pub fn max_input_bytes(limits: &Limits) -> usize {
+    limits
+        .max_token_bytes
+        .saturating_mul(2)
+        .saturating_add(1024)
+}
+
+/// The report on an input of `len` bytes that is over [`max_input_bytes`], made from its length
+/// alone (a host need not copy the input to get it); `None` within the bound.
+pub fn oversized_input(len: usize, limits: &Limits) -> Option<Report> {
+    let max = max_input_bytes(limits);
+    (len > max).then(|| {
+        let mut r = Report {
+            kind: TokenKind::Opaque,
+            summary: String::new(),
+            length: len,
+            header: None,
+            payload: None,
+            header_parameters: Vec::new(),
+            claims: Vec::new(),
+            grants: None,
+            profiles: Vec::new(),
+            findings: vec![Finding::new(
+                Severity::Error,
+                "too_large",
+                None,
+                format!(
+                    "The input is {len} bytes long, over the {max}-byte limit for inspection (twice limits.max_token_bytes, {}, plus 1 KiB); it was not read.",
+                    limits.max_token_bytes
+                ),
+            )],
+            nested: Vec::new(),
+            atna_user: None,
+            saml: None,
+            verification: None,
+            introspection: None,
+        };
+        r.summary = format!("An input of {len} bytes, too long to be read as a token.");
+        r
+    })
 }
 
 /// [`inspect`] with default options, as JSON: the convenience hosts call.
