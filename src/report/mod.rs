@@ -624,12 +624,10 @@ fn jws_summary(r: &Report) -> String {
             if r.nested.len() == 1 { "" } else { "s" }
         ));
     }
+    // The page's verdict uses the same words: Valid, Invalid, and "Not verified" only when
+    // nothing was checked (no keys), which adds nothing here.
     if let Some(v) = &r.verification {
-        s.push_str(if v.valid {
-            "; verified"
-        } else {
-            "; NOT verified"
-        });
+        s.push_str(if v.valid { "; valid" } else { "; invalid" });
     }
     s.push('.');
     s
@@ -692,6 +690,48 @@ mod tests {
                 assert!(v.get(key).is_some(), "{key} missing for {t:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_wrapped_or_padded_token_is_decoded_with_a_warning() {
+        let t = unsigned(
+            json!({"alg": "ES256", "kid": "k1"}),
+            json!({"iss": "https://as.example", "sub": "someone-with-a-long-name"}),
+        );
+        let wrapped: String = t
+            .as_bytes()
+            .chunks(20)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("\r\n ");
+        let (h, rest) = t.split_once('.').unwrap();
+        let padded = format!("{h}{}.{rest}", "=".repeat((4 - h.len() % 4) % 4));
+        assert!(padded.contains("=."), "the header needs padding: {padded}");
+        for input in [wrapped, padded] {
+            let r = inspect(&input, NOW, &InspectOptions::default());
+            assert_eq!(r.kind, TokenKind::Jws, "{input}");
+            assert_eq!(
+                r.payload.as_ref().and_then(|p| p.get("iss")),
+                Some(&json!("https://as.example")),
+                "{input}"
+            );
+            let codes: Vec<&str> = r.findings.iter().map(|f| f.code).collect();
+            assert!(codes.contains(&"not_base64url"), "{codes:?}");
+        }
+        let r = inspect(&t.replace('.', ".\n"), NOW, &InspectOptions::default());
+        assert!(r.findings.iter().any(|f| f.code == "whitespace_inside"));
+    }
+
+    #[test]
+    fn input_over_the_inspection_bound_is_reported_from_its_length() {
+        let limits = Limits::default();
+        let max = max_input_bytes(&limits);
+        assert!(oversized_input(max, &limits).is_none());
+        let r = inspect(&"a".repeat(max + 1), NOW, &InspectOptions::default());
+        assert_eq!(r.findings[0].code, "too_large");
+        assert!(r.findings[0]
+            .message
+            .contains(&format!("{} bytes long", max + 1)));
     }
 
     #[test]
