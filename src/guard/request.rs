@@ -105,29 +105,6 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splits_and_decodes() {
-        let r = Request::new(
-            "get",
-            "/fhir/Observation?patient=123&category=http%3A%2F%2Fx%7Clab&a+b=c%2",
-            vec![("Cookie".into(), "a=1; tok=\"xyz\"".into())],
-        );
-        assert_eq!(r.method, "GET");
-        assert_eq!(r.path, "/fhir/Observation");
-        let q = r.query_params();
-        assert_eq!(q[1], ("category".into(), "http://x|lab".into()));
-        assert_eq!(q[2], ("a b".into(), "c%2".into()));
-        assert_eq!(r.cookies()[1], ("tok".into(), "xyz".into()));
-        assert_eq!(percent_decode("%"), "%");
-        assert_eq!(percent_decode("%4"), "%4");
-        assert_eq!(percent_decode("%41"), "A");
-    }
-}
-
 /// Bytes a request's description (method, path, query and headers, as the host's JSON) may
 /// take beyond `limits.max_token_bytes`: about what Envoy accepts in request headers (60 KiB)
 /// by default.
@@ -184,4 +161,27 @@ pub fn oversized(
             ..super::LogLine::default()
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_and_decodes() {
+        let r = Request::new(
+            "get",
+            "/fhir/Observation?patient=123&category=http%3A%2F%2Fx%7Clab&a+b=c%2",
+            vec![("Cookie".into(), "a=1; tok=\"xyz\"".into())],
+        );
+        assert_eq!(r.method, "GET");
+        assert_eq!(r.path, "/fhir/Observation");
+        let q = r.query_params();
+        assert_eq!(q[1], ("category".into(), "http://x|lab".into()));
+        assert_eq!(q[2], ("a b".into(), "c%2".into()));
+        assert_eq!(r.cookies()[1], ("tok".into(), "xyz".into()));
+        assert_eq!(percent_decode("%"), "%");
+        assert_eq!(percent_decode("%4"), "%4");
+        assert_eq!(percent_decode("%41"), "A");
+    }
 }
