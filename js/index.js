@@ -8,10 +8,11 @@
 import initWasm, {
   initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
   inspect as coreInspect, inspectWithKeys as coreInspectWithKeys, parseKeys as coreParseKeys,
+  inspectOversized as coreInspectOversized, inspectBound as coreInspectBound,
 } from './pkg/azlens.js';
 import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS, inCallerNames } from './options.js';
 import { RemoteKeys, defaultStore, kidRefetchOf, WARNINGS } from './keys.js';
-import { bodyOf, requestJson } from './request.js';
+import { bodyOf, requestJson, utf8Length, oversizedRequest } from './request.js';
 
 export { OptionsError, WARNINGS };
 export { MemoryStore, cacheApiStore } from './store.js';
@@ -84,6 +85,8 @@ export class TokenVerifier {
   #remote;
   #noKeys;
   #maxTokenBytes;
+  #maxInspectBytes;
+  #maxRequestBytes;
   #maxWaitMs;
   /** Calls under way, and whether `free()` was asked for while they ran. */
   #busy = 0;
@@ -111,10 +114,13 @@ export class TokenVerifier {
       lifetime: (cacheControl, age) => verifier.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
       retryAfter: (failures) => verifier.keySetRetryAfter(failures),
       kidRefetch: kidRefetchOf(verifier),
+      unavailable: (url, why) => CoreKeySet.unavailable(url, why),
       store,
     });
     this.#noKeys = new CoreKeySet();
     this.#maxTokenBytes = settings.max_token_bytes;
+    this.#maxInspectBytes = settings.max_inspect_bytes;
+    this.#maxRequestBytes = settings.max_request_bytes;
     this.#maxWaitMs = settings.key_cache.max_wait_ms;
   }
 
@@ -193,6 +199,9 @@ export class TokenVerifier {
 
   async #decide(request, at, fetchKeys) {
     let req = requestJson(request);
+    // Over the bound, decided from its length: the description is never copied into wasm.
+    const refused = oversizedRequest(req, this.#maxRequestBytes, (m, p, n) => this.#core.decideOversized(m, p, n));
+    if (refused) return { ...refused, warnings: [] };
     let step = JSON.parse(this.#core.prepare(req));
     if (step.read_body) {
       // The guard reads this body (a form _search, a Bundle): one byte past the limit at most.
@@ -215,9 +224,15 @@ export class TokenVerifier {
    */
   inspect(token, { now, keys } = {}) {
     const at = nowFrom({ now });
+    const text = typeof token === 'string' ? token : '';
+    // Over the bound, reported from its length: the input is never copied into wasm.
+    if (text.length > this.#maxInspectBytes) {
+      const refused = this.#core.inspectOversized(utf8Length(text));
+      if (refused) return JSON.parse(refused);
+    }
     const set = keys === undefined ? null : keySetFrom(keys, (bytes) => this.#core.parseKeys(bytes));
     try {
-      return JSON.parse(this.#core.inspect(typeof token === 'string' ? token : '', set ?? this.#noKeys, at));
+      return JSON.parse(this.#core.inspect(text, set ?? this.#noKeys, at));
     } finally {
       set?.free();
     }
@@ -264,21 +279,6 @@ export class TokenVerifier {
   }
 }
 
-/** Bytes of `text` in UTF-8, without encoding it. */
-function utf8Length(text) {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4; // a surrogate pair
-      i += 1;
-    } else n += 3; // the rest of the BMP; a lone surrogate becomes U+FFFD
-  }
-  return n;
-}
-
 /** Create a reusable verifier (see TokenVerifier). */
 export function createVerifier(options) {
   return new TokenVerifier(options);
@@ -322,6 +322,9 @@ function verifierFor(options) {
   return v;
 }
 
+/** The longest input the core's `inspect` reads under the default limits (asked once). */
+let inspectBound = null;
+
 /**
  * Inspect any string someone believes is a token (JWS, JWE, SAML, opaque, garbage): a report for
  * people and programs. Sync; never throws on the token. Options: `now`; `keys` to check the
@@ -338,6 +341,11 @@ export function inspect(token, options = {}) {
   const text = typeof token === 'string' ? token : '';
   if (Object.keys(policyOptions).length > 0) {
     return verifierFor({ ...policyOptions, keyStore }).inspect(text, { now: at, keys });
+  }
+  inspectBound ??= coreInspectBound();
+  if (text.length > inspectBound) {
+    const refused = coreInspectOversized(utf8Length(text));
+    if (refused) return JSON.parse(refused);
   }
   if (keys === undefined) return JSON.parse(coreInspect(text, at));
   const set = keySetFrom(keys, coreParseKeys);

@@ -249,6 +249,10 @@ export class RemoteKeys {
   #keySets;
   #discovery;
   #settings;
+  /** `unavailable(url, why)`: the core's empty key set standing for a source that failed. */
+  #unavailable;
+  /** The last such set per URL (url → { problem, set }), reused while the problem is the same. */
+  #markers = new Map();
 
   /**
    * @param {{ settings: object, maxBytes: number, parseKeys: (bytes: Uint8Array) => object,
@@ -261,8 +265,9 @@ export class RemoteKeys {
    *   `keySetLifetime` (seconds a response stays fresh, from its Cache-Control and Age) and
    *   `retryAfter` its `keySetRetryAfter` (milliseconds to wait after failures in a row).
    */
-  constructor({ settings, maxBytes, parseKeys, readDiscovery, lifetime, retryAfter, kidRefetch, store = defaultStore }) {
+  constructor({ settings, maxBytes, parseKeys, readDiscovery, lifetime, retryAfter, kidRefetch, unavailable, store = defaultStore }) {
     this.#settings = settings;
+    this.#unavailable = unavailable;
     const http = {
       timeoutMs: settings.fetch_timeout_ms,
       maxBytes,
@@ -306,16 +311,35 @@ export class RemoteKeys {
   async keySetsFor(sources, deadline = Date.now() + this.#settings.max_wait_ms) {
     const sets = [];
     const warnings = [];
-    for (const url of await this.#urls(sources, warnings, deadline)) {
+    const failedDiscovery = new Map();
+    for (const url of await this.#urls(sources, warnings, deadline, failedDiscovery)) {
       const got = await this.#keySets.get(url, deadline);
       if (got.value) sets.push(got.value);
       if (got.stale) {
         warnings.push({ code: WARNINGS.keySetStale, message: `The key set from ${url} could not be refreshed (${got.problem}); the last good copy is used.` });
       } else if (!got.value) {
         warnings.push({ code: WARNINGS.keySetUnavailable, message: `No key set from ${url}: ${got.problem}` });
+        const marker = this.#marker(url, got.problem);
+        if (marker) sets.push(marker);
       }
     }
+    for (const [issuer, problem] of failedDiscovery) {
+      const marker = this.#marker(discoveryUrls(issuer)[0], `discovery failed: ${problem}`);
+      if (marker) sets.push(marker);
+    }
     return { sets, warnings };
+  }
+
+  /** The core's set for a source that could not be fetched, so the verdict says so. */
+  #marker(url, problem) {
+    if (!this.#unavailable) return null;
+    const why = String(problem ?? 'no answer');
+    const held = this.#markers.get(url);
+    if (held?.problem === why) return held.set;
+    held?.set.free?.();
+    const set = this.#unavailable(url, why);
+    this.#markers.set(url, { problem: why, set });
+    return set;
   }
 
   /**
@@ -339,9 +363,11 @@ export class RemoteKeys {
   dispose() {
     this.#keySets.dispose();
     this.#discovery.dispose();
+    for (const { set } of this.#markers.values()) set.free?.();
+    this.#markers.clear();
   }
 
-  async #urls(sources, warnings, deadline) {
+  async #urls(sources, warnings, deadline, failedDiscovery = new Map()) {
     const urls = [];
     for (const s of sources) {
       if (s.type === 'discovery') {
@@ -349,7 +375,10 @@ export class RemoteKeys {
         if (got.value) {
           urls.push(got.value.jwksUri);
           warnings.push(...got.value.warnings);
-        } else warnings.push({ code: WARNINGS.discoveryFailed, message: `Discovery of ${s.issuer} failed: ${got.problem}` });
+        } else {
+          warnings.push({ code: WARNINGS.discoveryFailed, message: `Discovery of ${s.issuer} failed: ${got.problem}` });
+          failedDiscovery.set(s.issuer, got.problem);
+        }
       } else if (typeof s.url === 'string') {
         urls.push(s.url);
       }

@@ -81,4 +81,30 @@ async function readCapped(stream, cap) {
   }
   await reader.cancel().catch(() => {});
   return out.subarray(0, at);
+/** Bytes of `text` in UTF-8, without encoding it. */
+export function utf8Length(text) {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4; // a surrogate pair
+      i += 1;
+    } else n += 3; // the rest of the BMP; a lone surrogate becomes U+FFFD
+  }
+  return n;
+}
+
+/**
+ * The core's decision on a request description over `maxBytes`, from its length, method and
+ * path alone (`oversized` is the core's `decideOversized`), or null: checked before the
+ * description is copied into WebAssembly memory. UTF-16 length ≤ UTF-8 bytes, so a description
+ * within `maxBytes` code units is at most three times that in bytes.
+ */
+export function oversizedRequest(json, maxBytes, oversized) {
+  if (json.length <= maxBytes) return null;
+  const { method, path } = JSON.parse(json);
+  const step = oversized(String(method).slice(0, 16), String(path).slice(0, 1024), utf8Length(json));
+  return step ? JSON.parse(step).decision : null;
 }

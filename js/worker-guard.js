@@ -16,6 +16,7 @@
 import { initSync, Gate, KeySet } from './pkg/azlens.js';
 import { RemoteKeys, kidRefetchOf } from './keys.js';
 import { workerStore } from './worker-store.js';
+import { oversizedRequest } from './request.js';
 
 /** The configuration is unusable; the message names what to fix and never holds a secret. */
 export class ConfigError extends Error {
@@ -95,11 +96,13 @@ function setUp(options, env) {
     lifetime: (cacheControl, age) => gate.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
     retryAfter: (failures) => gate.keySetRetryAfter(failures),
     kidRefetch: kidRefetchOf(gate),
+    unavailable: (url, why) => KeySet.unavailable(url, why),
     store: options.store ?? workerStore(),
   });
   return {
     gate, remote, upstream, generations: new Generations(), noKeys: new KeySet(),
     maxWaitMs: settings.key_cache.max_wait_ms,
+    maxRequestBytes: settings.max_request_bytes,
   };
 }
 
@@ -172,6 +175,12 @@ async function handle(state, request, log) {
     headers: [...request.headers],
   };
   let reqJson = JSON.stringify(described);
+  // Over the bound, decided from its length: the description is never copied into wasm.
+  const oversized = oversizedRequest(reqJson, state.maxRequestBytes, (m, p, n) => gate.decideOversized(m, p, n));
+  if (oversized) {
+    log(logLine(oversized.log, []));
+    return refusal(oversized);
+  }
   let next = JSON.parse(gate.prepare(reqJson));
   // The guard reads this body (a form _search, a Bundle): at most one byte past its limit, and
   // exactly these bytes go upstream.

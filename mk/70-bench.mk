@@ -83,3 +83,14 @@ BENCH_PIECES := bench-verify-node bench-verify-native bench-inspect-node bench-c
 bench-report: bench-size $(BENCH_PIECES)
 	@echo "== BENCHMARKS.md from $(BENCH_RESULTS)/*.json"
 	node bench/report.mjs
+
+# Recovery times of the JS shim's key cache (new key, outage): its own block in BENCHMARKS.md,
+# kept by bench-report. Runs before the report under `make bench`; alone: `make bench-recovery`.
+.PHONY: bench-recovery
+BENCH_TARGETS += bench-recovery
+# Under `make bench` it comes after the load pieces (two benchmarks must not share the cores).
+BENCH_RECOVERY_AFTER := $(if $(filter bench bench-report,$(MAKECMDGOALS)),bench-envoy)
+bench-recovery: build-wasm | $(BENCH_RECOVERY_AFTER)
+	@echo "== recovery of the key cache in Node (new key, outage) → BENCHMARKS.md"
+	node bench/recovery-node.mjs
+bench-report: | bench-recovery

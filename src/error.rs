@@ -53,11 +53,14 @@ pub enum ErrorCode {
     /// The request itself cannot be read one way (its path, query, method, headers or body),
     /// so the gateway refuses it before asking what the token grants.
     RequestRefused,
+    /// A key set the policy names could not be fetched (unreachable, an error status, a body
+    /// over the limit), so no key could be tried.
+    KeySetUnavailable,
 }
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         ErrorCode::Malformed,
         ErrorCode::UnsupportedToken,
         ErrorCode::AlgNotAllowed,
@@ -79,6 +82,7 @@ impl ErrorCode {
         ErrorCode::InsufficientScope,
         ErrorCode::ChainInvalid,
         ErrorCode::RequestRefused,
+        ErrorCode::KeySetUnavailable,
     ];
 
     /// The stable snake_case spelling.
@@ -105,6 +109,7 @@ impl ErrorCode {
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::ChainInvalid => "chain_invalid",
             ErrorCode::RequestRefused => "request_refused",
+            ErrorCode::KeySetUnavailable => "key_set_unavailable",
         }
     }
 }

@@ -39,6 +39,74 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The most a policy may raise each limit to. Work and memory grow with these: inspecting or
+    /// verifying one token takes up to ~35 times its size in WebAssembly memory (measured: 9 MB
+    /// for a 256 KiB token of small claims, 35 MB for 1 MiB), and wasm memory, once grown, is
+    /// never given back. The ceilings keep one input's cost to a few megabytes.
+    pub const CEILING: Limits = Limits {
+        max_token_bytes: 256 * 1024,
+        max_json_depth: 64,
+        max_key_set_bytes: 1024 * 1024,
+        max_keys: 256,
+        max_nested_depth: 8,
+        max_chain_length: 10,
+        max_certificate_bytes: 64 * 1024,
+        max_crl_bytes: 8 * 1024 * 1024,
+    };
+
+    /// Each limit with its policy name: `(name, value, ceiling)`.
+    pub fn named(&self) -> [(&'static str, usize, usize); 8] {
+        let c = &Limits::CEILING;
+        [
+            ("max_token_bytes", self.max_token_bytes, c.max_token_bytes),
+            ("max_json_depth", self.max_json_depth, c.max_json_depth),
+            (
+                "max_key_set_bytes",
+                self.max_key_set_bytes,
+                c.max_key_set_bytes,
+            ),
+            ("max_keys", self.max_keys, c.max_keys),
+            (
+                "max_nested_depth",
+                self.max_nested_depth,
+                c.max_nested_depth,
+            ),
+            (
+                "max_chain_length",
+                self.max_chain_length,
+                c.max_chain_length,
+            ),
+            (
+                "max_certificate_bytes",
+                self.max_certificate_bytes,
+                c.max_certificate_bytes,
+            ),
+            ("max_crl_bytes", self.max_crl_bytes, c.max_crl_bytes),
+        ]
+    }
+
+    /// Why these limits cannot be used, naming the field: zero, or over its ceiling
+    /// ([`Limits::CEILING`]).
+    pub fn check(&self) -> Result<(), String> {
+        for (name, value, ceiling) in self.named() {
+            let may_be_zero = matches!(
+                name,
+                "max_nested_depth" | "max_key_set_bytes" | "max_crl_bytes"
+            );
+            if value == 0 && !may_be_zero {
+                return Err(format!("\"limits.{name}\" must be greater than zero"));
+            }
+            if value > ceiling {
+                return Err(format!(
+                    "\"limits.{name}\" is {value}; it may be at most {ceiling}, so that one input cannot make a verifier use unbounded memory"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Most names a token's `crit` header may list. RFC 7515 §4.1.11 extensions are rare; a long
 /// list is only a way to make a verifier work (each name is checked) before any signature.
 pub const MAX_CRIT_NAMES: usize = 16;

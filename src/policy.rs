@@ -260,19 +260,7 @@ impl Policy {
         if let Some(i) = &self.introspection {
             i.validate().map_err(PolicyError)?;
         }
-        let l = &self.limits;
-        if l.max_token_bytes == 0 || l.max_json_depth == 0 || l.max_keys == 0 {
-            return Err(PolicyError("limits must be greater than zero".into()));
-        }
-        if l.max_chain_length == 0 || l.max_certificate_bytes == 0 {
-            return Err(PolicyError("limits must be greater than zero".into()));
-        }
-        if l.max_json_depth > 64 {
-            return Err(PolicyError(
-                "limits.max_json_depth may be at most 64".into(),
-            ));
-        }
-        Ok(())
+        self.limits.check().map_err(PolicyError)
     }
 
     /// Profiles that must compare `aud` need something to compare it with.
@@ -438,6 +426,44 @@ mod tests {
         assert_eq!(p.issuers[0].audience, vec!["https://fhir.example"]);
         assert_eq!(p.limits.max_token_bytes, 8192);
         assert_eq!(p.limits.max_json_depth, 32);
+    }
+
+    #[test]
+    fn limits_may_be_raised_only_to_their_ceiling() {
+        // One raised limit let one 4 MB token grow wasm memory by ~140 MB (issue 19): each
+        // limit has a ceiling, and the error names the field and the ceiling.
+        let with = |limits: &str| {
+            Policy::from_json(&format!(
+                r#"{{"algorithms": ["ES256"], "limits": {limits}}}"#
+            ))
+        };
+        for (field, ceiling) in [
+            ("max_token_bytes", 262_144),
+            ("max_json_depth", 64),
+            ("max_key_set_bytes", 1_048_576),
+            ("max_keys", 256),
+            ("max_nested_depth", 8),
+            ("max_chain_length", 10),
+            ("max_certificate_bytes", 65_536),
+            ("max_crl_bytes", 8_388_608),
+        ] {
+            assert!(
+                with(&format!(r#"{{"{field}": {ceiling}}}"#)).is_ok(),
+                "{field}"
+            );
+            let e = with(&format!(r#"{{"{field}": {}}}"#, ceiling + 1)).unwrap_err();
+            assert!(
+                e.0.contains(&format!("\"limits.{field}\" is {}", ceiling + 1))
+                    && e.0.contains(&format!("at most {ceiling}")),
+                "{e}"
+            );
+        }
+        let e = with(r#"{"max_keys": 0}"#).unwrap_err();
+        assert!(
+            e.0.contains("\"limits.max_keys\" must be greater than zero"),
+            "{e}"
+        );
+        assert!(with(r#"{"max_nested_depth": 0}"#).is_ok());
     }
 
     #[test]

@@ -38,14 +38,31 @@ impl WebVerifier {
     /// WebAssembly memory (see `hostSettings().max_token_bytes`). `null` when within the limit.
     #[wasm_bindgen(js_name = verifyOversized)]
     pub fn verify_oversized(&self, bytes: f64) -> Result<Option<String>, JsError> {
-        let len = if bytes >= usize::MAX as f64 {
-            usize::MAX
-        } else {
-            bytes.max(0.0) as usize
-        };
-        crate::token::oversized(len, &self.inner.policy().limits)
+        crate::token::oversized(byte_count(bytes), &self.inner.policy().limits)
             .map(|p| to_json(&crate::Verdict::rejected(p)))
             .transpose()
+    }
+
+    /// The report on an input of `bytes` bytes (UTF-8) over `hostSettings().max_inspect_bytes`,
+    /// as JSON, without the input (checked before copying it into WebAssembly memory); `null`
+    /// within the bound.
+    #[wasm_bindgen(js_name = inspectOversized)]
+    pub fn inspect_oversized(&self, bytes: f64) -> Option<String> {
+        report::oversized_input(byte_count(bytes), &self.inner.policy().limits)
+            .map(|r| report::to_json(&r))
+    }
+
+    /// `{"decision": …}` (400 `invalid_request`) for a request whose description (the JSON
+    /// `prepare` takes) is `bytes` bytes, over `hostSettings().max_request_bytes`, from its
+    /// method and path alone; `null` within the bound.
+    #[wasm_bindgen(js_name = decideOversized)]
+    pub fn decide_oversized(
+        &self,
+        method: &str,
+        path: &str,
+        bytes: f64,
+    ) -> Result<Option<String>, JsError> {
+        decide_oversized(self.inner.policy(), method, path, bytes)
     }
 
     /// Which policy-named key sources to fetch for `token`, as JSON ([`crate::KeyPlan`]).
@@ -206,12 +223,42 @@ pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsErr
         key_cache: &'a crate::hosts::KeyCache,
         max_key_set_bytes: usize,
         max_token_bytes: usize,
+        max_inspect_bytes: usize,
+        max_request_bytes: usize,
     }
     to_json(&HostSettings {
         key_cache: &policy.key_cache,
         max_key_set_bytes: policy.limits.max_key_set_bytes,
         max_token_bytes: policy.limits.max_token_bytes,
+        max_inspect_bytes: report::max_input_bytes(&policy.limits),
+        max_request_bytes: guard::request::max_description_bytes(&policy.limits),
     })
+}
+
+/// A length from JS (a double) as `usize`, saturating.
+pub(crate) fn byte_count(bytes: f64) -> usize {
+    if bytes >= usize::MAX as f64 {
+        usize::MAX
+    } else {
+        bytes.max(0.0) as usize
+    }
+}
+
+/// `decideOversized()` of both exported verifiers: `{"decision": …}` for a request whose
+/// description (`bytes` long) is over the bound, else `null`.
+pub(crate) fn decide_oversized(
+    policy: &crate::Policy,
+    method: &str,
+    path: &str,
+    bytes: f64,
+) -> Result<Option<String>, JsError> {
+    #[derive(Serialize)]
+    struct Step<'a> {
+        decision: &'a guard::Decision,
+    }
+    guard::request::oversized(policy, method, path, byte_count(bytes))
+        .map(|d| to_json(&Step { decision: &d }))
+        .transpose()
 }
 
 /// `keySetLifetime()` of both exported verifiers.
@@ -249,6 +296,14 @@ impl WebKeySet {
         }
     }
 
+    /// An empty set standing for the key source at `url` that could not be fetched (`reason`
+    /// in words): a token that finds no key is then told `key_set_unavailable`.
+    pub fn unavailable(url: &str, reason: &str) -> WebKeySet {
+        WebKeySet {
+            inner: crate::KeySet::unavailable(url, reason),
+        }
+    }
+
     /// The keys of both sets (for a token whose issuer has several key sources).
     pub fn union(&self, other: &WebKeySet) -> WebKeySet {
         let mut inner = self.inner.clone();
@@ -261,6 +316,19 @@ impl WebKeySet {
 #[wasm_bindgen]
 pub fn inspect(token: &str, now: f64) -> String {
     report::inspect_json(token, epoch_seconds(now))
+}
+
+/// The report on an input of `bytes` bytes over the default limits' inspection bound (the
+/// number `inspectBound()` gives), without the input; `null` within the bound.
+#[wasm_bindgen(js_name = inspectOversized)]
+pub fn inspect_oversized(bytes: f64) -> Option<String> {
+    report::oversized_input(byte_count(bytes), &Limits::default()).map(|r| report::to_json(&r))
+}
+
+/// The longest input `inspect` and `inspectWithKeys` read under the default limits, in bytes.
+#[wasm_bindgen(js_name = inspectBound)]
+pub fn inspect_bound() -> f64 {
+    report::max_input_bytes(&Limits::default()) as f64
 }
 
 /// Inspect and check the signature and times with `keys` (no policy: any algorithm the keys fit).

@@ -79,6 +79,18 @@ impl Gate {
         }
     }
 
+    /// `{"decision": …}` (400 `invalid_request`) for a request whose description is `bytes`
+    /// bytes, over `hostSettings().max_request_bytes`, without copying it; `null` within.
+    #[wasm_bindgen(js_name = decideOversized)]
+    pub fn decide_oversized(
+        &self,
+        method: &str,
+        path: &str,
+        bytes: f64,
+    ) -> Result<Option<String>, JsError> {
+        crate::web::decide_oversized(self.verifier.policy(), method, path, bytes)
+    }
+
     /// The decision with the keys fetched for the request's token. `generation` must change
     /// whenever those key sets change (it keys the verified-token cache).
     pub fn decide(

@@ -684,3 +684,52 @@ fn decide_answers_what_the_gate_would() {
     assert_eq!(code, 2);
     assert!(err.contains("decide needs METHOD and PATH"), "{err}");
 }
+
+#[test]
+fn a_key_set_the_policy_names_is_not_fetched_and_says_so() {
+    let dir = tempdir::Dir::new();
+    let policy = dir.write(
+        "policy.json",
+        r#"{"algorithms":["HS256"],"issuers":[{"issuer":"https://as.example","audience":"https://fhir.example","jwks_uri":"https://as.example/jwks"}]}"#,
+    );
+    let token = sign(
+        r#"{"iss":"https://as.example","sub":"alice","aud":"https://fhir.example","exp":2000000000}"#,
+    );
+    let (code, out, _) = run(
+        &[
+            "verify",
+            "--json",
+            "--policy",
+            &policy,
+            "--now",
+            "1900000000",
+            &token,
+        ],
+        b"",
+    );
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["errors"][0]["code"], "key_set_unavailable", "{v}");
+    let m = v["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        m.contains("https://as.example/jwks") && m.contains("--keys FILE"),
+        "{m}"
+    );
+    // decide says the same in its refusal body.
+    let (code, out, _) = run(
+        &[
+            "decide",
+            "--json",
+            "--policy",
+            &policy,
+            "--now",
+            "1900000000",
+            "GET",
+            "/x",
+            &token,
+        ],
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("key_set_unavailable"), "{out}");
+}

@@ -495,6 +495,42 @@ fn key_not_found() -> Vec<Case> {
     ]
 }
 
+fn key_set_unavailable() -> Vec<Case> {
+    use ErrorCode::KeySetUnavailable as U;
+    let (key, keys) = ec();
+    let pol = policy(&[Algorithm::ES256]);
+    let down = KeySet::unavailable("https://as.example/jwks", "HTTP 503");
+    let errors = run(&pol, &good_token(&key), &down, NOW);
+    let m = &errors[0].message;
+    assert!(
+        m.contains("https://as.example/jwks") && m.contains("HTTP 503") && m.contains("\"k1\""),
+        "names the URL, the cause and the kid: {m}"
+    );
+    assert!(!m.contains("no keys were given"), "{m}");
+    // One source down, another up without the kid: the key may be in the missing one.
+    let mut half = KeySet::unavailable("https://as.example/jwks", "timed out");
+    let other = ec().1;
+    half.extend(other);
+    let rotated = sign(
+        &header(Algorithm::ES256, "rotated"),
+        &claims(),
+        &key,
+        Algorithm::ES256,
+    );
+    // A key found in the sets that did arrive verifies as usual.
+    let mut found = KeySet::unavailable("https://as.example/jwks", "timed out");
+    found.extend(keys);
+    assert!(run(&pol, &good_token(&key), &found, NOW).is_empty());
+    vec![
+        exactly("the only key set could not be fetched", U, errors),
+        exactly(
+            "one of two key sets could not be fetched",
+            U,
+            run(&pol, &rotated, &half, NOW),
+        ),
+    ]
+}
+
 fn key_invalid() -> Vec<Case> {
     use ErrorCode::KeyInvalid as K;
     let (key, _) = ec();
@@ -1291,6 +1327,10 @@ fn key_not_found_cases() {
     check(&key_not_found());
 }
 #[test]
+fn key_set_unavailable_cases() {
+    check(&key_set_unavailable());
+}
+#[test]
 fn key_invalid_cases() {
     check(&key_invalid());
 }
@@ -1323,13 +1363,14 @@ fn key_source_cases() {
 /// `profile_codes_exist_and_serialise` and tested with the profiles.
 #[test]
 fn every_error_code_has_a_case() {
-    let builders: [fn() -> Vec<Case>; 13] = [
+    let builders: [fn() -> Vec<Case>; 14] = [
         malformed,
         unsupported_token,
         alg_not_allowed,
         hs_rs_confusion_with_hs256_allowed,
         crit_unsupported,
         key_not_found,
+        key_set_unavailable,
         key_invalid,
         signature_invalid,
         time_claims,

@@ -45,11 +45,11 @@ fn one_megabyte_tokens() {
         v.errors[0].message
     );
 
-    // With the size limit raised, a 1 MB payload of one long string is read and then refused
-    // for its signature, and a 1 MB payload of junk as malformed.
-    let big = ec_verifier(json!({"max_token_bytes": 4 << 20}));
+    // With the size limit raised to its ceiling (256 KiB), a 180 KB payload of one long string
+    // is read and then refused for its signature, and a 180 KB payload of junk as malformed.
+    let big = ec_verifier(json!({"max_token_bytes": 256 << 10}));
     let mut claims = claims();
-    claims["pad"] = json!("x".repeat(1 << 20));
+    claims["pad"] = json!("x".repeat(180 << 10));
     let t = sign(
         &header(Algorithm::ES256, "k1"),
         &claims,
@@ -65,7 +65,7 @@ fn one_megabyte_tokens() {
     let junk = format!(
         "{}.{}.{}",
         b64(r#"{"alg":"ES256"}"#),
-        b64(vec![b'{'; 1 << 20]),
+        b64(vec![b'{'; 180 << 10]),
         b64([0u8; 64])
     );
     assert_eq!(
@@ -77,10 +77,11 @@ fn one_megabyte_tokens() {
 #[test]
 fn deeply_nested_json_is_stopped_by_the_depth_limit() {
     let keys = TestKey::p256().keyset("k1");
-    let v = ec_verifier(json!({"max_token_bytes": 1 << 20}));
+    let v = ec_verifier(json!({"max_token_bytes": 256 << 10}));
+    // Deep enough to overflow a recursive parser, small enough for the 256 KiB ceiling.
     let arrays = "[".repeat(100_000);
-    let objects = r#"{"a":"#.repeat(100_000);
-    let mixed = r#"[{"a":"#.repeat(50_000);
+    let objects = r#"{"a":"#.repeat(30_000);
+    let mixed = r#"[{"a":"#.repeat(25_000);
     for nested in [&arrays, &objects, &mixed] {
         // In the header…
         let t = format!(

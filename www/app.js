@@ -133,7 +133,7 @@ async function update() {
   } else {
     state = result.valid ? 'valid' : 'invalid';
   }
-  renderVerdict(verdictBox, { state, result, reasons, now, nowGiven });
+  renderVerdict(verdictBox, { state, result, reasons, now, nowGiven, noKeys, noAudience: policy.options.audience === undefined });
   showKeysStatus(keys, result, reasons);
   await requestDone;
 }

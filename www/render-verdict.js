@@ -49,11 +49,34 @@ export function renderVerdict(box, v) {
     default:
       break;
   }
-  const warnings = v.result?.warnings ?? [];
+  if (['valid', 'invalid', 'unverified'].includes(v.state) && v.result?.payload) parts.push(checksLine(v));
+  // With no audience asked for, the page says so once in the checks line instead of warning
+  // about it on every token (the API keeps the warning: a server that forgot its audience
+  // must hear it; a person inspecting a token has simply not typed one yet).
+  const warnings = (v.result?.warnings ?? []).filter((w) => !(v.noAudience && w.code === 'audience_not_checked'));
   if (v.state !== 'empty' && warnings.length > 0) {
     parts.push(el('p', { class: 'warnings-title' }, `${count(warnings.length, 'warning')}:`), problemList(warnings, 'warnings'));
   }
   replace(box, ...parts);
+}
+
+const SIGNATURE_CODES = new Set(['signature_invalid', 'key_not_found', 'key_invalid', 'key_set_unavailable', 'alg_not_allowed', 'crit_unsupported', 'key_source_not_allowed', 'chain_invalid', 'malformed']);
+const TIME_CODES = new Set(['expired', 'not_yet_valid', 'issued_in_future', 'token_too_old']);
+
+/** Signature and times, each ✓ or ✗ (or not checked), the way jwt.io users look for them. */
+function checksLine(v) {
+  const errors = v.result.errors ?? [];
+  const signature = v.noKeys
+    ? ['unchecked', '– Signature not checked (no keys)']
+    : errors.some((e) => SIGNATURE_CODES.has(e.code)) ? ['bad', '✗ Signature invalid'] : ['good', '✓ Signature verified'];
+  const times = errors.some((e) => TIME_CODES.has(e.code)) ? ['bad', '✗ Times (exp, nbf, iat) wrong'] : ['good', '✓ Times (exp, nbf, iat) valid'];
+  const items = [signature, times];
+  if (v.noAudience) items.push(['unchecked', '– Audience not checked (none given)']);
+  return el(
+    'p',
+    { class: 'checks' },
+    items.map(([state, text], i) => [i > 0 ? ' · ' : null, el('span', { class: `check ${state}`, 'data-check': ['signature', 'times', 'audience'][i] }, text)]).flat(),
+  );
 }
 
 function title(text) {

@@ -42,6 +42,8 @@ const CASES = {
   claim_invalid: [() => good({}, claims({ exp: 'tomorrow' })), {}, 'exp'],
   key_source_not_allowed: [() => good({ jku: 'https://evil.example/jwks' }), {}, 'header.jku'],
   profile_violation: [() => good({}, claims({ nonce: 'replayed' })), { profile: 'oidc', profileOptions: { nonce: 'n-1' } }, 'nonce'],
+  // Port 9 is one fetch() refuses outright: the set cannot be fetched, nothing leaves the host.
+  key_set_unavailable: [() => good({ kid: 'nobody' }), { jwksUri: 'http://127.0.0.1:9/jwks', keyCache: { allowLoopbackHttp: true } }, 'header.kid'],
 };
 // Scopes are judged against a request (a route, a FHIR interaction): decide() reports it.
 const BY_DECIDE = new Set(['insufficient_scope', 'request_refused']);
@@ -50,7 +52,7 @@ const BY_TRUST = new Set(['chain_invalid']);
 
 test('the code table comes from the core and has every documented code', () => {
   const codes = errorCodes();
-  assert.equal(codes.length, 21);
+  assert.equal(codes.length, 22);
   assert.deepEqual(new Set([...Object.keys(CASES), ...BY_DECIDE, ...BY_TRUST]), new Set(codes));
 });
 

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { init, verify, decide, createVerifier, MemoryStore } from '../index.js';
+import { init, verify, decide, inspect, createVerifier, MemoryStore, OptionsError } from '../index.js';
 import { initSync } from '../pkg/azlens.js';
 import { NOW, sign, keyFor, jwkOf, startServer, json, sleep } from './helpers.js';
 
@@ -40,7 +40,7 @@ test('a hanging key server: the answer comes within max_wait_ms, not twice that'
   const started = Date.now();
   const r = await v.verify(tokenFor(srv.base, 'A', keyA), { now: NOW });
   const took = Date.now() - started;
-  assert.deepEqual(codes(r), ['key_not_found']);
+  assert.deepEqual(codes(r), ['key_set_unavailable']);
   // The first fetch and the unknown-kid refetch share one deadline (was ~2000 ms).
   assert.ok(took < 1500, `answered after ${took} ms`);
 });
@@ -63,11 +63,11 @@ test('a trickling key server: every answer comes within max_wait_ms', async (t) 
   const started = Date.now();
   const r = await v.verify(tokenFor(srv.base, 'A', keyA), { now: NOW });
   assert.ok(Date.now() - started < 1000, `answered after ${Date.now() - started} ms`);
-  assert.deepEqual(codes(r), ['key_not_found']);
+  assert.deepEqual(codes(r), ['key_set_unavailable']);
   // After the fetch timed out, a later request starts another and is bounded the same way.
   await sleep(1700);
   const again = Date.now();
-  assert.deepEqual(codes(await v.verify(tokenFor(srv.base, 'A', keyA), { now: NOW })), ['key_not_found']);
+  assert.deepEqual(codes(await v.verify(tokenFor(srv.base, 'A', keyA), { now: NOW })), ['key_set_unavailable']);
   assert.ok(Date.now() - again < 1000, `answered after ${Date.now() - again} ms`);
 });
 
@@ -190,4 +190,63 @@ test('an oversized token is refused without being copied into WebAssembly memory
   assert.deepEqual(codes(r), ['malformed']);
   assert.match(r.errors[0].message, /67108864 bytes long; the limit is 16384 bytes/);
   assert.ok(wasmBytes() - before < (1 << 20), `wasm memory grew by ${wasmBytes() - before} bytes`);
+});
+
+test('decide() and inspect() refuse oversized input before copying it into WebAssembly memory', async () => {
+  const options = { algorithms: ['ES256'], keys: jwks(['A', keyA]), now: NOW };
+  const v = createVerifier(options);
+  const request = (token) => ({ method: 'GET', path: '/fhir/Patient', headers: { authorization: `Bearer ${token}` } });
+  const good = tokenFor('https://as.example', 'A', keyA);
+  await v.decide(request(good), { now: NOW });
+  await decide(request(good), options);
+  v.inspect(good);
+  inspect(good);
+  const before = wasmBytes();
+  const huge = 'a'.repeat(64 << 20);
+  for (const d of [await v.decide(request(huge), { now: NOW }), await decide(request(huge), options)]) {
+    assert.equal(d.status, 400);
+    assert.match(d.www_authenticate, /error="invalid_request"/);
+    assert.match(JSON.parse(d.body).error_description, /take 67108\d\d\d bytes; the limit is 81920 bytes/);
+    assert.equal(d.log.path, '/fhir/Patient');
+  }
+  for (const r of [v.inspect(huge), inspect(huge), inspect(` ${huge} `, { keys: jwks(['A', keyA]) })]) {
+    assert.equal(r.findings[0].code, 'too_large');
+    assert.match(r.findings[0].message, /6710\d\d\d\d bytes long, over the 33792-byte limit/);
+  }
+  assert.ok(wasmBytes() - before < (1 << 20), `wasm memory grew by ${wasmBytes() - before} bytes`);
+  // Within the bound, a long token is still read by the core and refused as before.
+  assert.equal((await v.decide(request('a'.repeat(20_000)), { now: NOW })).status, 401);
+  assert.equal(v.inspect('a'.repeat(20_000)).findings.some((f) => f.code === 'too_large'), true);
+});
+
+test('a policy may not raise a limit past its ceiling (one token could grow wasm memory by ~35x its size)', () => {
+  assert.throws(
+    () => createVerifier({ algorithms: ['ES256'], limits: { maxTokenBytes: 4 << 20 } }),
+    (e) => e instanceof OptionsError && /"limits\.maxTokenBytes" is 4194304; it may be at most 262144/.test(e.message),
+  );
+  // At the ceiling, inspecting and verifying the largest token costs a bounded amount.
+  const v = createVerifier({ algorithms: ['ES256'], limits: { maxTokenBytes: 256 << 10 }, keys: jwks(['A', keyA]) });
+  const claims = { iss: 'https://as.example', aud: AUD, iat: NOW, exp: NOW + 600 };
+  for (let i = 0; JSON.stringify(claims).length < 180_000; i++) claims[`c${i}`] = i;
+  const big = sign('ES256', keyA, { kid: 'A' }, claims);
+  v.inspect(big, { now: NOW });
+  const before = wasmBytes();
+  for (let i = 0; i < 3; i++) v.inspect(big, { now: NOW });
+  assert.ok(wasmBytes() - before < (16 << 20), `wasm memory grew by ${wasmBytes() - before} bytes`);
+});
+
+test('an unreachable key set is key_set_unavailable, with the URL and the cause, in verify() and decide()', async (t) => {
+  const srv = await startServer({ '/jwks': (req, res) => res.writeHead(503).end() });
+  t.after(srv.close);
+  const v = verifierFor(srv);
+  const r = await v.verify(tokenFor(srv.base, 'A', keyA), { now: NOW });
+  assert.deepEqual(codes(r), ['key_set_unavailable']);
+  assert.match(r.errors[0].message, new RegExp(`${srv.url('/jwks')}.*503.*the key "A" could not be looked up`));
+  assert.doesNotMatch(r.errors[0].message, /no keys were given/);
+  const d = await v.decide({ method: 'GET', path: '/x', headers: { authorization: `Bearer ${tokenFor(srv.base, 'A', keyA)}` } }, { now: NOW });
+  assert.equal(d.status, 401);
+  assert.deepEqual(JSON.parse(d.body).errors.map((e) => e.code), ['key_set_unavailable']);
+  // Another issuer's token: the issuer is the cause, named first.
+  const other = await v.verify(tokenFor('https://other.example', 'A', keyA), { now: NOW });
+  assert.equal(codes(other)[0], 'issuer_mismatch');
 });

@@ -149,7 +149,7 @@ test('a server that does not answer times out', async (t) => {
   const started = Date.now();
   const r = await v.verify(tokenFor(srv.base, 'A'), { now: NOW });
   assert.ok(Date.now() - started < 2000);
-  assert.deepEqual(codes(r), ['key_not_found']);
+  assert.deepEqual(codes(r), ['key_set_unavailable']);
   assert.deepEqual(warningCodes(r), ['key_set_unavailable']);
   assert.match(r.warnings[0].message, /did not answer within 300 ms/);
 });
@@ -164,7 +164,7 @@ test('a slow first fetch: the request waits at most max_wait_ms, the fetch goes 
   t.after(srv.close);
   const v = verifierFor(srv, { keyCache: { maxWaitMs: 100 } });
   const r = await v.verify(tokenFor(srv.base, 'A'), { now: NOW });
-  assert.deepEqual(codes(r), ['key_not_found']);
+  assert.deepEqual(codes(r), ['key_set_unavailable']);
   assert.match(r.warnings[0].message, /no answer within key_cache.max_wait_ms \(100 ms\)/);
   await sleep(1000);
   assert.deepEqual((await v.verify(tokenFor(srv.base, 'A'), { now: NOW })).errors, []);
@@ -185,7 +185,7 @@ test('oversize key sets are refused, declared or streamed', async (t) => {
   t.after(srv.close);
   for (const path of ['/declared', '/streamed']) {
     const r = await verifierFor(srv, { jwksUri: srv.url(path) }).verify(tokenFor(srv.base, 'A'), { now: NOW });
-    assert.deepEqual(codes(r), ['key_not_found'], path);
+    assert.deepEqual(codes(r), ['key_set_unavailable'], path);
     assert.match(r.warnings[0].message, /65536 bytes/, path);
   }
   // The cap is the policy's limits.max_key_set_bytes.
@@ -205,7 +205,7 @@ test('HTTP errors, redirects and non-key-set bodies are reported, not thrown', a
   const expect = { '/500': /HTTP 500/, '/302': /HTTP 302 \(redirects are not followed\)/, '/html': /no usable key set/, '/missing': /HTTP 404/ };
   for (const [path, message] of Object.entries(expect)) {
     const r = await verifierFor(srv, { jwksUri: srv.url(path) }).verify(tokenFor(srv.base, 'A'), { now: NOW });
-    assert.deepEqual(codes(r), ['key_not_found'], path);
+    assert.deepEqual(codes(r), ['key_set_unavailable'], path);
     assert.deepEqual(warningCodes(r), ['key_set_unavailable'], path);
     assert.match(r.warnings[0].message, message, path);
   }
@@ -233,14 +233,14 @@ test('after a failed refresh the last good set is served for the stale window on
   assert.equal(srv.hits('/jwks'), 2);
   await sleep(2000); // past max-age (1 s) + stale_for (2 s), and past the 1 s back-off
   const gone = await v.verify(tokenFor(srv.base, 'A'), { now: NOW });
-  assert.deepEqual(codes(gone), ['key_not_found']);
+  assert.deepEqual(codes(gone), ['key_set_unavailable']);
   assert.deepEqual(warningCodes(gone), ['key_set_unavailable']);
   assert.match(gone.warnings[0].message, /HTTP 500/);
   assert.equal(srv.hits('/jwks'), 3); // retried once, failed again
   // Two failures in a row: the next wait is 2 s, so requests now cost no fetch.
-  assert.deepEqual(codes(await v.verify(tokenFor(srv.base, 'A'), { now: NOW })), ['key_not_found']);
+  assert.deepEqual(codes(await v.verify(tokenFor(srv.base, 'A'), { now: NOW })), ['key_set_unavailable']);
   await sleep(1100);
-  assert.deepEqual(codes(await v.verify(tokenFor(srv.base, 'A'), { now: NOW })), ['key_not_found']);
+  assert.deepEqual(codes(await v.verify(tokenFor(srv.base, 'A'), { now: NOW })), ['key_set_unavailable']);
   assert.equal(srv.hits('/jwks'), 3);
 });
 
@@ -251,7 +251,7 @@ test('a failing server is retried after the back-off, then recovers', async (t) 
   const v = verifierFor(srv, { keyCache: { refetchCooldown: 1 } });
   for (let i = 0; i < 3; i++) {
     const r = await v.verify(tokenFor(srv.base, 'A'), { now: NOW });
-    assert.deepEqual(codes(r), ['key_not_found']);
+    assert.deepEqual(codes(r), ['key_set_unavailable']);
     assert.deepEqual(warningCodes(r), ['key_set_unavailable']);
     assert.match(r.warnings[0].message, /HTTP 503/);
   }
@@ -291,7 +291,7 @@ test('discovery: OpenID configuration, SMART configuration, and an issuer mismat
 
   const evil = discovering(`${base}/evil`);
   const r = await evil.verify(tokenFor(`${base}/evil`, 'A'), { now: NOW });
-  assert.deepEqual(codes(r), ['key_not_found']);
+  assert.deepEqual(codes(r), ['key_set_unavailable']);
   assert.deepEqual(warningCodes(r), ['discovery_failed']);
   assert.match(r.warnings[0].message, /names the issuer "https:\/\/evil.example"/);
   assert.equal(srv.hits('/evil/jwks'), 0);
@@ -386,7 +386,7 @@ test('https only; plain http just for loopback and only when allowed', async (t)
   t.after(srv.close);
   const v = verifierFor(srv, { keyCache: { allowLoopbackHttp: false } });
   const r = await v.verify(tokenFor(srv.base, 'A'), { now: NOW });
-  assert.deepEqual(codes(r), ['key_not_found']);
+  assert.deepEqual(codes(r), ['key_set_unavailable']);
   assert.match(r.warnings[0].message, /plain http/);
   assert.equal(srv.hits('/jwks'), 0);
   // URL checks alone (nothing is fetched here).

@@ -4,7 +4,7 @@
 
 use azlens::guard::{self, Request};
 use azlens::report::{inspect, kind, InspectOptions, Report};
-use azlens::{key_plan, time, KeySet, Limits, Verdict, Verifier};
+use azlens::{key_plan, time, KeySet, KeySource, Limits, Verdict, Verifier};
 use serde_json::{json, Map, Value};
 use std::io::Read;
 use std::process::ExitCode;
@@ -228,7 +228,8 @@ fn exit(ok: bool) -> ExitCode {
 fn verify(o: &Options) -> Result<ExitCode, Failure> {
     let token = token_arg(o.positional.as_slice())?;
     let verifier = load_verifier(o, Some(&token))?;
-    let keys = load_keys(o, &verifier.policy().limits)?;
+    let mut keys = load_keys(o, &verifier.policy().limits)?;
+    not_fetched(o, &verifier, &token, &mut keys);
     let now = o.now.unwrap_or_else(now_seconds);
     let verdict = verifier.verify(&token, &keys, now);
     if o.json {
@@ -306,7 +307,10 @@ fn decide(o: &Options) -> Result<ExitCode, Failure> {
     } else if let Some(data) = &o.data {
         request.body = Some(data.clone());
     }
-    let keys = load_keys(o, &verifier.policy().limits)?;
+    let mut keys = load_keys(o, &verifier.policy().limits)?;
+    if let Some(t) = &token {
+        not_fetched(o, &verifier, t, &mut keys);
+    }
     let now = o.now.unwrap_or_else(now_seconds);
     let decision = guard::decide(&verifier, &request, &keys, now);
     if o.json {
@@ -375,6 +379,31 @@ fn keys(o: &Options) -> Result<ExitCode, Failure> {
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
+
+/// The command line never fetches: without `--keys`, each key source the policy names for this
+/// token stands as one that could not be fetched, so the verdict says `key_set_unavailable`
+/// and how to fix it, as every other host does when its fetch fails.
+fn not_fetched(o: &Options, verifier: &Verifier, token: &str, keys: &mut KeySet) {
+    if !o.keys.is_empty() {
+        return;
+    }
+    const WHY: &str =
+        "the command line does not fetch key sets: save it to a file and pass --keys FILE";
+    for source in key_plan(token, verifier.policy()).sources {
+        let url = match source {
+            KeySource::JwksUri { url } | KeySource::Jku { url } => url,
+            // A CRL not given leaves revocation unknown, which the chain check reports itself.
+            KeySource::Crl { .. } => continue,
+            KeySource::Discovery { issuer } => {
+                format!(
+                    "{}/.well-known/openid-configuration",
+                    issuer.trim_end_matches('/')
+                )
+            }
+        };
+        keys.extend(KeySet::unavailable(&url, WHY));
+    }
+}
 
 fn load_keys(o: &Options, limits: &Limits) -> Result<KeySet, Failure> {
     let mut keys = KeySet::new();

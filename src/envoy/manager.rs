@@ -238,6 +238,21 @@ impl KeyManager {
             .map(|e| &e.keys)
     }
 
+    /// URL `idx` as a key source that could not be fetched, when it has no keys to serve at
+    /// `now`: the core then answers `key_set_unavailable` with the last failure, not
+    /// `key_not_found`.
+    pub fn unavailable(&self, idx: usize, now: u64) -> Option<KeySet> {
+        let e = self.entries.get(idx)?;
+        if self.usable(idx, now) {
+            return None;
+        }
+        let reason = match &e.meta.last_error {
+            Some(why) => why.as_str(),
+            None => "no answer yet",
+        };
+        Some(KeySet::unavailable(&e.source.url, reason))
+    }
+
     /// The generation of URL `idx`'s keys as served at `now`: 0 when there are none, so a
     /// verdict cached under real keys never outlives them.
     pub fn generation(&self, idx: usize, now: u64) -> u64 {

@@ -111,6 +111,78 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
+/// Bytes a request's description (method, path, query and headers, as the host's JSON) may
+/// take beyond `limits.max_token_bytes`: about what Envoy accepts in request headers (60 KiB)
+/// by default.
+pub const MAX_REQUEST_EXTRA_BYTES: usize = 64 * 1024;
+
+/// The longest request description a host copies into the core (WebAssembly memory): a token
+/// at `limits.max_token_bytes` plus [`MAX_REQUEST_EXTRA_BYTES`] for everything else.
+pub fn max_description_bytes(limits: &crate::Limits) -> usize {
+    limits
+        .max_token_bytes
+        .saturating_add(MAX_REQUEST_EXTRA_BYTES)
+}
+
+/// The rule an over-long request description is refused by.
+const RULE_TOO_LARGE: &str = "request.too-large";
+
+/// The decision on a request whose description is `bytes` long, over
+/// [`max_description_bytes`], made from its method, path and length alone (a host need not
+/// copy the rest into the core to get it): 400 `invalid_request`. `None` within the bound.
+pub fn oversized(
+    policy: &crate::Policy,
+    method: &str,
+    path: &str,
+    bytes: usize,
+) -> Option<super::Decision> {
+    use super::challenge;
+    use crate::limits::{clip, MAX_ECHO_BYTES};
+    let max = max_description_bytes(&policy.limits);
+    if bytes <= max {
+        return None;
+    }
+    let why = format!(
+        "The request's path, query and headers take {bytes} bytes; the limit is {max} bytes (limits.max_token_bytes plus 64 KiB)."
+    );
+    let error = super::BearerError::InvalidRequest;
+    let status = error.status();
+    Some(super::Decision {
+        allow: false,
+        status,
+        www_authenticate: Some(challenge::www_authenticate(
+            &policy.token.realm,
+            error,
+            &why,
+            None,
+        )),
+        body: Some(challenge::body(
+            error,
+            &why,
+            &[crate::error::Problem::new(
+                crate::error::ErrorCode::RequestRefused,
+                why.clone(),
+            )],
+            None,
+            Some(RULE_TOO_LARGE),
+        )),
+        set_headers: Vec::new(),
+        remove_headers: Vec::new(),
+        response_headers: Vec::new(),
+        upstream_path: None,
+        log: super::LogLine {
+            decision: "deny",
+            status,
+            method: clip(method, 16).into_owned(),
+            path: clip(path, MAX_ECHO_BYTES).into_owned(),
+            reason: why,
+            rule: Some(RULE_TOO_LARGE),
+            codes: vec![crate::error::ErrorCode::RequestRefused],
+            ..super::LogLine::default()
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

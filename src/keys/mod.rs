@@ -110,11 +110,20 @@ pub struct SkippedKey {
     pub reason: String,
 }
 
+/// A key source the host could not fetch (an unreachable `jwks_uri`, an error status, a body
+/// over the limit): kept so a token that finds no key is told why there were none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnavailableSource {
+    pub url: String,
+    pub reason: String,
+}
+
 /// The keys trusted for one verification.
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
     keys: Vec<Key>,
     skipped: Vec<SkippedKey>,
+    unavailable: Vec<UnavailableSource>,
     /// Certificate revocation lists fetched like key sets (the key plan's `crl` sources), for
     /// `x5c` chains: used beside the policy's `crls`.
     crls: Vec<crate::trust::Crl>,
@@ -157,6 +166,24 @@ impl KeySet {
         &self.crls
     }
 
+    /// An empty set standing for the key source at `url` that the host could not fetch
+    /// (`reason`: what went wrong, in words). A token that then finds no key gets
+    /// `key_set_unavailable`, not `key_not_found`.
+    pub fn unavailable(url: &str, reason: &str) -> KeySet {
+        KeySet {
+            unavailable: vec![UnavailableSource {
+                url: crate::limits::clip(url, crate::limits::MAX_ECHO_BYTES).into_owned(),
+                reason: crate::limits::clip(reason, crate::limits::MAX_ECHO_BYTES).into_owned(),
+            }],
+            ..KeySet::default()
+        }
+    }
+
+    /// The key sources the host could not fetch.
+    pub fn unavailable_sources(&self) -> &[UnavailableSource] {
+        &self.unavailable
+    }
+
     pub fn push(&mut self, key: Key) {
         self.keys.push(key);
     }
@@ -166,6 +193,7 @@ impl KeySet {
         self.keys.extend(other.keys);
         self.skipped.extend(other.skipped);
         self.crls.extend(other.crls);
+        self.unavailable.extend(other.unavailable);
     }
 
     /// Read keys from bytes in any supported format: a JWK Set, a single JWK, a JSON array of
@@ -450,6 +478,38 @@ impl KeySet {
 }
 
 fn not_found(sets: &[&KeySet], alg: Algorithm, kid: Option<&str>) -> Problem {
+    // A source that could not be fetched is the cause, whatever the other sets held: the key
+    // may well be in it.
+    let unavailable: Vec<&UnavailableSource> =
+        sets.iter().flat_map(|s| s.unavailable.iter()).collect();
+    if let Some(first) = unavailable.first() {
+        let others = match unavailable.len() {
+            1 => String::new(),
+            2 => " (and 1 other key set)".to_owned(),
+            n => format!(" (and {} other key sets)", n - 1),
+        };
+        let token = match kid {
+            Some(kid) => format!("the key \"{kid}\" could not be looked up"),
+            None => format!("no {alg} key could be looked up"),
+        };
+        let reason = first.reason.trim_end_matches('.');
+        // Hosts' reasons often name the URL already ("https://… could not be fetched: …").
+        let failed = if reason.contains(first.url.as_str()) {
+            format!("The key set is unavailable{others}: {reason}")
+        } else {
+            format!(
+                "The key set at {}{others} could not be fetched: {reason}",
+                first.url
+            )
+        };
+        return Problem::at(
+            ErrorCode::KeySetUnavailable,
+            "header.kid",
+            format!(
+                "{failed}. So {token}; check that the issuer's key server is reachable from here, or give the keys inline."
+            ),
+        );
+    }
     let total: usize = sets.iter().map(|s| s.keys.len()).sum();
     let known: Vec<String> = sets
         .iter()

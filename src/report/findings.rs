@@ -60,8 +60,13 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("empty", "there is no token", "-"),
     (
         "too_large",
-        "over limits.max_token_bytes; not decoded",
+        "over limits.max_token_bytes; not decoded (an input over twice that plus 1 KiB is not read at all)",
         "RFC 8725 §3.4",
+    ),
+    (
+        "whitespace_inside",
+        "line breaks or spaces inside the token (wrapped in an e-mail or a terminal): decoded as if joined, but verification refuses the token as written (`malformed`)",
+        "RFC 7515 §7.1",
     ),
     (
         "not_base64url",

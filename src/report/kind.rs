@@ -112,6 +112,16 @@ pub fn detect(raw: &str, max_bytes: usize) -> Detected {
         4 if has_json_header(&token, "enc") => TokenKind::Jwe,
         _ => TokenKind::Opaque,
     };
+    if matches!(kind, TokenKind::Jws | TokenKind::Jwe)
+        && token.bytes().any(|b| b.is_ascii_whitespace())
+    {
+        findings.push(Finding::new(
+            Severity::Warning,
+            "whitespace_inside",
+            None,
+            "The token holds line breaks or spaces (it was wrapped or padded): it is shown decoded as if they were not there, but as written it is not a valid token and verification refuses it. Join the lines before sending it.",
+        ));
+    }
     let mut saml_xml = None;
     let kind = if kind == TokenKind::Opaque {
         match saml(&token) {
@@ -150,6 +160,14 @@ fn has_json_header(token: &str, member: &str) -> bool {
 pub fn lenient_base64(s: &str) -> Option<Vec<u8>> {
     use base64::alphabet;
     use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    // A token wrapped across lines (an e-mail, a log, a terminal) is read as if joined.
+    let joined: String;
+    let s = if s.bytes().any(|b| b.is_ascii_whitespace()) {
+        joined = s.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        joined.as_str()
+    } else {
+        s
+    };
     let cfg = GeneralPurposeConfig::new()
         .with_decode_padding_mode(DecodePaddingMode::Indifferent)
         .with_decode_allow_trailing_bits(true);

@@ -106,7 +106,55 @@ pub struct Nested {
 
 /// Inspect `token` at `now` (seconds since the epoch).
 pub fn inspect(token: &str, now: i64, opts: &InspectOptions<'_>) -> Report {
+    if let Some(r) = oversized_input(token.len(), &opts.limits) {
+        return r;
+    }
     inspect_at(token, now, opts, 0)
+}
+
+/// The longest input [`inspect`] reads, in bytes: a token at `limits.max_token_bytes` with room
+/// for what people paste around and inside it (a scheme word, white space, line breaks).
+/// Hosts check a string's length against it before copying the string into WebAssembly memory.
+pub fn max_input_bytes(limits: &Limits) -> usize {
+    limits
+        .max_token_bytes
+        .saturating_mul(2)
+        .saturating_add(1024)
+}
+
+/// The report on an input of `len` bytes that is over [`max_input_bytes`], made from its length
+/// alone (a host need not copy the input to get it); `None` within the bound.
+pub fn oversized_input(len: usize, limits: &Limits) -> Option<Report> {
+    let max = max_input_bytes(limits);
+    (len > max).then(|| {
+        let mut r = Report {
+            kind: TokenKind::Opaque,
+            summary: String::new(),
+            length: len,
+            header: None,
+            payload: None,
+            header_parameters: Vec::new(),
+            claims: Vec::new(),
+            grants: None,
+            profiles: Vec::new(),
+            findings: vec![Finding::new(
+                Severity::Error,
+                "too_large",
+                None,
+                format!(
+                    "The input is {len} bytes long, over the {max}-byte limit for inspection (twice limits.max_token_bytes, {}, plus 1 KiB); it was not read.",
+                    limits.max_token_bytes
+                ),
+            )],
+            nested: Vec::new(),
+            atna_user: None,
+            saml: None,
+            verification: None,
+            introspection: None,
+        };
+        r.summary = format!("An input of {len} bytes, too long to be read as a token.");
+        r
+    })
 }
 
 /// [`inspect`] with default options, as JSON: the convenience hosts call.
@@ -576,12 +624,10 @@ fn jws_summary(r: &Report) -> String {
             if r.nested.len() == 1 { "" } else { "s" }
         ));
     }
+    // The page's verdict uses the same words: Valid, Invalid, and "Not verified" only when
+    // nothing was checked (no keys), which adds nothing here.
     if let Some(v) = &r.verification {
-        s.push_str(if v.valid {
-            "; verified"
-        } else {
-            "; NOT verified"
-        });
+        s.push_str(if v.valid { "; valid" } else { "; invalid" });
     }
     s.push('.');
     s
@@ -644,6 +690,48 @@ mod tests {
                 assert!(v.get(key).is_some(), "{key} missing for {t:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_wrapped_or_padded_token_is_decoded_with_a_warning() {
+        let t = unsigned(
+            json!({"alg": "ES256", "kid": "k1"}),
+            json!({"iss": "https://as.example", "sub": "someone-with-a-long-name"}),
+        );
+        let wrapped: String = t
+            .as_bytes()
+            .chunks(20)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join("\r\n ");
+        let (h, rest) = t.split_once('.').unwrap();
+        let padded = format!("{h}{}.{rest}", "=".repeat((4 - h.len() % 4) % 4));
+        assert!(padded.contains("=."), "the header needs padding: {padded}");
+        for input in [wrapped, padded] {
+            let r = inspect(&input, NOW, &InspectOptions::default());
+            assert_eq!(r.kind, TokenKind::Jws, "{input}");
+            assert_eq!(
+                r.payload.as_ref().and_then(|p| p.get("iss")),
+                Some(&json!("https://as.example")),
+                "{input}"
+            );
+            let codes: Vec<&str> = r.findings.iter().map(|f| f.code).collect();
+            assert!(codes.contains(&"not_base64url"), "{codes:?}");
+        }
+        let r = inspect(&t.replace('.', ".\n"), NOW, &InspectOptions::default());
+        assert!(r.findings.iter().any(|f| f.code == "whitespace_inside"));
+    }
+
+    #[test]
+    fn input_over_the_inspection_bound_is_reported_from_its_length() {
+        let limits = Limits::default();
+        let max = max_input_bytes(&limits);
+        assert!(oversized_input(max, &limits).is_none());
+        let r = inspect(&"a".repeat(max + 1), NOW, &InspectOptions::default());
+        assert_eq!(r.findings[0].code, "too_large");
+        assert!(r.findings[0]
+            .message
+            .contains(&format!("{} bytes long", max + 1)));
     }
 
     #[test]

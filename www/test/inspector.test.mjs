@@ -112,7 +112,25 @@ test('one changed byte makes it invalid, with signature_invalid shown', async ()
   assert.match(text, /^Invalid/);
   assert.match(text, /signature_invalid/);
   assert.equal(await page.locator('#verdict-body li[data-code="signature_invalid"]').count(), 1);
+  // The signature's own ✗ beside the times' ✓, and no audience warning when none was asked for.
+  assert.equal(await page.locator('#verdict-body [data-check="signature"]').innerText(), '✗ Signature invalid');
+  assert.equal(await page.locator('#verdict-body [data-check="times"]').innerText(), '✓ Times (exp, nbf, iat) valid');
+  assert.equal(await page.locator('#verdict-body [data-check="audience"]').innerText(), '– Audience not checked (none given)');
+  assert.equal(await page.locator('#verdict-body li[data-code="audience_not_checked"]').count(), 0);
+  assert.doesNotMatch(await page.locator('#token-kind').innerText(), /NOT verified/);
   await screenshot(page, 'tampered-invalid');
+  assertClean(assert, watch);
+  await context.close();
+});
+
+test('a token wrapped across lines is decoded, with a warning, and verification refuses it as written', async () => {
+  const token = signer.sign(accessClaims());
+  const wrapped = token.match(/.{1,60}/g).join('\n');
+  const { page, watch, context } = await pasted(wrapped, signer.jwksText);
+  const text = await verdictState(page, 'invalid');
+  assert.match(text, /malformed/);
+  assert.match(await page.locator('#payload-json').innerText(), /"iss"/);
+  assert.match(await page.locator('#findings').innerText(), /whitespace_inside|line breaks/);
   assertClean(assert, watch);
   await context.close();
 });
@@ -123,6 +141,8 @@ test('an expired token shows how long ago, and the expired error', async () => {
   const text = await verdictState(page, 'invalid');
   assert.match(text, /expired/);
   assert.equal(await page.locator('#verdict-body li[data-code="expired"]').count(), 1);
+  assert.equal(await page.locator('#verdict-body [data-check="signature"]').innerText(), '✓ Signature verified');
+  assert.equal(await page.locator('#verdict-body [data-check="times"]').innerText(), '✗ Times (exp, nbf, iat) wrong');
   const exp = page.locator('#claims tr[data-claim="exp"]');
   assert.match(await exp.innerText(), /expired 3 h ago/);
   assert.match(await exp.innerText(), /UTC/);

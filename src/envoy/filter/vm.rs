@@ -161,14 +161,17 @@ impl Vm {
         // Made only when a signature is checked: a cache hit merges nothing.
         let set = || -> Cow<KeySet> {
             match sources {
-                [one] => keys
-                    .keys(*one, now)
-                    .map_or_else(|| Cow::Owned(KeySet::new()), Cow::Borrowed),
+                [one] => keys.keys(*one, now).map_or_else(
+                    || Cow::Owned(keys.unavailable(*one, now).unwrap_or_default()),
+                    Cow::Borrowed,
+                ),
                 many => {
                     let mut all = KeySet::new();
                     for &i in many {
                         if let Some(k) = keys.keys(i, now) {
                             all.extend(k.clone());
+                        } else if let Some(u) = keys.unavailable(i, now) {
+                            all.extend(u);
                         }
                     }
                     Cow::Owned(all)

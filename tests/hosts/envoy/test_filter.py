@@ -209,7 +209,9 @@ def test_key_server_down_at_start_requests_wait_then_fail_closed(stack):
     r = e.request("/api", key.sign(claims()))
     waited = time.monotonic() - started
     assert r.status == 401, r
-    assert "key_not_found" in r.body.decode()
+    body = json.loads(r.body)
+    assert [e["code"] for e in body["errors"]] == ["key_set_unavailable"], body
+    assert url in body["errors"][0]["message"] and "no keys were given" not in r.body.decode()
     assert 1.4 <= waited < 4.0, f"waited {waited:.2f} s for a 1.5 s bound"
     logs = e.logs()
     assert "fetch failed" in logs

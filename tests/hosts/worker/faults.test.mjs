@@ -56,7 +56,7 @@ test('a hanging key server: the worker answers within max_wait_ms', async (t) =>
   const r = await worker.fetch('/fhir/Patient/A', { headers: bearer(h.sign(key, h.claims())) });
   const took = Date.now() - started;
   assert.equal(r.status, 401);
-  assert.equal((await r.json()).errors[0].code, 'key_not_found');
+  assert.equal((await r.json()).errors[0].code, 'key_set_unavailable');
   assert.ok(took < 1700, `answered after ${took} ms for a 1000 ms bound`);
 });
 
@@ -84,6 +84,14 @@ test('two Authorization headers are an invalid request', async (t) => {
   });
   assert.equal(r.status, 400);
   assert.match(r.headers.get('www-authenticate'), /error="invalid_request"/);
+});
+
+test('a request over max_token_bytes + 64 KiB is refused from its length (400), upstream untouched', async (t) => {
+  const { worker } = await bench(t);
+  const r = await worker.fetch('/fhir/Patient/A', { headers: { ...bearer('a'.repeat(90_000)) } });
+  assert.equal(r.status, 400);
+  assert.match(r.headers.get('www-authenticate'), /error="invalid_request"/);
+  assert.match((await r.json()).error_description, /the limit is 81920 bytes/);
 });
 
 test('a crit flood gets a short refusal and a short log line', async (t) => {

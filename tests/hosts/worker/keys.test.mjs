@@ -99,6 +99,6 @@ test('an unreachable key server: the token is refused and the log line says why'
   for (let i = 0; i < 50 && worker.decisions().length === 0; i++) await h.sleep(20);
   const [line] = worker.decisions();
   assert.equal(line.decision, 'deny');
-  assert.deepEqual(line.codes, ['key_not_found']);
+  assert.deepEqual(line.codes, ['key_set_unavailable']);
   assert.ok(line.key_warnings.some((w) => w.includes(url)), JSON.stringify(line));
 });
