@@ -81,6 +81,8 @@ async function readCapped(stream, cap) {
   }
   await reader.cancel().catch(() => {});
   return out.subarray(0, at);
+}
+
 /** Bytes of `text` in UTF-8, without encoding it. */
 export function utf8Length(text) {
   let n = 0;
