@@ -66,21 +66,31 @@ export async function bodyOf(request, max) {
   return new TextDecoder().decode(bytes.subarray(0, max + 1));
 }
 
-/** At most `cap` bytes of a ReadableStream (then it is cancelled). */
-async function readCapped(stream, cap) {
-  const out = new Uint8Array(cap);
-  let at = 0;
-  if (!stream) return out.subarray(0, 0);
+/**
+ * At most `cap` bytes of a ReadableStream (null: none), as one array no longer than what came;
+ * the stream is cancelled once `cap` bytes are in.
+ */
+export async function readCapped(stream, cap) {
+  if (!stream) return new Uint8Array(0);
   const reader = stream.getReader();
-  while (at < cap) {
+  const chunks = [];
+  let total = 0;
+  while (total < cap) {
     const { done, value } = await reader.read();
     if (done) break;
-    const part = value.subarray(0, cap - at);
+    chunks.push(value);
+    total += value.byteLength;
+  }
+  if (total >= cap) await reader.cancel().catch(() => {});
+  const out = new Uint8Array(Math.min(total, cap));
+  let at = 0;
+  for (const c of chunks) {
+    const part = c.subarray(0, out.length - at);
     out.set(part, at);
     at += part.byteLength;
+    if (at >= out.length) break;
   }
-  await reader.cancel().catch(() => {});
-  return out.subarray(0, at);
+  return out;
 }
 
 /** Bytes of `text` in UTF-8, without encoding it. */

@@ -16,7 +16,7 @@
 import { initSync, Gate, KeySet } from './pkg/azlens.js';
 import { RemoteKeys, kidRefetchOf } from './keys.js';
 import { workerStore } from './worker-store.js';
-import { oversizedRequest } from './request.js';
+import { oversizedRequest, readCapped } from './request.js';
 
 /** The configuration is unusable; the message names what to fix and never holds a secret. */
 export class ConfigError extends Error {
@@ -193,7 +193,7 @@ async function handle(state, request, log) {
   }
 
   if (next.introspect) {
-    const body = await readCapped(request, next.introspect.max_body_bytes);
+    const body = await readTextCapped(request, next.introspect.max_body_bytes);
     const step = JSON.parse(gate.prepareIntrospection(reqJson, body));
     if (step.reply) {
       log(JSON.stringify(step.reply.log));
@@ -364,34 +364,12 @@ function logLine(line, warnings) {
   return JSON.stringify({ ...line, key_warnings: warnings.map((w) => w.message) });
 }
 
-/** The body as text, at most `max + 1` bytes read (the core refuses anything over `max`). */
-/** The first `max + 1` bytes of the body at most (one more than allowed is how the core knows). */
-async function readBytesCapped(request, max) {
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.byteLength;
-    if (total > max) {
-      await reader.cancel().catch(() => {});
-      break;
-    }
-  }
-  const bytes = new Uint8Array(Math.min(total, max + 1));
-  let at = 0;
-  for (const c of chunks) {
-    const part = c.subarray(0, bytes.length - at);
-    bytes.set(part, at);
-    at += part.byteLength;
-    if (at >= bytes.length) break;
-  }
-  return bytes;
+/** The body, at most `max + 1` bytes of it (one more than allowed is how the core knows). */
+function readBytesCapped(request, max) {
+  return readCapped(request.body, max + 1);
 }
 
-async function readCapped(request, max) {
+/** The body as text, at most `max + 1` bytes read (the core refuses anything over `max`). */
+async function readTextCapped(request, max) {
   return new TextDecoder().decode(await readBytesCapped(request, max));
 }

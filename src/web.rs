@@ -118,10 +118,8 @@ impl WebVerifier {
             },
         }
         let req = request_from(request_json)?;
-        if req.body.is_none() {
-            if let Some(max_body_bytes) = guard::body_limit(&self.inner, &req) {
-                return to_json(&Step::ReadBody { max_body_bytes });
-            }
+        if let Some(max_body_bytes) = guard::body_limit(&self.inner, &req) {
+            return to_json(&Step::ReadBody { max_body_bytes });
         }
         match guard::prepare(&self.inner, &req) {
             Prepared::Done(decision) => to_json(&Step::Decision(&decision)),

@@ -68,10 +68,8 @@ impl Gate {
                 max_body_bytes: introspection::max_body_bytes(policy),
             });
         }
-        if req.body.is_none() {
-            if let Some(max_body_bytes) = guard::body_limit(&self.verifier, &req) {
-                return to_json(&Next::ReadBody { max_body_bytes });
-            }
+        if let Some(max_body_bytes) = guard::body_limit(&self.verifier, &req) {
+            return to_json(&Next::ReadBody { max_body_bytes });
         }
         match guard::prepare(&self.verifier, &req) {
             Prepared::Done(d) => to_json(&Next::Done(&d)),

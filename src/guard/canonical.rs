@@ -17,6 +17,7 @@
 //!
 //! Hosts forward [`Canonical::target`], never the raw line.
 
+use super::request::hex;
 use std::fmt;
 
 /// The longest request target (path and query) read by default, in bytes.
@@ -310,15 +311,6 @@ fn escape_at(bytes: &[u8], at: usize) -> Option<u8> {
     let h = hex(*bytes.get(at + 1)?)?;
     let l = hex(*bytes.get(at + 2)?)?;
     Some(h << 4 | l)
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// RFC 3986 `unreserved`.

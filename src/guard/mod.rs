@@ -108,9 +108,12 @@ pub fn prepare(verifier: &Verifier, req: &Request) -> Prepared {
 
 /// How many bytes of the body the guard must read to decide on `req` (a form-encoded FHIR
 /// `_search`, or a batch/transaction Bundle posted to a FHIR base), or `None` when it decides
-/// from the headers alone. Hosts pass at most this many bytes plus one in [`Request::body`];
-/// more is refused.
+/// from the headers alone or the host has passed the body already. Hosts pass at most this many
+/// bytes plus one in [`Request::body`]; more is refused.
 pub fn body_limit(verifier: &Verifier, req: &Request) -> Option<usize> {
+    if req.body.is_some() {
+        return None;
+    }
     let policy = verifier.policy();
     let canon = canonical_of(verifier, req).ok()?;
     if canon.method != "POST" {

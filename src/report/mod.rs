@@ -122,22 +122,38 @@ pub fn max_input_bytes(limits: &Limits) -> usize {
         .saturating_add(1024)
 }
 
-/// The report on an input of `len` bytes that is over [`max_input_bytes`], made from its length
-/// alone (a host need not copy the input to get it); `None` within the bound.
-pub fn oversized_input(len: usize, limits: &Limits) -> Option<Report> {
-    let max = max_input_bytes(limits);
-    (len > max).then(|| {
-        let mut r = Report {
-            kind: TokenKind::Opaque,
+impl Report {
+    /// A report of `kind` on `length` bytes with `findings` and nothing read yet.
+    fn blank(kind: TokenKind, length: usize, findings: Vec<Finding>) -> Report {
+        Report {
+            kind,
             summary: String::new(),
-            length: len,
+            length,
             header: None,
             payload: None,
             header_parameters: Vec::new(),
             claims: Vec::new(),
             grants: None,
             profiles: Vec::new(),
-            findings: vec![Finding::new(
+            findings,
+            nested: Vec::new(),
+            atna_user: None,
+            saml: None,
+            verification: None,
+            introspection: None,
+        }
+    }
+}
+
+/// The report on an input of `len` bytes that is over [`max_input_bytes`], made from its length
+/// alone (a host need not copy the input to get it); `None` within the bound.
+pub fn oversized_input(len: usize, limits: &Limits) -> Option<Report> {
+    let max = max_input_bytes(limits);
+    (len > max).then(|| {
+        let mut r = Report::blank(
+            TokenKind::Opaque,
+            len,
+            vec![Finding::new(
                 Severity::Error,
                 "too_large",
                 None,
@@ -146,12 +162,7 @@ pub fn oversized_input(len: usize, limits: &Limits) -> Option<Report> {
                     limits.max_token_bytes
                 ),
             )],
-            nested: Vec::new(),
-            atna_user: None,
-            saml: None,
-            verification: None,
-            introspection: None,
-        };
+        );
         r.summary = format!("An input of {len} bytes, too long to be read as a token.");
         r
     })
@@ -175,23 +186,7 @@ pub fn to_json(report: &Report) -> String {
 
 fn inspect_at(raw: &str, now: i64, opts: &InspectOptions<'_>, depth: usize) -> Report {
     let detected = kind::detect(raw, opts.limits.max_token_bytes);
-    let mut r = Report {
-        kind: detected.kind,
-        summary: String::new(),
-        length: detected.token.len(),
-        header: None,
-        payload: None,
-        header_parameters: Vec::new(),
-        claims: Vec::new(),
-        grants: None,
-        profiles: Vec::new(),
-        findings: detected.findings,
-        nested: Vec::new(),
-        atna_user: None,
-        saml: None,
-        verification: None,
-        introspection: None,
-    };
+    let mut r = Report::blank(detected.kind, detected.token.len(), detected.findings);
     let too_large = r.findings.iter().any(|f| f.code == "too_large");
     match detected.kind {
         TokenKind::Jws if !too_large => jws(&mut r, &detected.token, now, opts, depth),
