@@ -1,5 +1,6 @@
-// Recovery times of the JS shim's key cache (issue 19), written into BENCHMARKS.md between the
-// `recovery` markers (`make bench-recovery`, also run by `make bench`). Real HTTP key servers on
+// Recovery times of the JS shim's key cache (issue 19), for `make bench-recovery`, which runs the
+// same scenarios in workerd and Envoy (bench/recovery-worker.mjs, bench/recovery-envoy.py) and
+// writes the three into BENCHMARKS.md (bench/recovery-report.mjs). Real HTTP key servers on
 // 127.0.0.1; a client verifies a token signed with a new key every 50 ms and the time from the
 // event to its first acceptance is measured, RUNS times each, fresh verifier and server per run:
 //
@@ -9,16 +10,19 @@
 //
 // Both follow the core's unknown-kid schedule (js/keys.js, freshness::KidRefetches): 1 s, 2 s,
 // 4 s … after the last answered unknown-kid refetch, a failed refetch backing off the same way.
+//
+//   node bench/recovery-node.mjs RESULT.json
 
 import http from 'node:http';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import os from 'node:os';
 import { init, createVerifier, MemoryStore } from '../js/index.js';
 import { sign, keyFor, jwkOf } from '../js/test/helpers.js';
-import { ROOT, setting, stats } from './lib/measure.mjs';
+import { setting, stats } from './lib/measure.mjs';
 
 const RUNS = setting('BENCH_RECOVERY_RUNS', 7);
+const out = process.argv[2];
 const STEP_MS = 50;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -101,25 +105,6 @@ for (const scenario of ['new key', 'outage']) {
   console.log(scenario, JSON.stringify(s));
 }
 
-const fmt = (n) => (n >= 100 ? Math.round(n).toString() : n.toFixed(1));
-const target = join(ROOT, 'BENCHMARKS.md');
-const doc = existsSync(target) ? readFileSync(target, 'utf8') : '';
-const re = /<!-- recovery:begin[\s\S]*?<!-- recovery:end -->/;
-// The previous run's medians stay beside this run's: the spread between runs, not only within.
-const previous = new Map([...(doc.match(re)?.[0] ?? '').matchAll(/^\| (new key|outage) \| ([\d.]+) \|/gm)].map((m) => [m[1], m[2]]));
-const text = [
-  '<!-- recovery:begin (written by `make bench-recovery`) -->',
-  '## Recovery of the key cache (JS shim)',
-  '',
-  `\`bench/recovery-node.mjs\`, ${new Date().toISOString().slice(0, 16)}Z: a real key server on 127.0.0.1, a client verifying a token signed with the new key every ${STEP_MS} ms; time from the event to the first acceptance, ${RUNS} runs each (fresh verifier and server per run), median with min–max. *New key*: key B published next to A after the verifier fetched {A}. *Outage*: the server answers 503 for 2 s while B-tokens arrive (B is published meanwhile), then answers again. The edge worker uses the same js/keys.js cache; Envoy's recovery in real Envoy is checked by tests/hosts/envoy/test_faults.py (a new key within 3 s), not benchmarked here.`,
-  '',
-  `Load average ${loadStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (two cores, shared).`,
-  '',
-  '| scenario | until accepted, ms (this run) | min–max | refusals before (median) | previous run, ms |',
-  '|---|---:|---:|---:|---:|',
-  ...rows.map((r) => `| ${r.scenario} | ${fmt(r.ms.median)} | ${fmt(r.ms.min)}–${fmt(r.ms.max)} | ${r.refused.median} | ${previous.get(r.scenario) ?? '–'} |`),
-  '<!-- recovery:end -->',
-].join('\n');
-
-writeFileSync(target, re.test(doc) ? doc.replace(re, text) : `${doc.trimEnd()}\n\n${text}\n`);
-console.log(`wrote the recovery block of ${target}`);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify({ bench: 'recovery-node', host: 'JS shim (Node)', load: { start: loadStart, end: os.loadavg()[0] }, rows }, null, 2)}\n`);
+console.log(`wrote ${out}`);

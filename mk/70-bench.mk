@@ -84,13 +84,19 @@ bench-report: bench-size $(BENCH_PIECES)
 	@echo "== BENCHMARKS.md from $(BENCH_RESULTS)/*.json"
 	node bench/report.mjs
 
-# Recovery times of the JS shim's key cache (new key, outage): its own block in BENCHMARKS.md,
-# kept by bench-report. Runs before the report under `make bench`; alone: `make bench-recovery`.
+# Recovery times of the key cache (new key, outage) in the three hosts: the JS shim in Node, the
+# edge worker in workerd, the filter in a real Envoy; one block in BENCHMARKS.md, kept by
+# bench-report. Runs before the report under `make bench`; alone: `make bench-recovery`.
 .PHONY: bench-recovery
 BENCH_TARGETS += bench-recovery
+BENCH_RECOVERY := $(BENCH_OUT)/recovery
 # Under `make bench` it comes after the load pieces (two benchmarks must not share the cores).
 BENCH_RECOVERY_AFTER := $(if $(filter bench bench-report,$(MAKECMDGOALS)),bench-envoy)
-bench-recovery: build-wasm | $(BENCH_RECOVERY_AFTER)
-	@echo "== recovery of the key cache in Node (new key, outage) → BENCHMARKS.md"
-	node bench/recovery-node.mjs
+bench-recovery: build-wasm build-envoy $(ENVOY_VENV)/.installed $(WORKER_TESTS)/node_modules/.installed | $(BENCH_RECOVERY_AFTER)
+	@echo "== recovery of the key cache (new key, outage): JS shim in Node, edge worker in workerd, filter in Envoy → BENCHMARKS.md"
+	rm -rf "$(BENCH_RECOVERY)" && mkdir -p "$(BENCH_RECOVERY)"
+	node bench/recovery-node.mjs "$(BENCH_RECOVERY)/node.json"
+	node bench/recovery-worker.mjs "$(BENCH_RECOVERY)/worker.json"
+	"$(ENVOY_VENV)/bin/python" bench/recovery-envoy.py "$(BENCH_RECOVERY)/envoy.json" "$(ENVOY_WASM)"
+	node bench/recovery-report.mjs "$(BENCH_RECOVERY)/node.json" "$(BENCH_RECOVERY)/worker.json" "$(BENCH_RECOVERY)/envoy.json"
 bench-report: | bench-recovery
