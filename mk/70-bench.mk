@@ -12,6 +12,7 @@ BENCH_FIXTURES := $(BENCH_OUT)/fixtures/fixtures.json
 BENCH_NODE_DEPS := bench/node_modules/.package-lock.json
 BENCH_CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 BENCH_NATIVE := $(BENCH_CARGO_TARGET)/release/azlens-bench-native
+BENCH_EMPTY_FILTER := $(BENCH_CARGO_TARGET)/wasm32-wasip1/release/azlens_bench_empty_filter.wasm
 BENCH_ROUNDS ?= 9
 BENCH_ROUND_MS ?= 300
 export BENCH_ROUNDS BENCH_ROUND_MS
@@ -29,7 +30,7 @@ $(BENCH_NODE_DEPS): bench/package.json bench/package-lock.json
 # Fresh keys and tokens for every run; results of earlier runs are removed so a piece that does
 # not run this time cannot leave an old number in BENCHMARKS.md. Every build and install comes
 # first (order-only), so under `make -j` no compiler runs beside a measurement.
-bench-fixtures: | build bench-size $(BENCH_NATIVE) bench-deps bench-wrk $(ENVOY_VENV)/.installed
+bench-fixtures: | build bench-size $(BENCH_NATIVE) $(BENCH_EMPTY_FILTER) bench-deps bench-wrk $(ENVOY_VENV)/.installed
 	@echo "== bench fixtures: keys and tokens for every algorithm → $(BENCH_FIXTURES)"
 	rm -rf "$(BENCH_RESULTS)" && mkdir -p "$(BENCH_RESULTS)"
 	node bench/fixtures.mjs
@@ -73,9 +74,18 @@ bench-worker: build-wasm bench-deps bench-fixtures bench-wrk | bench-coldstart-n
 
 # The Envoy filter, Envoy and its venv come from mk/40-envoy.mk; Envoy is started with the
 # Envoy suite's harness (tests/hosts/envoy/harness.py).
-bench-envoy: build-envoy $(ENVOY_VENV)/.installed bench-fixtures bench-wrk | bench-worker
-	@echo "== Envoy under load: azlens filter vs jwt_authn vs no auth (one Envoy, three listeners)"
-	"$(ENVOY_VENV)/bin/python" bench/envoy-load.py "$(BENCH_OUT)/fixtures" "$(BENCH_RESULTS)/envoy.json" "$(ENVOY_WASM)"
+# The floor beside azlens: a proxy-wasm filter that does nothing (bench/empty-filter), built with
+# the same crate versions (its lock file starts as a copy of azlens's, as bench/native's does).
+bench/empty-filter/Cargo.lock: Cargo.lock
+	cp Cargo.lock $@
+
+$(BENCH_EMPTY_FILTER): bench/empty-filter/Cargo.toml bench/empty-filter/Cargo.lock bench/empty-filter/src/lib.rs
+	@echo "== cargo build --release bench/empty-filter (a proxy-wasm filter that does nothing: the floor)"
+	cargo build --release --target wasm32-wasip1 --manifest-path bench/empty-filter/Cargo.toml --target-dir "$(BENCH_CARGO_TARGET)"
+
+bench-envoy: build-envoy $(BENCH_EMPTY_FILTER) $(ENVOY_VENV)/.installed bench-fixtures bench-wrk | bench-worker
+	@echo "== Envoy under load: azlens filter vs jwt_authn vs an empty wasm filter vs no auth (one Envoy, five listeners)"
+	"$(ENVOY_VENV)/bin/python" bench/envoy-load.py "$(BENCH_OUT)/fixtures" "$(BENCH_RESULTS)/envoy.json" "$(ENVOY_WASM)" "$(BENCH_EMPTY_FILTER)"
 
 BENCH_PIECES := bench-verify-node bench-verify-native bench-inspect-node bench-coldstart-node \
 	bench-worker bench-envoy
