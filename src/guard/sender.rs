@@ -1,0 +1,62 @@
+//! The gate's part in sender-constrained tokens: ask [`crate::dpop::binding`] about a valid
+//! token, and answer a refusal as RFC 9449 §7.1 and RFC 8705 §3 say.
+
+use super::{challenge, BearerError, Decision, Gate};
+use crate::dpop::binding::{self, Presented};
+use crate::dpop::{proof::names, Answer};
+use crate::error::Problem;
+use serde_json::{Map, Value};
+
+impl Gate<'_> {
+    /// The refusal of a valid token whose binding the request does not prove; `None` when it
+    /// does (or the token is not bound and no proof is due).
+    pub(super) fn sender_refusal(
+        &mut self,
+        token: &str,
+        claims: &Map<String, Value>,
+        now: i64,
+    ) -> Option<Decision> {
+        let policy = self.verifier.policy();
+        let presented = Presented {
+            request: self.req,
+            token,
+            claims,
+            now,
+            leeway: policy.leeway,
+        };
+        let refusal = match binding::check(&policy.token, self.verifier.replay(), presented) {
+            Ok(accepted) => {
+                if accepted.proof && !policy.forward.keep_token {
+                    self.drop_headers.push("dpop".into());
+                }
+                return None;
+            }
+            Err(r) => r,
+        };
+        self.log.rule = Some(refusal.rule);
+        let problem = Problem::new(refusal.code, refusal.message.clone());
+        let mut d = self.take().deny(
+            BearerError::InvalidToken,
+            &refusal.message,
+            std::slice::from_ref(&problem),
+            None,
+        );
+        let realm = &policy.token.realm;
+        let algs = names(&policy.token.dpop_algorithms);
+        let error = match refusal.answer {
+            Answer::InvalidProof => "invalid_dpop_proof",
+            Answer::DpopInvalidToken | Answer::BearerInvalidToken => "invalid_token",
+        };
+        if refusal.answer != Answer::BearerInvalidToken {
+            d.www_authenticate = Some(challenge::dpop(realm, error, &refusal.message, &algs));
+        }
+        d.body = Some(challenge::body_named(
+            error,
+            &refusal.message,
+            &[problem],
+            None,
+            Some(refusal.rule),
+        ));
+        Some(d)
+    }
+}
