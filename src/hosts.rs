@@ -66,6 +66,8 @@ pub struct TokenSources {
     pub dpop_algorithms: Vec<crate::Algorithm>,
     /// Proofs remembered against replay, per replay memory.
     pub dpop_replay_entries: usize,
+    /// With a secret, proofs must carry a server nonce (RFC 9449 §9) derived from it.
+    pub dpop_nonce_secret: Option<String>,
     /// The external `scheme://host[:port]` clients call (for the proof's `htu`), when the host
     /// cannot tell it (a TLS-terminating proxy in front).
     pub public_origin: Option<String>,
@@ -86,6 +88,7 @@ impl Default for TokenSources {
             dpop_max_age: crate::dpop::DEFAULT_MAX_AGE,
             dpop_algorithms: crate::dpop::default_algorithms(),
             dpop_replay_entries: crate::dpop::DEFAULT_REPLAY_ENTRIES,
+            dpop_nonce_secret: None,
             public_origin: None,
         }
     }

@@ -418,3 +418,48 @@ fn certificate_bound_tokens_need_their_certificate() {
         assert!(run(&v, &req).allow, "{spelling}");
     }
 }
+
+#[test]
+fn server_nonces_are_asked_for_and_accepted() {
+    let secret = "a nonce secret of at least thirty-two bytes";
+    let v = gate(json!({"dpop_nonce_secret": secret}));
+    let token = bound_token();
+    let auth = format!("DPoP {token}");
+    // Without a nonce: 401 use_dpop_nonce, with the nonce to use.
+    let d = run(&v, &request("GET", &auth, &[&proof(&token, "n1")]));
+    refused(&d, "dpop.nonce", "dpop_proof_invalid");
+    let challenge = d.www_authenticate.clone().unwrap();
+    assert!(
+        challenge.starts_with("DPoP realm=\"fhir\", error=\"use_dpop_nonce\""),
+        "{challenge}"
+    );
+    let (name, nonce) = d
+        .response_headers
+        .iter()
+        .find(|(n, _)| n == "dpop-nonce")
+        .unwrap()
+        .clone();
+    assert_eq!(name, "dpop-nonce");
+    let key = client();
+    let with_nonce = |jti: &str, n: &str| {
+        let mut c = proof_claims(&token, jti);
+        c["nonce"] = json!(n);
+        proof_with(
+            json!({"typ": "dpop+jwt", "alg": "ES384", "jwk": key.public_jwk()}),
+            &c,
+            &key,
+            Algorithm::ES384,
+        )
+    };
+    let ok = run(&v, &request("GET", &auth, &[&with_nonce("n2", &nonce)]));
+    assert!(ok.allow, "{ok:?}");
+    assert!(ok.response_headers.iter().any(|(n, _)| n == "dpop-nonce"));
+    refused(
+        &run(&v, &request("GET", &auth, &[&with_nonce("n3", "made-up")])),
+        "dpop.nonce",
+        "dpop_proof_invalid",
+    );
+    let mut p = policy(&[Algorithm::ES256]);
+    p["token"] = json!({"dpop_nonce_secret": "short"});
+    assert!(Verifier::from_json(&p.to_string()).is_err());
+}

@@ -121,3 +121,13 @@ test('certificate-bound tokens pass only with that client certificate', async ()
   assert.equal((await v.decide({ method: 'GET', path: '/x', headers: { authorization: `Bearer ${t}` }, clientCertSha256: certHash.toString('hex') })).allow, true);
   v.free();
 });
+
+test('server nonces: use_dpop_nonce with a DPoP-Nonce header, then the proof with it passes', async () => {
+  const opts = { ...options, token: { realm: 'fhir', dpopNonceSecret: 'a nonce secret of at least thirty-two bytes' } };
+  const first = await decide(request([dpopProof(clientKey, { url: URL_, token: bound })]), opts);
+  refused(first, 'dpop.nonce', 'dpop_proof_invalid');
+  assert.match(first.www_authenticate, /^DPoP realm="fhir", error="use_dpop_nonce"/);
+  const [, nonce] = first.response_headers.find(([n]) => n === 'dpop-nonce');
+  const ok = await decide(request([dpopProof(clientKey, { url: URL_, token: bound, claims: { nonce } })]), opts);
+  assert.equal(ok.allow, true, ok.body);
+});

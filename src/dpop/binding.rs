@@ -27,6 +27,8 @@ pub struct Presented<'a> {
 pub struct Accepted {
     /// A DPoP proof was checked (the `DPoP` header is the gate's, not the upstream's).
     pub proof: bool,
+    /// The nonce to send the client for its next proof (`DPoP-Nonce`), when nonces are on.
+    pub nonce: Option<String>,
 }
 
 /// Does the request send its token with the `DPoP` authorization scheme?
@@ -147,6 +149,25 @@ pub fn check(settings: &TokenSources, ledger: &Ledger, p: Presented) -> Result<A
         }
         Some(_) => {}
     }
+    let mut fresh = None;
+    if let Some(secret) = &settings.dpop_nonce_secret {
+        let (now, window) = (p.now, settings.dpop_max_age);
+        let current = super::nonce::current(secret, now, window);
+        let good = proof
+            .nonce
+            .as_deref()
+            .is_some_and(|n| super::nonce::accepts(secret, n, now, window));
+        if !good {
+            let mut r = Refusal::proof(
+                "dpop.nonce",
+                "This server requires a DPoP nonce: make a new proof with the nonce in the DPoP-Nonce response header.",
+            );
+            r.answer = Answer::UseNonce;
+            r.nonce = Some(current);
+            return Err(r);
+        }
+        fresh = Some(current);
+    }
     // Last, so a proof refused for another reason is not remembered as used.
     let until = proof
         .iat
@@ -158,7 +179,10 @@ pub fn check(settings: &TokenSources, ledger: &Ledger, p: Presented) -> Result<A
             "This DPoP proof was used before (same \"jti\"): make a fresh proof for each request.",
         ));
     }
-    Ok(Accepted { proof: true })
+    Ok(Accepted {
+        proof: true,
+        nonce: fresh,
+    })
 }
 
 /// RFC 8705 §3: the token is good only over a connection with the certificate it names.

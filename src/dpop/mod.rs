@@ -8,6 +8,7 @@
 
 pub mod binding;
 pub mod htu;
+pub mod nonce;
 pub mod proof;
 pub mod replay;
 pub mod thumbprint;
@@ -63,6 +64,15 @@ pub fn validate(sources: &crate::hosts::TokenSources) -> Result<(), String> {
     if sources.dpop_replay_entries == 0 || sources.dpop_replay_entries > 1 << 22 {
         return Err("\"token.dpop_replay_entries\" must be 1 to 4194304".into());
     }
+    if let Some(secret) = &sources.dpop_nonce_secret {
+        if secret.len() < nonce::MIN_SECRET_BYTES {
+            return Err(format!(
+                "\"token.dpop_nonce_secret\" is {} bytes; use at least {} random bytes",
+                secret.len(),
+                nonce::MIN_SECRET_BYTES
+            ));
+        }
+    }
     if let Some(o) = &sources.public_origin {
         htu::Origin::parse(o).map_err(|e| format!("\"token.public_origin\": {e}"))?;
     }
@@ -74,6 +84,9 @@ pub fn validate(sources: &crate::hosts::TokenSources) -> Result<(), String> {
 pub enum Answer {
     /// `WWW-Authenticate: DPoP error="invalid_dpop_proof"`: the proof is at fault.
     InvalidProof,
+    /// `WWW-Authenticate: DPoP error="use_dpop_nonce"` and a `DPoP-Nonce` header: the proof
+    /// must carry the server's current nonce (RFC 9449 §9).
+    UseNonce,
     /// `WWW-Authenticate: DPoP error="invalid_token"`: the token and the proof do not belong
     /// together, or a bound token came without its proof.
     DpopInvalidToken,
@@ -90,6 +103,8 @@ pub struct Refusal {
     pub code: ErrorCode,
     pub answer: Answer,
     pub message: String,
+    /// The nonce to send in a `DPoP-Nonce` header with the refusal.
+    pub nonce: Option<String>,
 }
 
 impl Refusal {
@@ -99,6 +114,7 @@ impl Refusal {
             code: ErrorCode::DpopProofInvalid,
             answer: Answer::InvalidProof,
             message: message.into(),
+            nonce: None,
         }
     }
 
@@ -108,6 +124,7 @@ impl Refusal {
             code: ErrorCode::TokenBindingMismatch,
             answer,
             message: message.into(),
+            nonce: None,
         }
     }
 }

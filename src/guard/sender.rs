@@ -29,11 +29,17 @@ impl Gate<'_> {
                 if accepted.proof && !policy.forward.keep_token {
                     self.drop_headers.push("dpop".into());
                 }
+                if let Some(n) = accepted.nonce {
+                    self.response_headers.push(("dpop-nonce".into(), n));
+                }
                 return None;
             }
             Err(r) => r,
         };
         self.log.rule = Some(refusal.rule);
+        if let Some(n) = &refusal.nonce {
+            self.response_headers.push(("dpop-nonce".into(), n.clone()));
+        }
         let problem = Problem::new(refusal.code, refusal.message.clone());
         let mut d = self.take().deny(
             BearerError::InvalidToken,
@@ -45,6 +51,7 @@ impl Gate<'_> {
         let algs = names(&policy.token.dpop_algorithms);
         let error = match refusal.answer {
             Answer::InvalidProof => "invalid_dpop_proof",
+            Answer::UseNonce => "use_dpop_nonce",
             Answer::DpopInvalidToken | Answer::BearerInvalidToken => "invalid_token",
         };
         if refusal.answer != Answer::BearerInvalidToken {

@@ -263,3 +263,30 @@ def test_certificate_bound_tokens_need_their_client_certificate():
         assert "panicked at" not in e.logs(), e.logs()[-4000:]
         ks.close()
         up.close()
+
+
+def test_server_nonces_are_asked_for_then_accepted():
+    up = Upstream()
+    key = SigningKey("es-1", "ES256")
+    ks = KeyServer([key])
+    doc = policy(ks.url)
+    doc["token"]["dpop_nonce_secret"] = b64url(os.urandom(32))
+    e = Envoy(envoy_config(WASM, doc, up.port, ks.port))
+    try:
+        wait_for(lambda: ks.count() >= 1, "the first key-set fetch")
+        client = ProofKey()
+        token = key.sign(claims(cnf={"jkt": client.thumbprint()}))
+        url = f"http://127.0.0.1:{e.port}{PATH}"
+        first = send(e.port, token, [client.proof(token, url)])
+        assert 'error="use_dpop_nonce"' in refused(first, "dpop.nonce", "dpop_proof_invalid")
+        nonce = first[1]["dpop-nonce"]
+        # Every worker VM derives the same nonce from the policy's secret.
+        for _ in range(4):
+            ok = send(e.port, token, [client.proof(token, url, nonce=nonce)])
+            assert ok[0] == 200, ok
+            assert ok[1].get("dpop-nonce"), ok[1]
+    finally:
+        e.stop()
+        assert "panicked at" not in e.logs(), e.logs()[-4000:]
+        ks.close()
+        up.close()

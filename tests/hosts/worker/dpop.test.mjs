@@ -80,3 +80,27 @@ test('a certificate-bound token passes only with the certificate Cloudflare veri
   const ok = await call(token, [], { scheme: 'Bearer', cf: tls(cert.toString('hex')) });
   assert.equal(ok.status, 200, await ok.clone().text());
 });
+
+test('with a nonce secret (an env binding), proofs need the server nonce from DPoP-Nonce', async () => {
+  const tmp = h.tempDir();
+  const worker = await h.startWorker({
+    policy: h.policy(api.keys.url, { token: { realm: 'fhir', dpop_nonce_secret: 'env:DPOP_NONCE_SECRET' } }),
+    upstream: api.upstream.url,
+    cacheDir: tmp.dir,
+    bindings: { DPOP_NONCE_SECRET: crypto.randomBytes(32).toString('base64url') },
+  });
+  try {
+    const token = bound();
+    const send = (p) => worker.fetch(PATH, { headers: { authorization: `DPoP ${token}`, dpop: p } });
+    const first = await send(proof(token));
+    const challenge = await refused(first, 'dpop.nonce', 'dpop_proof_invalid');
+    assert.match(challenge, /error="use_dpop_nonce"/);
+    const nonce = first.headers.get('dpop-nonce');
+    assert.ok(nonce);
+    const ok = await send(proof(token, { claims: { nonce } }));
+    assert.equal(ok.status, 200, await ok.clone().text());
+  } finally {
+    await worker.dispose();
+    tmp.remove();
+  }
+});
