@@ -463,3 +463,43 @@ fn server_nonces_are_asked_for_and_accepted() {
     p["token"] = json!({"dpop_nonce_secret": "short"});
     assert!(Verifier::from_json(&p.to_string()).is_err());
 }
+
+#[test]
+fn refusals_of_dpop_requests_use_the_dpop_challenge() {
+    let v = gate(json!({}));
+    let mut c = claims();
+    c["exp"] = json!(NOW - 3600);
+    c["cnf"] = json!({"jkt": jkt(&client())});
+    let expired = sign(
+        &header(Algorithm::ES256, "k1"),
+        &c,
+        &TestKey::p256(),
+        Algorithm::ES256,
+    );
+    let d = run(
+        &v,
+        &request("GET", &format!("DPoP {expired}"), &[&proof(&expired, "c1")]),
+    );
+    let challenge = d.www_authenticate.unwrap();
+    assert!(
+        challenge.starts_with("DPoP realm=\"fhir\", error=\"invalid_token\""),
+        "{challenge}"
+    );
+    assert!(
+        challenge.ends_with("algs=\"RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA\""),
+        "{challenge}"
+    );
+    // No token where DPoP is required: a DPoP challenge naming the algorithms; where it is only
+    // allowed, the bearer challenge stays as it was.
+    let mut none = Request::new("GET", "/fhir/Patient/1", vec![]);
+    none.origin = Some(ORIGIN.into());
+    let required = run(&gate(json!({"dpop": "required"})), &none);
+    assert_eq!(
+        required.www_authenticate.as_deref(),
+        Some("DPoP realm=\"fhir\", algs=\"RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA\"")
+    );
+    assert_eq!(
+        run(&v, &none).www_authenticate.as_deref(),
+        Some("Bearer realm=\"fhir\"")
+    );
+}

@@ -530,11 +530,11 @@ impl<'a> Gate<'a> {
         Decision {
             allow: false,
             status,
-            www_authenticate: Some(challenge::www_authenticate(
-                realm,
+            www_authenticate: Some(sender::challenge(
+                self.verifier,
+                self.req,
                 error,
-                description,
-                scope,
+                challenge::www_authenticate(realm, error, description, scope),
             )),
             body: Some(challenge::body(
                 error,

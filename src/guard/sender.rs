@@ -3,8 +3,10 @@
 
 use super::{challenge, BearerError, Decision, Gate};
 use crate::dpop::binding::{self, Presented};
-use crate::dpop::{proof::names, Answer};
+use crate::dpop::{proof::names, Answer, Mode};
 use crate::error::Problem;
+use crate::guard::Request;
+use crate::verify::Verifier;
 use serde_json::{Map, Value};
 
 impl Gate<'_> {
@@ -65,5 +67,24 @@ impl Gate<'_> {
             Some(refusal.rule),
         ));
         Some(d)
+    }
+}
+
+/// The challenge of any refusal (RFC 9449 §7.1): `bearer` as it is, except for a request that
+/// sent its token with the DPoP scheme, or that has no token where DPoP is required, which gets
+/// the same attributes under the DPoP scheme with the algorithms proofs may use.
+pub(super) fn challenge(
+    verifier: &Verifier,
+    req: &Request,
+    error: BearerError,
+    bearer: String,
+) -> String {
+    let token = &verifier.policy().token;
+    let due = token.dpop != Mode::Off
+        && (binding::uses_dpop_scheme(req)
+            || (error == BearerError::None && token.dpop == Mode::Required));
+    match bearer.strip_prefix("Bearer ") {
+        Some(rest) if due => format!("DPoP {rest}, algs=\"{}\"", names(&token.dpop_algorithms)),
+        _ => bearer,
     }
 }
