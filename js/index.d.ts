@@ -78,6 +78,8 @@ export interface VerifyOptions {
   /** Seconds since the epoch (default: the clock). */
   now?: number;
   keyStore?: Store;
+  /** decide(): the SHA-256 thumbprint (hex or base64url) of the client certificate your TLS server verified (RFC 8705). */
+  clientCertSha256?: string;
   [policyMember: string]: unknown;
 }
 
