@@ -131,3 +131,12 @@ test('server nonces: use_dpop_nonce with a DPoP-Nonce header, then the proof wit
   const ok = await decide(request([dpopProof(clientKey, { url: URL_, token: bound, claims: { nonce } })]), opts);
   assert.equal(ok.allow, true, ok.body);
 });
+
+test('an expired token sent with the DPoP scheme gets a DPoP challenge; no token where DPoP is required too', async () => {
+  const expired = token({ exp: NOW - 3600, cnf: { jkt: jwkThumbprint(jwkOf(clientKey)) } });
+  const d = await decide(request([dpopProof(clientKey, { url: URL_, token: expired })], { auth: `DPoP ${expired}` }), options);
+  assert.equal(d.status, 401);
+  assert.match(d.www_authenticate, /^DPoP realm="fhir", error="invalid_token", .*algs="[A-Za-z0-9 ]+"$/);
+  const none = await decide(new Request(URL_), { ...options, token: { realm: 'fhir', dpop: 'required' } });
+  assert.match(none.www_authenticate, /^DPoP realm="fhir", algs="/);
+});
