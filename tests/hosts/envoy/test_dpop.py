@@ -11,6 +11,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import ssl
 import tempfile
 import time
@@ -110,10 +111,10 @@ def dpop_envoy():
 def test_a_good_proof_passes_once_across_all_workers(dpop_envoy):
     key, e = dpop_envoy
     client = ProofKey()
-    token = key.sign(claims(cnf={"jkt": client.thumbprint()}))
+    token = key.sign(claims(sub="replay-probe", cnf={"jkt": client.thumbprint()}))
     url = f"http://127.0.0.1:{e.port}{PATH}"
     p = client.proof(token, url)
-    results = [send(e.port, token, [p]) for _ in range(6)]
+    results = [send(e.port, token, [p]) for _ in range(20)]
     assert results[0][0] == 200, results[0]
     seen = {k for k, _ in json.loads(results[0][2])["headers"]}
     assert "dpop" not in seen and "authorization" not in seen
@@ -122,6 +123,18 @@ def test_a_good_proof_passes_once_across_all_workers(dpop_envoy):
         challenge = refused(r, "dpop.replay", "dpop_proof_invalid")
         assert challenge.startswith('DPoP realm="fhir-test", error="invalid_dpop_proof"'), challenge
         assert 'algs="' in challenge
+
+    # Envoy's log names the thread of each decision: a replay was refused by another worker's VM
+    # than the one that accepted the proof.
+    def threads(decision: str) -> set[str]:
+        found = set()
+        for m in re.finditer(r"\]\[(\d+)\]\[\w+\]\[wasm\].*decision (\{.*\})", e.logs()):
+            line = json.loads(m.group(2))
+            if line.get("sub") == "replay-probe" and line["decision"] == decision:
+                found.add(m.group(1))
+        return found
+
+    wait_for(lambda: threads("deny") - threads("allow"), "a replay refused on another worker", 10)
 
 
 def test_attacks_on_the_proof_are_refused(dpop_envoy):
