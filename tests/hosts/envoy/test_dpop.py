@@ -303,3 +303,27 @@ def test_server_nonces_are_asked_for_then_accepted():
         assert "panicked at" not in e.logs(), e.logs()[-4000:]
         ks.close()
         up.close()
+
+
+def test_public_origin_pins_the_url_proofs_must_name():
+    """Behind a TLS-terminating proxy Envoy sees http and its own address; the policy names the
+    origin clients really call, and only proofs for it pass."""
+    up = Upstream()
+    key = SigningKey("es-1", "ES256")
+    ks = KeyServer([key])
+    doc = policy(ks.url)
+    doc["token"]["public_origin"] = "https://api.example"
+    e = Envoy(envoy_config(WASM, doc, up.port, ks.port))
+    try:
+        wait_for(lambda: ks.count() >= 1, "the first key-set fetch")
+        client = ProofKey()
+        token = key.sign(claims(cnf={"jkt": client.thumbprint()}))
+        seen_by_envoy = f"http://127.0.0.1:{e.port}{PATH}"
+        refused(send(e.port, token, [client.proof(token, seen_by_envoy)]), "dpop.htu", "dpop_proof_invalid")
+        ok = send(e.port, token, [client.proof(token, f"https://api.example{PATH}")])
+        assert ok[0] == 200, ok
+    finally:
+        e.stop()
+        assert "panicked at" not in e.logs(), e.logs()[-4000:]
+        ks.close()
+        up.close()
