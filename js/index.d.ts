@@ -78,6 +78,8 @@ export interface VerifyOptions {
   /** Seconds since the epoch (default: the clock). */
   now?: number;
   keyStore?: Store;
+  /** decide(): the SHA-256 thumbprint (hex or base64url) of the client certificate your TLS server verified (RFC 8705). */
+  clientCertSha256?: string;
   [policyMember: string]: unknown;
 }
 
@@ -110,7 +112,13 @@ export function inspect(token: string, options?: InspectOptions): Report;
 /** A Fetch API Request, or a plain description of one. */
 export type RequestLike = Request | {
   method?: string;
-  path: string;
+  /** An absolute URL (its origin is the external origin a DPoP proof's `htu` names) … */
+  url?: string;
+  /** … or the path (with an optional `?query`) and the external `scheme://host[:port]`. */
+  path?: string;
+  origin?: string;
+  /** The SHA-256 thumbprint (hex or base64url) of the client certificate the TLS layer verified. */
+  clientCertSha256?: string;
   query?: string;
   headers?: Headers | Array<[string, string]> | Record<string, string | string[]>;
   /** Read only when the guard asks for it (a form-encoded `_search`, a Bundle). */
@@ -139,7 +147,8 @@ export function version(): string;
 export class TokenVerifier {
   constructor(options: VerifyOptions);
   verify(token: string, options?: { now?: number }): Promise<VerifyResult>;
-  decide(request: RequestLike, options?: { now?: number; fetchKeys?: boolean }): Promise<Decision>;
+  /** `clientCertSha256`: the verified client certificate's SHA-256 thumbprint (RFC 8705). */
+  decide(request: RequestLike, options?: { now?: number; fetchKeys?: boolean; clientCertSha256?: string }): Promise<Decision>;
   inspect(token: string, options?: { now?: number; keys?: Keys }): Report;
   /** Give back its WebAssembly memory (after calls under way); not usable afterwards. */
   free(): void;

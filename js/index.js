@@ -192,20 +192,23 @@ export class TokenVerifier {
    * log, warnings }`. Never throws on what the client sent. `fetchKeys: false` decides with the
    * policy's inline keys only, fetching nothing (the inspector page's request tester).
    */
-  async decide(request, { now, fetchKeys = true } = {}) {
+  async decide(request, { now, fetchKeys = true, clientCertSha256 } = {}) {
     const at = nowFrom({ now });
-    return this.#running(() => this.#decide(request, at, fetchKeys));
+    if (clientCertSha256 !== undefined && typeof clientCertSha256 !== 'string') {
+      throw new OptionsError('clientCertSha256 must be the client certificate\'s SHA-256 thumbprint (hex or base64url).');
+    }
+    return this.#running(() => this.#decide(request, at, fetchKeys, clientCertSha256));
   }
 
-  async #decide(request, at, fetchKeys) {
-    let req = requestJson(request);
+  async #decide(request, at, fetchKeys, cert) {
+    let req = requestJson(request, undefined, cert);
     // Over the bound, decided from its length: the description is never copied into wasm.
     const refused = oversizedRequest(req, this.#maxRequestBytes, (m, p, n) => this.#core.decideOversized(m, p, n));
     if (refused) return { ...refused, warnings: [] };
     let step = JSON.parse(this.#core.prepare(req));
     if (step.read_body) {
       // The guard reads this body (a form _search, a Bundle): one byte past the limit at most.
-      req = requestJson(request, await bodyOf(request, step.read_body.max_body_bytes));
+      req = requestJson(request, await bodyOf(request, step.read_body.max_body_bytes), cert);
       step = JSON.parse(this.#core.prepare(req));
     }
     if (step.decision) return { ...step.decision, warnings: [] };
@@ -362,7 +365,7 @@ export function inspect(token, options = {}) {
  */
 export async function decide(request, options) {
   core();
-  return verifierFor(options).decide(request, { now: options.now });
+  return verifierFor(options).decide(request, { now: options.now, clientCertSha256: options.clientCertSha256 });
 }
 
 /**

@@ -5,7 +5,7 @@
 // issuer, and keys given as bytes.
 
 /** Options that configure the JS side only and never reach the policy document. */
-export const JS_ONLY_OPTIONS = new Set(['now', 'keyStore']);
+export const JS_ONLY_OPTIONS = new Set(['now', 'keyStore', 'clientCertSha256']);
 
 /** Policy members whose values are data, not policy vocabulary: their keys stay as written. */
 const VERBATIM = new Set(['keys', 'headers', 'clusters']);

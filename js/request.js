@@ -1,5 +1,6 @@
-// An HTTP request as the core's guard reads it: `{ method, path, query, headers: [[name, value]] }`.
-// Accepts a Fetch API `Request` (workerd, browsers, Node) or a plain description.
+// An HTTP request as the core's guard reads it: `{ method, path, query, headers: [[name, value]],
+// origin?, client_cert_sha256? }`. Accepts a Fetch API `Request` (workerd, browsers, Node) or a
+// plain description (with `url`, or `path` and an optional `origin`).
 
 import { OptionsError } from './options.js';
 
@@ -18,13 +19,21 @@ function headerPairs(headers) {
  * The method and path go to the core as given: the core decides what a lower-case method or an
  * odd path means (it refuses them), not this shim. Throws OptionsError when it cannot describe one.
  */
-export function requestJson(request, body) {
+export function requestJson(request, body, clientCertSha256) {
   if (request === null || typeof request !== 'object') {
     throw new OptionsError('the request must be a Request or { method, path, query?, headers?, body? }.');
   }
-  const withBody = (o) => JSON.stringify(body === undefined ? o : { ...o, body });
+  // The external origin (for a DPoP proof's htu) and the verified client certificate's
+  // thumbprint (for certificate-bound tokens) go to the core as given: the core checks them.
+  const cert = clientCertSha256 ?? request.clientCertSha256;
+  const extra = {};
+  if (typeof cert === 'string') extra.client_cert_sha256 = cert;
+  if (typeof request.origin === 'string') extra.origin = request.origin;
+  const withBody = (o) => JSON.stringify(body === undefined ? { ...o, ...extra } : { ...o, ...extra, body });
   if (typeof request.url === 'string' && request.path === undefined) {
     const url = new URL(request.url, 'http://host.invalid');
+    // Only an absolute URL says which origin the client called.
+    if (/^https?:\/\//i.test(request.url) && extra.origin === undefined) extra.origin = url.origin;
     return withBody({
       method: String(request.method ?? 'GET'),
       path: url.pathname,

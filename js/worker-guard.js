@@ -17,6 +17,7 @@ import { initSync, Gate, KeySet } from './pkg/azlens.js';
 import { RemoteKeys, kidRefetchOf } from './keys.js';
 import { workerStore } from './worker-store.js';
 import { oversizedRequest, readCapped } from './request.js';
+import { senderFacts } from './worker-sender.js';
 
 /** The configuration is unusable; the message names what to fix and never holds a secret. */
 export class ConfigError extends Error {
@@ -173,6 +174,7 @@ async function handle(state, request, log) {
     path: url.pathname,
     query: url.search.slice(1),
     headers: [...request.headers],
+    ...senderFacts(request, url),
   };
   let reqJson = JSON.stringify(described);
   // Over the bound, decided from its length: the description is never copied into wasm.

@@ -56,11 +56,17 @@ pub enum ErrorCode {
     /// A key set the policy names could not be fetched (unreachable, an error status, a body
     /// over the limit), so no key could be tried.
     KeySetUnavailable,
+    /// The request's DPoP proof (RFC 9449) is missing, malformed, for another request, stale,
+    /// replayed or not signed by the key in its header.
+    DpopProofInvalid,
+    /// The token is bound (`cnf`, RFC 9449 / RFC 8705) to another key or client certificate
+    /// than the request proves, or a bound token came without its proof.
+    TokenBindingMismatch,
 }
 
 impl ErrorCode {
     /// Every code, in documentation order.
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 24] = [
         ErrorCode::Malformed,
         ErrorCode::UnsupportedToken,
         ErrorCode::AlgNotAllowed,
@@ -83,6 +89,8 @@ impl ErrorCode {
         ErrorCode::ChainInvalid,
         ErrorCode::RequestRefused,
         ErrorCode::KeySetUnavailable,
+        ErrorCode::DpopProofInvalid,
+        ErrorCode::TokenBindingMismatch,
     ];
 
     /// The stable snake_case spelling.
@@ -110,6 +118,8 @@ impl ErrorCode {
             ErrorCode::ChainInvalid => "chain_invalid",
             ErrorCode::RequestRefused => "request_refused",
             ErrorCode::KeySetUnavailable => "key_set_unavailable",
+            ErrorCode::DpopProofInvalid => "dpop_proof_invalid",
+            ErrorCode::TokenBindingMismatch => "token_binding_mismatch",
         }
     }
 }

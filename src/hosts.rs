@@ -58,6 +58,19 @@ pub struct TokenSources {
     pub allow_ihe_jwt: bool,
     /// The `realm` of the `WWW-Authenticate` challenge.
     pub realm: String,
+    /// DPoP (RFC 9449): `off`, `allowed` (checked when presented or bound) or `required`.
+    pub dpop: crate::dpop::Mode,
+    /// Seconds after its `iat` a DPoP proof is accepted (plus `leeway`).
+    pub dpop_max_age: u64,
+    /// Algorithms DPoP proofs may be signed with (asymmetric only).
+    pub dpop_algorithms: Vec<crate::Algorithm>,
+    /// Proofs remembered against replay, per replay memory.
+    pub dpop_replay_entries: usize,
+    /// With a secret, proofs must carry a server nonce (RFC 9449 §9) derived from it.
+    pub dpop_nonce_secret: Option<String>,
+    /// The external `scheme://host[:port]` clients call (for the proof's `htu`), when the host
+    /// cannot tell it (a TLS-terminating proxy in front).
+    pub public_origin: Option<String>,
 }
 
 impl Default for TokenSources {
@@ -71,6 +84,12 @@ impl Default for TokenSources {
             allow_query: false,
             allow_ihe_jwt: true,
             realm: "azlens".into(),
+            dpop: crate::dpop::Mode::default(),
+            dpop_max_age: crate::dpop::DEFAULT_MAX_AGE,
+            dpop_algorithms: crate::dpop::default_algorithms(),
+            dpop_replay_entries: crate::dpop::DEFAULT_REPLAY_ENTRIES,
+            dpop_nonce_secret: None,
+            public_origin: None,
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod alg;
 pub mod cache;
 pub mod claims;
 pub mod discovery;
+pub mod dpop;
 pub mod envoy;
 pub mod error;
 pub mod fhir;

@@ -257,6 +257,7 @@ impl Policy {
         self.validate_profiles()?;
         self.validate_routes()?;
         self.forward.validate().map_err(PolicyError)?;
+        crate::dpop::validate(&self.token).map_err(PolicyError)?;
         if let Some(i) = &self.introspection {
             i.validate().map_err(PolicyError)?;
         }

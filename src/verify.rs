@@ -72,6 +72,8 @@ pub struct Verifier {
     issuer_keys: Vec<KeySet>,
     shared_trust: TrustStore,
     issuer_trust: Vec<Option<TrustStore>>,
+    /// DPoP proofs already used (crate::dpop::replay), shared by clones of this verifier.
+    replay: crate::dpop::replay::Ledger,
 }
 
 impl Verifier {
@@ -105,13 +107,28 @@ impl Verifier {
                     .transpose()
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let replay = crate::dpop::replay::Ledger::new(Box::new(
+            crate::dpop::replay::MemoryReplay::new(policy.token.dpop_replay_entries),
+        ));
         Ok(Verifier {
             policy,
             shared_keys,
             issuer_keys,
             shared_trust,
             issuer_trust,
+            replay,
         })
+    }
+
+    /// Where this verifier remembers the DPoP proofs it accepted.
+    pub fn replay(&self) -> &crate::dpop::replay::Ledger {
+        &self.replay
+    }
+
+    /// Remember DPoP proofs in `store` instead of this process's memory (Envoy shares it
+    /// across its worker VMs).
+    pub fn set_replay_store(&mut self, store: Box<dyn crate::dpop::replay::ReplayStore>) {
+        self.replay = crate::dpop::replay::Ledger::new(store);
     }
 
     /// Read a policy document and make it ready.

@@ -620,6 +620,31 @@ fn decide_answers_what_the_gate_would() {
         &token,
     ]);
     assert_eq!(code, 0, "{out}");
+    // a full URL is the origin a DPoP proof is checked against; a path alone names none
+    let bound = sign(
+        r#"{"iss":"https://as.example","sub":"alice","aud":"https://fhir.example","exp":2000000000,"scope":"patient/Observation.rs","patient":"123","cnf":{"jkt":"x"}}"#,
+    );
+    let auth = format!("Authorization: DPoP {bound}");
+    for (target, rule) in [
+        (
+            "https://fhir.example/fhir/Observation?patient=123",
+            "dpop.malformed",
+        ),
+        ("/fhir/Observation?patient=123", "dpop.origin-unknown"),
+    ] {
+        let (code, out, _) = decide(&[
+            "--json",
+            "-H",
+            &auth,
+            "-H",
+            "DPoP: not-a-proof",
+            "GET",
+            target,
+        ]);
+        assert_eq!(code, 1, "{out}");
+        let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(d["log"]["rule"], rule, "{target}: {out}");
+    }
     // another patient's data, and a resource type the scope does not name: 403
     for target in ["/fhir/Observation?patient=999", "/fhir/Patient/123"] {
         let (code, out, _) = decide(&["GET", target, &token]);

@@ -1386,12 +1386,15 @@ fn every_error_code_has_a_case() {
         .collect();
     // chain_invalid has its case table in tests/trust_chains.rs (certificate fixtures);
     // request_refused is about the request, not the token: src/guard/canonical.rs and
-    // src/guard/fhir/tests.rs hold its cases.
+    // src/guard/fhir/tests.rs hold its cases. The sender-constraint codes are about the request's
+    // proof or connection too: tests/dpop.rs holds their cases.
     let profile_owned = [
         ErrorCode::ProfileViolation,
         ErrorCode::InsufficientScope,
         ErrorCode::ChainInvalid,
         ErrorCode::RequestRefused,
+        ErrorCode::DpopProofInvalid,
+        ErrorCode::TokenBindingMismatch,
     ];
     for code in ErrorCode::ALL {
         if profile_owned.contains(&code) {

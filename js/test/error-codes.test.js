@@ -47,13 +47,15 @@ const CASES = {
 };
 // Scopes are judged against a request (a route, a FHIR interaction): decide() reports it.
 const BY_DECIDE = new Set(['insufficient_scope', 'request_refused']);
+// Sender constraints are judged against a request's proof or connection: dpop.test.js.
+const BY_DPOP = new Set(['dpop_proof_invalid', 'token_binding_mismatch']);
 // x5c chains need certificate fixtures: trust.test.js reports chain_invalid.
 const BY_TRUST = new Set(['chain_invalid']);
 
 test('the code table comes from the core and has every documented code', () => {
   const codes = errorCodes();
-  assert.equal(codes.length, 22);
-  assert.deepEqual(new Set([...Object.keys(CASES), ...BY_DECIDE, ...BY_TRUST]), new Set(codes));
+  assert.equal(codes.length, 24);
+  assert.deepEqual(new Set([...Object.keys(CASES), ...BY_DECIDE, ...BY_TRUST, ...BY_DPOP]), new Set(codes));
 });
 
 test('a good token is valid and reports its key', async () => {

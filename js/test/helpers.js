@@ -191,3 +191,19 @@ export async function bodyOf(req) {
   for await (const c of req) chunks.push(c);
   return Buffer.concat(chunks).toString();
 }
+
+/** The RFC 7638 SHA-256 thumbprint of a public JWK (test side, written from the RFC). */
+export function jwkThumbprint(jwk) {
+  const members = { RSA: ['e', 'kty', 'n'], EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'] }[jwk.kty];
+  const canonical = `{${members.map((m) => `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`).join(',')}}`;
+  return crypto.createHash('sha256').update(canonical).digest('base64url');
+}
+
+/**
+ * A DPoP proof (RFC 9449 §4.2) by `key` (an ES256 key pair unless `alg` says otherwise) for
+ * `method` and `url`, bound to `token`; `claims` and `header` override what is made.
+ */
+export function dpopProof(key, { method = 'GET', url, token, jti = crypto.randomUUID(), iat = NOW, alg = 'ES256', claims = {}, header = {} }) {
+  const ath = crypto.createHash('sha256').update(token).digest('base64url');
+  return sign(alg, key, { typ: 'dpop+jwt', jwk: jwkOf(key), ...header }, { htm: method, htu: url, iat, jti, ath, ...claims });
+}

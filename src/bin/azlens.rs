@@ -300,6 +300,10 @@ fn decide(o: &Options) -> Result<ExitCode, Failure> {
         headers.push(("authorization".into(), format!("Bearer {t}")));
     }
     let mut request = Request::new(method, path, headers);
+    // a full URL also names the origin a DPoP proof's htu is checked against
+    request.origin = target
+        .split_once("://")
+        .map(|(scheme, after)| format!("{scheme}://{}", after.split('/').next().unwrap_or("")));
     let verifier = load_verifier(o, token.as_deref())?;
     if guard::body_limit(&verifier, &request).is_some() {
         // The guard reads this body; without --data it is an empty one.

@@ -17,6 +17,7 @@ pub mod exchange;
 pub mod freshness;
 pub mod manager;
 pub mod record;
+pub mod replay;
 pub mod sources;
 pub mod waiting;
 

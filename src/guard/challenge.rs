@@ -60,6 +60,16 @@ pub fn www_authenticate(
     out
 }
 
+/// `DPoP realm="…", error="…", error_description="…", algs="…"` (RFC 9449 §7.1).
+pub fn dpop(realm: &str, error: &str, description: &str, algs: &str) -> String {
+    format!(
+        "DPoP realm=\"{}\", error=\"{error}\", error_description=\"{}\", algs=\"{}\"",
+        quoted_safe(realm),
+        quoted_safe(description),
+        quoted_safe(algs)
+    )
+}
+
 /// `Basic realm="…", charset="UTF-8"` (RFC 7617), for endpoints that take client credentials.
 pub fn basic(realm: &str) -> String {
     format!("Basic realm=\"{}\", charset=\"UTF-8\"", quoted_safe(realm))
@@ -68,6 +78,18 @@ pub fn basic(realm: &str) -> String {
 /// The JSON body of a refusal.
 pub fn body(
     error: BearerError,
+    description: &str,
+    problems: &[Problem],
+    scope: Option<&str>,
+    rule: Option<&str>,
+) -> String {
+    let error = error.as_str().unwrap_or("unauthorized");
+    body_named(error, description, problems, scope, rule)
+}
+
+/// [`body`] with the `error` word given (`invalid_dpop_proof`, RFC 9449 §7.1).
+pub fn body_named(
+    error: &str,
     description: &str,
     problems: &[Problem],
     scope: Option<&str>,
@@ -86,7 +108,7 @@ pub fn body(
         })
         .collect();
     let mut v = json!({
-        "error": error.as_str().unwrap_or("unauthorized"),
+        "error": error,
         "error_description": clip(description, MAX_ECHO_BYTES),
         "errors": listed,
     });

@@ -14,6 +14,7 @@ pub mod forward;
 pub mod introspection;
 pub mod request;
 pub mod route;
+mod sender;
 pub mod token_source;
 
 pub use challenge::BearerError;
@@ -161,6 +162,8 @@ fn canonical_request(canon: &Canonical, req: &Request) -> Request {
         query: canon.query.clone(),
         headers: req.headers.clone(),
         body: req.body.clone(),
+        origin: req.origin.clone(),
+        client_cert_sha256: req.client_cert_sha256.clone(),
     }
 }
 
@@ -214,7 +217,7 @@ fn locate<'p>(verifier: &'p Verifier, req: &Request) -> Result<Located<'p>, Box<
 
 /// The whole decision, given the keys the host fetched for the request's token.
 pub fn decide(verifier: &Verifier, req: &Request, keys: &KeySet, now: i64) -> Decision {
-    decide_with(verifier, req, |token| {
+    decide_with(verifier, req, now, |token| {
         Rc::new(verifier.verify(token, keys, now))
     })
 }
@@ -229,7 +232,7 @@ pub fn decide_cached(
     cache: &mut VerdictCache,
     now: i64,
 ) -> Decision {
-    decide_with(verifier, req, |token| {
+    decide_with(verifier, req, now, |token| {
         let key = cache.key(token);
         let keys = || Cow::Borrowed(keys);
         cache.verify_keyed(verifier, key, token, None, keys, generation, now)
@@ -240,7 +243,7 @@ pub fn decide_cached(
 /// plan, kept so that [`decide_ticket`] neither looks for the token nor decodes it again.
 #[derive(Debug, Clone)]
 pub struct Ticket<'p> {
-    found: Located<'p>,
+    found: Box<Located<'p>>,
     key: TokenKey,
     /// Which key sources to fetch for the token.
     pub plan: Rc<KeyPlan>,
@@ -269,7 +272,11 @@ pub fn prepare_cached<'p>(
     let plan = cache
         .plan(key, &found.token)
         .unwrap_or_else(|| Rc::new(key_plan(&found.token, verifier.policy())));
-    Ready::Fetch(Ticket { found, key, plan })
+    Ready::Fetch(Ticket {
+        found: Box::new(found),
+        key,
+        plan,
+    })
 }
 
 /// The decision on the request `ticket` came from, with the keys of its plan's sources:
@@ -292,22 +299,23 @@ pub fn decide_ticket<'k>(
         generation,
         now,
     );
-    decide_found(verifier, &ticket.found, &verdict)
+    decide_found(verifier, &ticket.found, &verdict, now)
 }
 
 fn decide_with(
     verifier: &Verifier,
     req: &Request,
+    now: i64,
     verify: impl FnOnce(&str) -> Rc<Verdict>,
 ) -> Decision {
     match locate(verifier, req) {
-        Ok(found) => decide_found(verifier, &found, &verify(&found.token)),
+        Ok(found) => decide_found(verifier, &found, &verify(&found.token), now),
         Err(decision) => *decision,
     }
 }
 
 /// The decision on a request whose token got `verdict`.
-fn decide_found(verifier: &Verifier, found: &Located, verdict: &Verdict) -> Decision {
+fn decide_found(verifier: &Verifier, found: &Located, verdict: &Verdict, now: i64) -> Decision {
     let mut gate = Gate::new(verifier, &found.request, found.route, Some(&found.from));
     if found.deprecated_scheme {
         gate.response_headers.push((
@@ -321,7 +329,7 @@ fn decide_found(verifier: &Verifier, found: &Located, verdict: &Verdict) -> Deci
     if let Some(refusal) = gate.header_rules() {
         return refusal;
     }
-    gate.after_verification(verdict)
+    gate.after_verification(verdict, &found.token, now)
 }
 
 fn decide_without_token(gate: Gate<'_>, lookup: TokenLookup) -> Decision {
@@ -522,11 +530,11 @@ impl<'a> Gate<'a> {
         Decision {
             allow: false,
             status,
-            www_authenticate: Some(challenge::www_authenticate(
-                realm,
+            www_authenticate: Some(sender::challenge(
+                self.verifier,
+                self.req,
                 error,
-                description,
-                scope,
+                challenge::www_authenticate(realm, error, description, scope),
             )),
             body: Some(challenge::body(
                 error,
@@ -543,7 +551,7 @@ impl<'a> Gate<'a> {
         }
     }
 
-    fn after_verification(mut self, verdict: &Verdict) -> Decision {
+    fn after_verification(mut self, verdict: &Verdict, token: &str, now: i64) -> Decision {
         let empty = Map::new();
         let payload = verdict.payload.as_ref().unwrap_or(&empty);
         let text = |name: &str| {
@@ -574,6 +582,9 @@ impl<'a> Gate<'a> {
                 &verdict.errors,
                 None,
             );
+        }
+        if let Some(refusal) = self.sender_refusal(token, payload, now) {
+            return refusal;
         }
         if let Some(route) = self.route {
             if let Some(refusal) = self.route_refusal(route, payload) {

@@ -20,6 +20,13 @@ pub struct Request {
     /// or a batch/transaction Bundle. Hosts pass at most the limit plus one byte.
     #[serde(default)]
     pub body: Option<String>,
+    /// The external `scheme://host[:port]` the client called (for a DPoP proof's `htu`).
+    #[serde(default)]
+    pub origin: Option<String>,
+    /// The SHA-256 thumbprint of the client certificate the connection verified (hex or
+    /// base64url), for certificate-bound tokens (RFC 8705).
+    #[serde(default)]
+    pub client_cert_sha256: Option<String>,
 }
 
 impl Request {
@@ -35,7 +42,7 @@ impl Request {
             path: path.to_owned(),
             query: query.to_owned(),
             headers,
-            body: None,
+            ..Request::default()
         }
     }
 

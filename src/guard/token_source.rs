@@ -71,7 +71,12 @@ pub fn extract(sources: &TokenSources, req: &Request) -> TokenLookup {
                     let ihe_jwt = src.name.eq_ignore_ascii_case("authorization")
                         && sources.allow_ihe_jwt
                         && word.eq_ignore_ascii_case("IHE-JWT");
-                    if word.eq_ignore_ascii_case(scheme) || ihe_jwt {
+                    // RFC 9449 §7.1: a DPoP-bound token comes with the DPoP scheme; the
+                    // proof is checked once the token is valid (crate::dpop).
+                    let dpop = src.name.eq_ignore_ascii_case("authorization")
+                        && sources.dpop != crate::dpop::Mode::Off
+                        && word.eq_ignore_ascii_case("DPoP");
+                    if word.eq_ignore_ascii_case(scheme) || ihe_jwt || dpop {
                         if rest.contains(char::is_whitespace) {
                             return TokenLookup::InvalidRequest(format!(
                                 "The {} header's {word} credential holds white space; a token never does (two tokens in one header?).",
@@ -159,7 +164,7 @@ mod tests {
                 .iter()
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .collect(),
-            body: None,
+            ..Request::default()
         }
     }
 

@@ -5,7 +5,7 @@
 //! Keys come from the caller, never from the token being verified.
 
 pub(crate) mod der;
-mod jwk;
+pub(crate) mod jwk;
 mod material;
 mod openssh;
 pub(crate) mod pem;

@@ -179,6 +179,21 @@ pub const CLAIMS: &[Entry] = &[
         "RFC 9449 §6.1",
     ),
     e(
+        "htm",
+        "DPoP proof: the HTTP method of the request it is for",
+        "RFC 9449 §4.2",
+    ),
+    e(
+        "htu",
+        "DPoP proof: the URL of the request it is for, without query and fragment",
+        "RFC 9449 §4.2",
+    ),
+    e(
+        "ath",
+        "DPoP proof: base64url SHA-256 of the access token it goes with",
+        "RFC 9449 §4.2",
+    ),
+    e(
         "cnf.x5t#S256",
         "SHA-256 thumbprint of the client certificate the token is bound to",
         "RFC 8705 §3.1",

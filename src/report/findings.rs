@@ -213,6 +213,40 @@ pub const CODES: &[(&str, &str, &str)] = &[
         "opaque",
         "not a JWS, JWE or SAML assertion: only its issuer knows what it means",
         "RFC 7662",
+    ),    (
+        "dpop_proof",
+        "a DPoP proof: the request it is for (htm, htu), the token it goes with (ath) and its key's RFC 7638 thumbprint",
+        "RFC 9449 §4.2",
+    ),
+    (
+        "dpop_private_key",
+        "a DPoP proof whose jwk holds private key material",
+        "RFC 9449 §4.3",
+    ),
+    (
+        "dpop_symmetric_key",
+        "a DPoP proof whose jwk is a symmetric key",
+        "RFC 9449 §4.3",
+    ),
+    (
+        "dpop_claim_missing",
+        "a DPoP proof without htm, htu, iat or jti",
+        "RFC 9449 §4.2",
+    ),
+    (
+        "bound_to_dpop_key",
+        "the token is bound to a DPoP key (cnf.jkt) and how a server checks it",
+        "RFC 9449 §6",
+    ),
+    (
+        "bound_to_certificate",
+        "the token is bound to a client certificate (cnf.x5t#S256) and how a server checks it",
+        "RFC 8705 §3",
+    ),
+    (
+        "jwk_thumbprint",
+        "a JSON Web Key pasted alone, with its RFC 7638 thumbprint",
+        "RFC 7638 §3",
     ),
 ];
 

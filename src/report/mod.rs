@@ -6,6 +6,7 @@
 //! own, is also verified, and a valid token gets an RFC 7662 introspection view.
 
 pub mod atna;
+pub mod binding;
 pub mod claims_catalog;
 pub mod findings;
 pub mod introspection;
@@ -196,7 +197,12 @@ fn inspect_at(raw: &str, now: i64, opts: &InspectOptions<'_>, depth: usize) -> R
                 saml_report(&mut r, xml, now);
             }
         }
-        TokenKind::Opaque if !too_large => opaque(&mut r, &detected.token),
+        TokenKind::Opaque if !too_large => {
+            match binding::jwk_alone(raw.trim(), opts.limits.max_json_depth) {
+                Some(f) => r.findings.push(f),
+                None => opaque(&mut r, &detected.token),
+            }
+        }
         _ => {}
     }
     r.summary = summary(&r);
@@ -238,6 +244,7 @@ fn jws(r: &mut Report, token: &str, now: i64, opts: &InspectOptions<'_>, depth: 
         }
         if let Some(h) = &header {
             r.profiles = profile_match::assess(h, c, now);
+            binding::explain(h, c, &mut r.findings);
         }
         for (claim, inner) in nested::find(c) {
             if depth >= opts.limits.max_nested_depth {
@@ -578,6 +585,9 @@ fn jws_summary(r: &Report) -> String {
     let Some(h) = &r.header else {
         return "A JWS whose header cannot be read.".to_owned();
     };
+    if binding::is_proof(h) {
+        return binding::proof_summary(h, r.payload.as_ref());
+    }
     let alg = h.get("alg").and_then(Value::as_str).unwrap_or("?");
     let mut s = if alg.eq_ignore_ascii_case("none") {
         "An unsigned JWT (alg none)".to_owned()

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { createHash } from 'node:crypto';
 import { startSession, openPage, loadInspector, verdictState, screenshot, assertClean, contrastProblems } from './browser.mjs';
 import { makeSigner, accessClaims, expiredClaims, iuaClaims, tamper, ISSUER } from './fixtures.mjs';
 
@@ -223,6 +224,30 @@ test('garbage gets a clear message and no page error', async () => {
     await page.locator('#token').fill(junk);
     await verdictState(page, 'invalid');
   }
+  assertClean(assert, watch);
+  await context.close();
+});
+
+test('a DPoP proof, a bound token and a JWK pasted alone are explained, with RFC 7638 thumbprints', async () => {
+  const jwk = JSON.parse(signer.jwksText).keys[0];
+  const canonical = JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n });
+  const jkt = createHash('sha256').update(canonical).digest('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const proof = signer.sign({ htm: 'GET', htu: 'https://fhir.example/Patient/1', iat: now, jti: 'p-1' }, { typ: 'dpop+jwt', jwk: { kty: jwk.kty, n: jwk.n, e: jwk.e } });
+  const { page, watch, context } = await pasted(proof);
+  const explained = page.locator('#findings li[data-code="dpop_proof"]');
+  await explained.waitFor();
+  const text = await explained.textContent();
+  assert.match(text, /GET request to https:\/\/fhir\.example\/Patient\/1/);
+  assert.ok(text.includes(jkt), text);
+  await page.locator('#token').fill(signer.sign(accessClaims({ cnf: { jkt } })));
+  const bound = page.locator('#findings li[data-code="bound_to_dpop_key"]');
+  await bound.waitFor();
+  assert.ok((await bound.textContent()).includes(jkt));
+  await page.locator('#token').fill(JSON.stringify({ kty: jwk.kty, n: jwk.n, e: jwk.e, kid: 'any' }, null, 2));
+  const thumb = page.locator('#findings li[data-code="jwk_thumbprint"]');
+  await thumb.waitFor();
+  assert.ok((await thumb.textContent()).includes(jkt));
   assertClean(assert, watch);
   await context.close();
 });

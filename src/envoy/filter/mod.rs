@@ -4,6 +4,7 @@
 
 mod host;
 mod root;
+mod sender;
 mod stream;
 mod vm;
 

@@ -6,6 +6,7 @@ use super::stream::Stream;
 use super::vm::{self, Vm, FAST_TICK};
 use crate::envoy::freshness::Timing;
 use crate::envoy::manager::{FetchResult, KeyManager};
+use crate::envoy::replay::SharedReplay;
 use crate::envoy::sources;
 use crate::verify::Verifier;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -31,7 +32,10 @@ impl Root {
         )?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| "the plugin configuration is not UTF-8 text".to_owned())?;
-        let verifier = Verifier::from_json(text).map_err(|e| e.to_string())?;
+        let mut verifier = Verifier::from_json(text).map_err(|e| e.to_string())?;
+        // DPoP proofs used in any VM of the process are replays in every other.
+        let entries = verifier.policy().token.dpop_replay_entries;
+        verifier.set_replay_store(Box::new(SharedReplay::new(EnvoyStore, entries)));
         let policy = verifier.policy();
         let urls = sources::sources(policy).map_err(|e| format!("invalid policy: {e}"))?;
         let timing = Timing::new(&policy.key_cache, &policy.envoy);

@@ -74,6 +74,7 @@ impl HttpContext for Stream {
             return Action::Pause;
         };
         let mut req = exchange::request_from_headers(host::headers(MapType::HttpRequestHeaders));
+        super::sender::connection_facts(&mut req);
         if let Some(limit) = guard::body_limit(&vm.verifier, &req) {
             if !end_of_stream {
                 // Hold the headers; the decision waits for the body.
