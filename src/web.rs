@@ -236,6 +236,7 @@ pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsErr
         max_token_bytes: usize,
         max_inspect_bytes: usize,
         max_request_bytes: usize,
+        audit: &'a crate::audit::AuditSettings,
     }
     to_json(&HostSettings {
         key_cache: &policy.key_cache,
@@ -243,6 +244,7 @@ pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsErr
         max_token_bytes: policy.limits.max_token_bytes,
         max_inspect_bytes: report::max_input_bytes(&policy.limits),
         max_request_bytes: guard::request::max_description_bytes(&policy.limits),
+        audit: &policy.audit,
     })
 }
 

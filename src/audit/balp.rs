@@ -31,6 +31,17 @@ fn shape(interaction: &str) -> (Option<&'static str>, &'static str) {
     }
 }
 
+/// The action of a request the guard did not read as a FHIR interaction, from its method.
+fn method_action(method: &str) -> &'static str {
+    match method {
+        "GET" | "HEAD" => "R",
+        "POST" => "C",
+        "PUT" | "PATCH" => "U",
+        "DELETE" => "D",
+        _ => "E",
+    }
+}
+
 /// The FHIR restful-interaction code (R4 value set) of a guard interaction.
 fn restful_interaction(interaction: &str) -> &'static str {
     match interaction {
@@ -75,14 +86,7 @@ pub fn event(facts: &Facts, settings: &AuditSettings, now: i64) -> Value {
     let interaction = facts.interaction.as_deref();
     let (profile, action) = match interaction {
         Some(i) => shape(i),
-        None => (
-            None,
-            if facts.method == "GET" || facts.method == "HEAD" {
-                "R"
-            } else {
-                "E"
-            },
-        ),
+        None => (None, method_action(&facts.method)),
     };
     let subtype = match interaction {
         Some(i) => {
