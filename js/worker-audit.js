@@ -11,6 +11,8 @@ export class AuditTrail {
   #log;
   #queue = [];
   #sending = null;
+  /** Events taken from the queue by the POST in flight. */
+  #inflight = 0;
   /**
    * Events the repository accepted, events it refused (not retried), POSTs that failed (their
    * events stay queued), events dropped for a full queue.
@@ -27,7 +29,7 @@ export class AuditTrail {
   record(eventText, ctx) {
     if (this.#settings.log) this.#log(`{"audit_event":${eventText}}`);
     if (this.repository === null) return;
-    if (this.#queue.length >= this.#settings.queue) {
+    if (this.#queue.length + this.#inflight >= this.#settings.queue) {
       this.counters.dropped += 1;
     } else {
       this.#queue.push(eventText);
@@ -42,13 +44,14 @@ export class AuditTrail {
 
   /** The counters and queue length for log lines. */
   state() {
-    return { ...this.counters, queued: this.#queue.length };
+    return { ...this.counters, queued: this.#queue.length + this.#inflight };
   }
 
   /** POST batches until the queue is empty or a POST fails (the rest waits for the next request). */
   async #flush() {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#settings.batch);
+      this.#inflight = batch.length;
       const bundle = `{"resourceType":"Bundle","type":"batch","entry":[${batch
         .map((e) => `{"resource":${e},"request":{"method":"POST","url":"AuditEvent"}}`)
         .join(',')}]}`;
@@ -69,6 +72,7 @@ export class AuditTrail {
       } catch {
         ok = false;
       }
+      this.#inflight = 0;
       if (ok) continue;
       this.counters.failed_posts += 1;
       // Back to the front of the queue; what no longer fits is dropped and counted.
