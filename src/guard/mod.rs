@@ -76,7 +76,8 @@ pub struct LogLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
     pub reason: String,
-    /// The rule that refused the request (`path.empty-segment`, `fhir.not-confined`…).
+    /// The rule that refused the request (`path.empty-segment`, `fhir.not-confined`…), or
+    /// `iua.break-glass` for one only an emergency purpose of use let through.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'static str>,
     /// The FHIR interaction the guard read (`read`, `search-type`, `transaction`…).
