@@ -71,6 +71,10 @@ export interface VerifyOptions {
   token?: Record<string, unknown>;
   routes?: Array<Record<string, unknown>>;
   forward?: { headers?: Record<string, string>; keepToken?: boolean };
+  /** Policy-wide settings of the routes' `iua` rules: the emergency purposes of use (ETREAT). */
+  iuaRules?: { emergencyPurposes?: Array<{ system?: string; code: string; display?: string }> };
+  /** How audit records name the gateway (`source`) and where the worker and Envoy send them. */
+  audit?: { source?: string; repository?: string; cluster?: string; clusterPath?: string; batch?: number; queue?: number; log?: boolean };
   keyCache?: {
     defaultMaxAge?: number; minMaxAge?: number; maxMaxAge?: number; refetchCooldown?: number;
     staleFor?: number; fetchTimeoutMs?: number; maxWaitMs?: number; allowLoopbackHttp?: boolean;
@@ -138,6 +142,12 @@ export interface Decision {
   /** When allowed: the canonical path and query that were decided, to forward as they are. */
   upstream_path?: string;
   log: Record<string, unknown>;
+  /** Allowed only by an emergency purpose of use on a route with `iua.breakGlass`. */
+  break_glass?: boolean;
+  /** The facts the audit record is built from (user, purpose of use, patient, outcome, rule). */
+  audit: Record<string, unknown>;
+  /** The IHE BALP FHIR R4 AuditEvent of this decision, recorded at `now`. */
+  audit_event: Record<string, unknown>;
   warnings: Problem[];
 }
 export function decide(request: RequestLike, options: VerifyOptions): Promise<Decision>;

@@ -189,7 +189,8 @@ export class TokenVerifier {
    * The decision on an HTTP request (a Fetch API `Request`, or `{ method, path, query, headers }`)
    * under the policy's token sources, routes and forwarding rules: `{ allow, status,
    * www_authenticate?, body?, set_headers, remove_headers, response_headers, upstream_path?,
-   * log, warnings }`. Never throws on what the client sent. `fetchKeys: false` decides with the
+   * log, break_glass?, audit, audit_event, warnings }` (`audit_event`: the IHE BALP FHIR R4
+   * AuditEvent of the decision, recorded at `now`). Never throws on what the client sent. `fetchKeys: false` decides with the
    * policy's inline keys only, fetching nothing (the inspector page's request tester).
    */
   async decide(request, { now, fetchKeys = true, clientCertSha256 } = {}) {
@@ -201,6 +202,11 @@ export class TokenVerifier {
   }
 
   async #decide(request, at, fetchKeys, cert) {
+    const d = await this.#decision(request, at, fetchKeys, cert);
+    return { ...d, audit_event: JSON.parse(this.#core.auditEvent(JSON.stringify(d.audit), at)) };
+  }
+
+  async #decision(request, at, fetchKeys, cert) {
     let req = requestJson(request, undefined, cert);
     // Over the bound, decided from its length: the description is never copied into wasm.
     const refused = oversizedRequest(req, this.#maxRequestBytes, (m, p, n) => this.#core.decideOversized(m, p, n));

@@ -18,6 +18,7 @@ import { RemoteKeys, kidRefetchOf } from './keys.js';
 import { workerStore } from './worker-store.js';
 import { oversizedRequest, readCapped } from './request.js';
 import { senderFacts } from './worker-sender.js';
+import { AuditTrail } from './worker-audit.js';
 
 /** The configuration is unusable; the message names what to fix and never holds a secret. */
 export class ConfigError extends Error {
@@ -53,10 +54,10 @@ export function guard(options = {}) {
   let state = null;
   let failure = null;
   return {
-    async fetch(request, env) {
+    async fetch(request, env, ctx) {
       if (state === null && failure === null) {
         try {
-          state = setUp(options, env ?? {});
+          state = setUp(options, env ?? {}, log);
         } catch (e) {
           failure = e instanceof ConfigError ? e.message : `azlens worker: ${e?.message ?? e}`;
         }
@@ -66,7 +67,7 @@ export function guard(options = {}) {
         return json(500, { error: 'server_error', error_description: 'The gate is not configured; see the worker log.' });
       }
       try {
-        return await handle(state, request, log);
+        return await handle(state, request, log, ctx);
       } catch (e) {
         // A bug or a broken upstream never lets a request through.
         log(JSON.stringify({ decision: 'error', status: 500, method: request.method, reason: String(e?.message ?? e) }));
@@ -78,7 +79,7 @@ export function guard(options = {}) {
 
 
 /** The per-isolate state: the gate, the remote key cache, the upstream. */
-function setUp(options, env) {
+function setUp(options, env, log) {
   loadWasm();
   const policyText = policyFrom(options.policy ?? env.AZLENS_POLICY, env);
   const upstream = upstreamFrom(options.upstream ?? env.UPSTREAM);
@@ -104,6 +105,7 @@ function setUp(options, env) {
     gate, remote, upstream, generations: new Generations(), noKeys: new KeySet(),
     maxWaitMs: settings.key_cache.max_wait_ms,
     maxRequestBytes: settings.max_request_bytes,
+    audit: new AuditTrail(settings.audit, log),
   };
 }
 
@@ -166,7 +168,7 @@ function upstreamFrom(upstream) {
   return { base };
 }
 
-async function handle(state, request, log) {
+async function handle(state, request, log, ctx) {
   const { gate } = state;
   const url = new URL(request.url);
   const described = {
@@ -180,7 +182,7 @@ async function handle(state, request, log) {
   // Over the bound, decided from its length: the description is never copied into wasm.
   const oversized = oversizedRequest(reqJson, state.maxRequestBytes, (m, p, n) => gate.decideOversized(m, p, n));
   if (oversized) {
-    log(logLine(oversized.log, []));
+    log(logLine(oversized.log, [], audited(state, oversized, ctx)));
     return refusal(oversized);
   }
   let next = JSON.parse(gate.prepare(reqJson));
@@ -217,7 +219,7 @@ async function handle(state, request, log) {
       JSON.parse(gate.decide(reqJson, keys, generation, Date.now() / 1000)),
     ));
   }
-  log(logLine(decision.log, warnings));
+  log(logLine(decision.log, warnings, audited(state, decision, ctx)));
   if (!decision.allow) return refusal(decision);
   return forward(state.upstream, request, url, decision, body);
 }
@@ -360,10 +362,17 @@ function json(status, body) {
   });
 }
 
-/** The core's log line, plus what the key cache saw (stale or unavailable key sets). */
-function logLine(line, warnings) {
-  if (warnings.length === 0) return JSON.stringify(line);
-  return JSON.stringify({ ...line, key_warnings: warnings.map((w) => w.message) });
+/** The core's log line, plus what the key cache saw (stale or unavailable key sets) and the audit counters. */
+function logLine(line, warnings, extra = {}) {
+  if (warnings.length === 0) return JSON.stringify({ ...line, ...extra });
+  return JSON.stringify({ ...line, ...extra, key_warnings: warnings.map((w) => w.message) });
+}
+
+/** The core's AuditEvent of `decision`, recorded now; the audit counters for the log line. */
+function audited(state, decision, ctx) {
+  const { gate, audit } = state;
+  audit.record(gate.auditEvent(JSON.stringify(decision.audit), Date.now() / 1000), ctx);
+  return audit.repository === null ? {} : { audit: audit.state() };
 }
 
 /** The body, at most `max + 1` bytes of it (one more than allowed is how the core knows). */

@@ -130,6 +130,10 @@ pub struct Route {
     /// interaction it names.
     #[serde(default)]
     pub operations: Vec<FhirOperation>,
+    /// What an IHE IUA token must say on this route (purpose of use, role, organisation,
+    /// consent for the patient reached, break-the-glass): [`crate::guard::iua_rules`].
+    #[serde(default)]
+    pub iua: Option<crate::guard::iua_rules::RouteIua>,
 }
 
 /// An operation a FHIR route allows (`$everything` on `Patient/[id]`, say), and the grant it

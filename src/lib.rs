@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alg;
+pub mod audit;
 pub mod cache;
 pub mod claims;
 pub mod discovery;

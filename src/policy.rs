@@ -103,6 +103,12 @@ pub struct Policy {
     /// refused; `best_effort`: accepted with a warning.
     #[serde(default)]
     pub revocation: crate::trust::Revocation,
+    /// Policy-wide settings of the routes' IUA rules (the emergency purposes of use).
+    #[serde(default)]
+    pub iua_rules: crate::guard::iua_rules::IuaRules,
+    /// How audit records name the gateway and where hosts send them.
+    #[serde(default)]
+    pub audit: crate::audit::AuditSettings,
 }
 
 /// One trusted issuer.
@@ -210,6 +216,8 @@ impl Policy {
             crls: Vec::new(),
             crl_urls: Vec::new(),
             revocation: crate::trust::Revocation::default(),
+            iua_rules: Default::default(),
+            audit: Default::default(),
         }
     }
 
@@ -258,6 +266,7 @@ impl Policy {
         self.validate_routes()?;
         self.forward.validate().map_err(PolicyError)?;
         crate::dpop::validate(&self.token).map_err(PolicyError)?;
+        self.audit.validate().map_err(PolicyError)?;
         if let Some(i) = &self.introspection {
             i.validate().map_err(PolicyError)?;
         }
@@ -288,6 +297,10 @@ impl Policy {
                         op.name
                     )));
                 }
+            }
+            if let Some(iua) = &route.iua {
+                iua.validate(prefix, route.fhir, route.open)
+                    .map_err(PolicyError)?;
             }
             if let Some(m) = route
                 .methods

@@ -144,6 +144,19 @@ impl WebVerifier {
         ))
     }
 
+    /// The IHE BALP `AuditEvent` (FHIR R4 JSON) for a decision's `audit` facts (as JSON),
+    /// recorded at `now` (seconds since the epoch, the host's clock).
+    #[wasm_bindgen(js_name = auditEvent)]
+    pub fn audit_event(&self, facts_json: &str, now: f64) -> Result<String, JsError> {
+        let facts: crate::audit::Facts = serde_json::from_str(facts_json)
+            .map_err(|e| JsError::new(&format!("the decision's audit facts: {e}")))?;
+        to_json(&crate::audit::balp::event(
+            &facts,
+            &self.inner.policy().audit,
+            epoch_seconds(now),
+        ))
+    }
+
     /// The settings a host needs to fetch keys, defaults filled in: the policy's `key_cache`
     /// section and the key-set size limit, as JSON.
     #[wasm_bindgen(js_name = hostSettings)]
@@ -223,6 +236,7 @@ pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsErr
         max_token_bytes: usize,
         max_inspect_bytes: usize,
         max_request_bytes: usize,
+        audit: &'a crate::audit::AuditSettings,
     }
     to_json(&HostSettings {
         key_cache: &policy.key_cache,
@@ -230,6 +244,7 @@ pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsErr
         max_token_bytes: policy.limits.max_token_bytes,
         max_inspect_bytes: report::max_input_bytes(&policy.limits),
         max_request_bytes: guard::request::max_description_bytes(&policy.limits),
+        audit: &policy.audit,
     })
 }
 

@@ -141,6 +141,19 @@ impl Gate {
         ))
     }
 
+    /// The IHE BALP `AuditEvent` (FHIR R4 JSON) for a decision's `audit` facts (as JSON),
+    /// recorded at `now` (seconds since the epoch, the host's clock).
+    #[wasm_bindgen(js_name = auditEvent)]
+    pub fn audit_event(&self, facts_json: &str, now: f64) -> Result<String, JsError> {
+        let facts: crate::audit::Facts = serde_json::from_str(facts_json)
+            .map_err(|e| JsError::new(&format!("the decision's audit facts: {e}")))?;
+        to_json(&crate::audit::balp::event(
+            &facts,
+            &self.verifier.policy().audit,
+            whole(now),
+        ))
+    }
+
     /// Read a fetched key set within the policy's limits (for the shim's remote key cache).
     #[wasm_bindgen(js_name = parseKeys)]
     pub fn parse_keys(&self, bytes: &[u8]) -> Result<WebKeySet, JsError> {

@@ -257,7 +257,7 @@ async function main() {
     });
   }
   byId('profile').addEventListener('change', soon);
-  for (const id of ['req-path', 'req-fhir-base', 'req-headers']) byId(id).addEventListener('input', soon);
+  for (const id of ['req-path', 'req-fhir-base', 'req-iua', 'req-headers']) byId(id).addEventListener('input', soon);
   byId('req-method').addEventListener('change', soon);
   byId('algorithms').addEventListener('change', soon);
   byId('now-clear').addEventListener('click', () => {

@@ -31,7 +31,18 @@ export function readRequest() {
   }
   const fhirBase = byId('req-fhir-base').value.trim().replace(/\/+$/, '');
   if (fhirBase !== '' && !fhirBase.startsWith('/')) return { problem: 'The FHIR base path starts with "/", e.g. /fhir.' };
-  return { method: METHODS.has(method) ? method : 'GET', path, query: rest.join('?'), headers, fhirBase };
+  const iuaText = byId('req-iua')?.value.trim() ?? '';
+  let iua = null;
+  if (iuaText !== '') {
+    try {
+      iua = JSON.parse(iuaText);
+    } catch (e) {
+      return { problem: `The IUA rules are not JSON: ${e.message}` };
+    }
+    if (iua === null || typeof iua !== 'object' || Array.isArray(iua)) return { problem: 'The IUA rules are one JSON object, e.g. {"consent": "patient"}.' };
+    if (fhirBase === '') return { problem: 'IUA rules apply to the FHIR route: give its base path.' };
+  }
+  return { method: METHODS.has(method) ? method : 'GET', path, query: rest.join('?'), headers, fhirBase, iua };
 }
 
 /**
@@ -55,15 +66,20 @@ export async function testRequest(box, { token, options, reasons, isCurrent = ()
     box.dataset.state = 'problem';
     return;
   }
-  const routes = request.fhirBase === '' ? [] : [{ path_prefix: request.fhirBase, fhir: true }];
   const headers = [...request.headers, ['authorization', `Bearer ${token}`]];
-  let d;
-  try {
-    const { now, ...policy } = options;
-    d = await createVerifier({ ...policy, routes }).decide(
+  const { now, ...policy } = options;
+  const decideWith = (iua) => {
+    const route = { path_prefix: request.fhirBase, fhir: true, ...(iua ? { iua } : {}) };
+    return createVerifier({ ...policy, routes: request.fhirBase === '' ? [] : [route] }).decide(
       { method: request.method, path: request.path, query: request.query, headers },
       { now, fetchKeys: false },
     );
+  };
+  let d;
+  let rules = [];
+  try {
+    d = await decideWith(request.iua);
+    rules = await eachRule(request.iua, decideWith);
   } catch (e) {
     if (!isCurrent()) return;
     replace(box, el('p', { class: 'field-problem' }, String(e?.message ?? e)));
@@ -71,10 +87,26 @@ export async function testRequest(box, { token, options, reasons, isCurrent = ()
     return;
   }
   if (!isCurrent()) return; // a newer edit has taken over
-  renderDecision(box, d, { request, noKeys: options.keys === undefined });
+  renderDecision(box, d, { request, noKeys: options.keys === undefined, rules });
 }
 
-function renderDecision(box, d, { request, noKeys }) {
+/** Each IUA rule alone (the core decides each): [name, what became of it]. */
+async function eachRule(iua, decideWith) {
+  if (!iua) return [];
+  const out = [];
+  for (const name of ['purpose_of_use', 'subject_role', 'organization', 'consent']) {
+    if (iua[name] === undefined) continue;
+    const alone = { [name]: iua[name], ...(name === 'consent' && iua.patient_authority ? { patient_authority: iua.patient_authority } : {}) };
+    const d = await decideWith(alone);
+    const rule = typeof d.log.rule === 'string' ? d.log.rule : '';
+    if (d.allow) out.push([name, 'met']);
+    else if (rule.startsWith('iua.')) out.push([name, `not met: ${d.log.reason}`]);
+    else out.push([name, `not reached: the request is refused before it (${rule || d.log.reason})`]);
+  }
+  return out;
+}
+
+function renderDecision(box, d, { request, noKeys, rules = [] }) {
   box.dataset.state = d.allow ? 'allowed' : 'refused';
   box.dataset.status = String(d.status);
   const body = parseBody(d.body);
@@ -95,6 +127,8 @@ function renderDecision(box, d, { request, noKeys }) {
   if (d.log.interaction) facts.push(['FHIR interaction', d.log.interaction]);
   if (d.log.scope) facts.push([d.allow ? 'Granted by' : 'Scope needed', d.log.scope]);
   if (d.log.rule) facts.push(['Rule', d.log.rule]);
+  if (d.break_glass) facts.push(['Break-the-glass', 'allowed only by an emergency purpose of use; flagged upstream and in the audit record']);
+  for (const [name, outcome] of rules) facts.push([`IUA rule ${name}`, outcome]);
   if (d.upstream_path) facts.push(['Forwarded as', d.upstream_path]);
   if (d.www_authenticate) facts.push(['WWW-Authenticate', d.www_authenticate]);
   for (const [name, value] of d.set_headers) facts.push([`Sent upstream: ${name}`, value]);
@@ -103,6 +137,11 @@ function renderDecision(box, d, { request, noKeys }) {
   if (errors.length > 0) parts.push(problemList(errors, 'errors'));
   if (!d.allow && noKeys && errors.some((e) => e.code === 'key_not_found')) {
     parts.push(el('p', { class: 'hint' }, "No trusted keys are given: paste the issuer's key set above to check the signature."));
+  }
+  if (d.audit_event) {
+    parts.push(el('details', { class: 'audit-event', id: 'audit-event' },
+      el('summary', {}, 'Audit record: the IHE BALP AuditEvent (FHIR R4) the gateway writes for this decision'),
+      el('pre', {}, JSON.stringify(d.audit_event, null, 2))));
   }
   replace(box, ...parts);
 }

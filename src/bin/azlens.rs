@@ -317,10 +317,14 @@ fn decide(o: &Options) -> Result<ExitCode, Failure> {
     }
     let now = o.now.unwrap_or_else(now_seconds);
     let decision = guard::decide(&verifier, &request, &keys, now);
+    let event = azlens::audit::balp::event(&decision.audit, &verifier.policy().audit, now);
     if o.json {
-        print_json(&decision)?;
+        let mut out = serde_json::to_value(&decision).map_err(|e| input(e.to_string()))?;
+        out["audit_event"] = event;
+        print_json(&out)?;
     } else {
         print_decision(&decision);
+        print_audit(&event);
     }
     Ok(exit(decision.allow))
 }
@@ -782,6 +786,42 @@ fn print_decision(d: &guard::Decision) {
     }
     for (name, value) in &d.response_headers {
         println!("  response header {name}: {value}");
+    }
+    if d.break_glass {
+        println!("  BREAK-THE-GLASS: allowed only by an emergency purpose of use");
+    }
+}
+
+/// The audit record in a line or two; `--json` prints the whole AuditEvent.
+fn print_audit(ev: &Value) {
+    let profile = ev["meta"]["profile"][0]
+        .as_str()
+        .and_then(|p| p.rsplit('/').next())
+        .unwrap_or("AuditEvent");
+    println!(
+        "  audit: {profile} {} outcome {}: {}",
+        text(&ev["subtype"][0]["code"]),
+        text(&ev["outcome"]),
+        text(&ev["outcomeDesc"])
+    );
+    for agent in ev["agent"].as_array().into_iter().flatten() {
+        if agent["requestor"] == Value::Bool(true) {
+            let purposes: Vec<String> = agent["purposeOfUse"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| text(&p["coding"][0]["code"]))
+                .collect();
+            println!(
+                "  audit user: {}{}",
+                text(&agent["who"]["identifier"]["value"]),
+                if purposes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", purposes.join(", "))
+                }
+            );
+        }
     }
 }
 

@@ -8,11 +8,13 @@
 //! - [`manager`]: one VM's view of the shared records: the lease protocol (one fetch per refresh
 //!   across the process), parsing once per change, unknown-`kid` refetches with a cooldown;
 //! - [`waiting`]: requests paused until keys arrive, with a deadline;
+//! - [`audit`]: the bounded queue of AuditEvents POSTed to the audit repository in batches;
 //! - [`exchange`]: Envoy's header pairs in, the guard's decision out as header edits or a reply.
 //!
 //! `filter` (feature `envoy`, target wasm32-wasip1) is the only part that calls the proxy-wasm
 //! host. Every decision about a request is the guard's ([`crate::guard`]).
 
+pub mod audit;
 pub mod exchange;
 pub mod freshness;
 pub mod manager;

@@ -36,6 +36,8 @@ pub fn headers_to_set(
         .filter_map(|(header, source)| {
             let value = if source == "atna_user" {
                 atna_user.map(str::to_owned)?
+            } else if source == super::iua_rules::BREAK_GLASS_SOURCE {
+                return None; // set by iua_rules::flag_headers, never read from the token
             } else if source == "act_chain" {
                 crate::claims::act::header_value(payload)?
             } else {

@@ -12,6 +12,7 @@ pub mod challenge;
 pub mod fhir;
 pub mod forward;
 pub mod introspection;
+pub mod iua_rules;
 pub mod request;
 pub mod route;
 mod sender;
@@ -59,6 +60,11 @@ pub struct Decision {
     pub upstream_path: Option<String>,
     /// One structured log line: no token, no secrets.
     pub log: LogLine,
+    /// Allowed only by an emergency purpose of use on a route that lets it break the glass.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub break_glass: bool,
+    /// What the audit record of this decision says ([`crate::audit::balp::event`] builds it).
+    pub audit: crate::audit::Facts,
 }
 
 /// The facts of a decision, for logs.
@@ -71,7 +77,8 @@ pub struct LogLine {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
     pub reason: String,
-    /// The rule that refused the request (`path.empty-segment`, `fhir.not-confined`…).
+    /// The rule that refused the request (`path.empty-segment`, `fhir.not-confined`…), or
+    /// `iua.break-glass` for one only an emergency purpose of use let through.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'static str>,
     /// The FHIR interaction the guard read (`read`, `search-type`, `transaction`…).
@@ -365,6 +372,8 @@ struct Gate<'a> {
     /// Headers the policy says to drop rather than refuse.
     drop_headers: Vec<String>,
     log: LogLine,
+    /// What the audit record says beyond the log line (user, purpose, patient, break-glass).
+    audit: crate::audit::Facts,
 }
 
 impl<'a> Gate<'a> {
@@ -388,6 +397,7 @@ impl<'a> Gate<'a> {
                 route: route.map(|r| r.path_prefix.clone()),
                 ..LogLine::default()
             },
+            audit: crate::audit::Facts::default(),
         }
     }
 
@@ -483,6 +493,8 @@ impl<'a> Gate<'a> {
             remove_headers,
             response_headers: self.response_headers,
             upstream_path: Some(canonical::target(&self.req.path, &self.upstream_query)),
+            break_glass: self.audit.break_glass,
+            audit: self.audit.complete(&self.log, &self.upstream_query),
             log: self.log,
         }
     }
@@ -547,6 +559,8 @@ impl<'a> Gate<'a> {
             remove_headers: Vec::new(),
             response_headers: self.response_headers,
             upstream_path: None,
+            break_glass: false,
+            audit: self.audit.complete(&self.log, &self.upstream_query),
             log: self.log,
         }
     }
@@ -583,6 +597,8 @@ impl<'a> Gate<'a> {
                 None,
             );
         }
+        let atna = crate::report::atna::user_name(payload);
+        self.audit.token(payload, atna.as_deref());
         if let Some(refusal) = self.sender_refusal(token, payload, now) {
             return refusal;
         }
@@ -591,9 +607,13 @@ impl<'a> Gate<'a> {
                 return refusal;
             }
         }
-        let atna = crate::report::atna::user_name(payload);
-        let set =
+        let mut set =
             forward::headers_to_set(&self.verifier.policy().forward, payload, atna.as_deref());
+        iua_rules::flag_headers(
+            &self.verifier.policy().forward,
+            self.audit.break_glass,
+            &mut set,
+        );
         self.log.reason = "valid token".into();
         self.allow(set)
     }
@@ -630,9 +650,38 @@ impl<'a> Gate<'a> {
             ));
         }
         if route.fhir {
-            return self.fhir_refusal(route, payload);
+            if let Some(refusal) = self.fhir_refusal(route, payload) {
+                return Some(refusal);
+            }
         }
-        None
+        let rules = route.iua.as_ref()?;
+        if route.fhir && self.log.interaction.is_none() {
+            return None; // metadata, SMART configuration: no patient data, no IUA rules
+        }
+        let smart_patient = payload.get("patient").and_then(Value::as_str);
+        let reach = match &self.audit.patient {
+            Some(p) => iua_rules::Reach::One(p),
+            None => iua_rules::Reach::NotOne,
+        };
+        let attrs = iua_rules::Attributes::read(payload);
+        let settings = &self.verifier.policy().iua_rules;
+        match iua_rules::decide(rules, settings, &attrs, smart_patient, reach) {
+            Ok(pass) => {
+                self.audit.break_glass = pass.break_glass;
+                if pass.break_glass {
+                    self.log.rule = Some("iua.break-glass");
+                }
+                None
+            }
+            Err(r) => {
+                self.log.rule = Some(r.rule);
+                let p = Problem::new(ErrorCode::InsufficientScope, r.message.clone());
+                Some(
+                    self.take()
+                        .deny(BearerError::InsufficientScope, &r.message, &[p], None),
+                )
+            }
+        }
     }
 
     /// The FHIR reading of the request and the SMART decision on each of its checks.
@@ -665,6 +714,7 @@ impl<'a> Gate<'a> {
             FhirTarget::Access(r) => r,
         };
         self.log.interaction = Some(request.interaction);
+        self.audit.fhir(&request);
         let mut granted: Vec<String> = Vec::new();
         for check in &request.checks {
             let access = FhirAccess {
@@ -718,6 +768,7 @@ impl<'a> Gate<'a> {
             upstream_query: std::mem::take(&mut self.upstream_query),
             drop_headers: std::mem::take(&mut self.drop_headers),
             log: std::mem::take(&mut self.log),
+            audit: std::mem::take(&mut self.audit),
         }
     }
 }

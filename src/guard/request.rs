@@ -155,6 +155,16 @@ pub fn oversized(
     );
     let error = super::BearerError::InvalidRequest;
     let status = error.status();
+    let log = super::LogLine {
+        decision: "deny",
+        status,
+        method: clip(method, 16).into_owned(),
+        path: clip(path, MAX_ECHO_BYTES).into_owned(),
+        reason: why.clone(),
+        rule: Some(RULE_TOO_LARGE),
+        codes: vec![crate::error::ErrorCode::RequestRefused],
+        ..super::LogLine::default()
+    };
     Some(super::Decision {
         allow: false,
         status,
@@ -178,16 +188,9 @@ pub fn oversized(
         remove_headers: Vec::new(),
         response_headers: Vec::new(),
         upstream_path: None,
-        log: super::LogLine {
-            decision: "deny",
-            status,
-            method: clip(method, 16).into_owned(),
-            path: clip(path, MAX_ECHO_BYTES).into_owned(),
-            reason: why,
-            rule: Some(RULE_TOO_LARGE),
-            codes: vec![crate::error::ErrorCode::RequestRefused],
-            ..super::LogLine::default()
-        },
+        break_glass: false,
+        audit: crate::audit::Facts::default().complete(&log, ""),
+        log,
     })
 }
 

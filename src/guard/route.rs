@@ -38,6 +38,7 @@ mod tests {
             any_scope: vec![],
             fhir: false,
             operations: vec![],
+            iua: None,
         }
     }
 

@@ -356,6 +356,22 @@ fn surface_flat_names(claims: &Map<String, Value>, context: &mut Map<String, Val
     }
 }
 
+/// The IUA member `extensions.<ext>.<name>` (`ext` is `ihe_iua` or `ihe_bppc`), or, in a token
+/// without it, the 2013 flat claim that carried it (`PurposeOfUse` for `purpose_of_use`, …).
+pub fn member<'a>(claims: &'a Map<String, Value>, ext: &str, name: &str) -> Option<&'a Value> {
+    let current = claims
+        .get("extensions")
+        .and_then(|e| e.get(ext))
+        .and_then(|e| e.get(name));
+    current.or_else(|| {
+        let today = format!("extensions.{ext}.{name}");
+        xua::FLAT_NAMES
+            .iter()
+            .find(|f| f.today == today)
+            .and_then(|f| claims.get(f.name))
+    })
+}
+
 /// What an IUA Resource Server answers when it refuses a request (ITI TF-2 3.72.4.3, IUA Rev
 /// 2.4): 401 whether the token failed verification, or its scope or the access policy does not
 /// cover the request. RFC 6750's 403 `insufficient_scope` becomes 401 (the challenge still says

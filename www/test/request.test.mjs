@@ -91,13 +91,52 @@ for (const [name, viewport] of [
   });
 }
 
+test('IUA route rules: which ones the example token meets, and the AuditEvent of the decision', async () => {
+  const { page, watch, context } = await openPage(session);
+  await loadInspector(session, page);
+  await verdictState(page, 'valid');
+  await page.locator('#request-section .request-more summary').click();
+  // The example is a physician (309343006) treating (TREAT) with consent for pat-1842.
+  const ACT = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
+  await page.locator('#req-iua').fill(JSON.stringify({
+    purpose_of_use: [{ system: ACT, code: 'TREAT' }],
+    subject_role: [{ code: '158965000' }],
+    consent: 'patient',
+  }));
+  let text = await decision(page, 'refused');
+  assert.match(text, /Rule\s+iua\.subject-role/);
+  assert.match(text, /IUA rule purpose_of_use\s+met/);
+  assert.match(text, /IUA rule subject_role\s+not met/);
+  assert.match(text, /IUA rule consent\s+met/);
+  // Another patient: the consent rule is not met either.
+  await page.locator('#req-iua').fill(JSON.stringify({ purpose_of_use: [{ system: ACT, code: 'TREAT' }], consent: 'patient' }));
+  await page.locator('#req-path').fill('/fhir/Observation?patient=someone-else');
+  text = await decision(page, 'refused');
+  assert.match(text, /IUA rule consent\s+not reached: the request is refused before it \(smart\.not-granted\)/);
+  // The consented patient: allowed, and the audit record is there to read.
+  await page.locator('#req-path').fill('/fhir/Observation?patient=pat-1842');
+  text = await decision(page, 'allowed');
+  await page.locator('#audit-event summary').click();
+  const audit = JSON.parse(await page.locator('#audit-event pre').innerText());
+  assert.equal(audit.resourceType, 'AuditEvent');
+  assert.equal(audit.outcome, '0');
+  assert.equal(audit.entity[0].what.reference, 'Patient/pat-1842');
+  assert.equal(audit.agent[0].purposeOfUse[0].coding[0].code, 'TREAT');
+  // Rules that are not JSON are pointed at.
+  await page.locator('#req-iua').fill('{purpose');
+  text = await decision(page, 'problem');
+  assert.match(text, /IUA rules are not JSON/);
+  assertClean(assert, watch);
+  await context.close();
+});
+
 test('a SMART access token without a FHIR route needs only a valid token', async () => {
   const { page, watch, context } = await openPage(session);
   await loadInspector(session, page);
   await page.locator('#token').fill(signer.sign(accessClaims({ scope: 'patient/Observation.rs' })));
   await page.locator('#keys').fill(signer.jwksText);
   await verdictState(page, 'valid');
-  await page.locator('#request-section summary').click();
+  await page.locator('#request-section .request-more summary').click();
   await page.locator('#req-path').fill('/fhir/Patient/p-77');
   let text = await decision(page, 'refused');
   assert.match(text, /^Refused: 403 insufficient_scope/);

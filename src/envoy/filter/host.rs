@@ -88,6 +88,29 @@ pub fn dispatch(
     )
 }
 
+/// POST `body` through `cluster` to `path` (the audit repository); the answer comes to the
+/// calling context.
+pub fn dispatch_post(
+    cluster: &str,
+    path: &str,
+    body: &[u8],
+    timeout_ms: u64,
+) -> Result<u32, Status> {
+    hostcalls::dispatch_http_call(
+        cluster,
+        vec![
+            (":method", "POST"),
+            (":path", path),
+            (":authority", cluster),
+            ("content-type", "application/fhir+json"),
+            ("accept", "application/fhir+json"),
+        ],
+        Some(body),
+        Vec::new(),
+        Duration::from_millis(timeout_ms),
+    )
+}
+
 /// The response of the call being answered: status, a header, the body up to `limit` bytes.
 pub fn call_response_body(size: usize) -> Vec<u8> {
     match hostcalls::get_buffer(proxy_wasm::types::BufferType::HttpCallResponseBody, 0, size) {

@@ -120,6 +120,18 @@ impl Context for Root {
         _num_trailers: usize,
     ) {
         let Some(vm) = self.vm.clone() else { return };
+        if vm.audit_call.get() == Some(token_id) {
+            let status = if num_headers == 0 {
+                0
+            } else {
+                host::header(MapType::HttpCallResponseHeaders, ":status")
+                    .and_then(|s| s.parse::<u16>().ok())
+                    .unwrap_or(0)
+            };
+            let body = host::call_response_body(body_size.min(1 << 20));
+            vm.audit_answered(token_id, status, &body);
+            return;
+        }
         let Some(url) = vm.calls.borrow_mut().remove(&token_id) else {
             return;
         };
@@ -179,6 +191,7 @@ impl RootContext for Root {
         let now = host::now_ms();
         self.fetch_due(&vm, now);
         vm.settle(now);
+        vm.send_audit();
         let fast = !vm.waiting.borrow().is_empty() || vm.keys.borrow().wants_refetch();
         vm.tick_fast(fast);
     }

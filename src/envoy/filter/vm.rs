@@ -3,6 +3,7 @@
 
 use super::host::{self, EnvoyStore};
 use crate::cache::VerdictCache;
+use crate::envoy::audit::AuditQueue;
 use crate::envoy::exchange::{self, Outcome};
 use crate::envoy::manager::{Event, KeyManager, Refetch};
 use crate::envoy::waiting::{WaitFor, Waiter, Waiting};
@@ -37,10 +38,14 @@ pub struct Vm {
     /// Outstanding key-set calls: token → URL.
     pub calls: RefCell<HashMap<u32, String>>,
     fast: Cell<bool>,
+    /// AuditEvents for the audit repository (`audit.cluster`), and the token of the POST in flight.
+    pub audit: RefCell<AuditQueue>,
+    pub audit_call: Cell<Option<u32>>,
 }
 
 impl Vm {
     pub fn new(root_id: u32, verifier: Verifier, keys: KeyManager) -> Vm {
+        let verifier_audit = verifier.policy().audit.clone();
         Vm {
             root_id,
             verifier,
@@ -51,6 +56,8 @@ impl Vm {
             calls: RefCell::new(HashMap::new()),
             // on_configure starts the timer fast, for the first fetches
             fast: Cell::new(true),
+            audit: RefCell::new(AuditQueue::new(&verifier_audit)),
+            audit_call: Cell::new(None),
         }
     }
 
@@ -232,15 +239,73 @@ impl Vm {
         } else {
             LogLevel::Info
         };
+        let counters = self.audit(decision);
         // Allowed requests are logged at debug, usually off: not worth a line nobody reads.
         if host::logs_at(level) {
-            let line = format!(
-                "decision {}",
-                serde_json::to_string(&decision.log).unwrap_or_default()
-            );
-            host::log(level, &line);
+            let mut line = serde_json::to_value(&decision.log).unwrap_or_default();
+            if let (Some(c), Some(m)) = (counters, line.as_object_mut()) {
+                m.insert("audit".into(), serde_json::to_value(c).unwrap_or_default());
+            }
+            host::log(level, &format!("decision {line}"));
         }
         exchange::outcome(decision, req)
+    }
+
+    /// The core's AuditEvent of `decision`, recorded now: logged (`audit.log`, at info) and
+    /// queued for the audit repository when `audit.cluster` names one. The counters then.
+    fn audit(&self, decision: &Decision) -> Option<crate::envoy::audit::Counters> {
+        let settings = &self.verifier.policy().audit;
+        if !settings.log && settings.cluster.is_none() {
+            return None;
+        }
+        let now = i64::try_from(host::now_ms() / 1000).unwrap_or(i64::MAX);
+        let event = crate::audit::balp::event(&decision.audit, settings, now).to_string();
+        if settings.log && host::logs_at(LogLevel::Info) {
+            host::info(&format!("audit_event {event}"));
+        }
+        settings.cluster.as_ref()?;
+        let mut queue = self.audit.borrow_mut();
+        queue.push(event);
+        Some(queue.counters())
+    }
+
+    /// Root only: POST the next batch of AuditEvents, unless one is in flight.
+    pub fn send_audit(&self) {
+        let settings = &self.verifier.policy().audit;
+        let Some(cluster) = settings.cluster.as_deref() else {
+            return;
+        };
+        let Some(body) = self.audit.borrow_mut().next_bundle() else {
+            return;
+        };
+        match host::dispatch_post(cluster, &settings.cluster_path, &body, 5000) {
+            Ok(token) => self.audit_call.set(Some(token)),
+            Err(status) => {
+                let mut queue = self.audit.borrow_mut();
+                queue.answered(0, b"");
+                host::warn(&format!(
+                    "audit repository: Envoy refused the call through cluster \"{cluster}\" ({status:?}); is the cluster defined? {}",
+                    serde_json::to_string(&queue.counters()).unwrap_or_default()
+                ));
+            }
+        }
+    }
+
+    /// Root only: the audit repository answered the POST `token` (status 0: no answer).
+    pub fn audit_answered(&self, token: u32, status: u16, body: &[u8]) -> bool {
+        if self.audit_call.get() != Some(token) {
+            return false;
+        }
+        self.audit_call.set(None);
+        let mut queue = self.audit.borrow_mut();
+        queue.answered(status, body);
+        if !(200..300).contains(&status) {
+            host::warn(&format!(
+                "audit repository unavailable (status {status}): {}",
+                serde_json::to_string(&queue.counters()).unwrap_or_default()
+            ));
+        }
+        true
     }
 
     /// Root only: decide the paused requests that can be decided now, on their own streams.
