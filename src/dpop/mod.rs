@@ -34,7 +34,7 @@ pub enum Mode {
 /// `token.dpop_max_age` by default: how long after its `iat` a proof is accepted, in seconds.
 pub const DEFAULT_MAX_AGE: u64 = 300;
 /// `token.dpop_replay_entries` by default: proofs remembered per replay memory. At
-/// [`replay::BYTES_PER_ENTRY`] each that is at most 2 MiB.
+/// [`replay::BYTES_PER_ENTRY`] each that is at most 2.5 MiB.
 pub const DEFAULT_REPLAY_ENTRIES: usize = 32_768;
 
 /// `token.dpop_algorithms` by default: every asymmetric algorithm azlens verifies.

@@ -32,9 +32,10 @@ pub trait ReplayStore: Send {
     fn first_use(&mut self, id: ProofId, until: i64, now: i64) -> bool;
 }
 
-/// Bytes one remembered proof costs in [`MemoryReplay`], counted generously: the 16-byte id
-/// and 8-byte expiry twice (index and queue) plus hash-table overhead.
-pub const BYTES_PER_ENTRY: usize = 64;
+/// Bytes one remembered proof costs in [`MemoryReplay`] at most: the 16-byte id and 8-byte
+/// expiry twice (index and queue), with the hash table's control bytes and the slack of both
+/// tables growing by doubling.
+pub const BYTES_PER_ENTRY: usize = 80;
 
 /// An in-process memory of at most `capacity` proofs. Entries leave when they expire; when it is
 /// full of live entries the oldest leaves first (its `iat` is the closest to being refused).

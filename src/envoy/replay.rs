@@ -6,7 +6,7 @@
 //! id and its 8-byte expiry). A proof id picks its bucket; writing a bucket drops its expired
 //! entries and, when it is full, the one closest to expiry. Writes use compare-and-swap and are
 //! retried, so two VMs cannot both accept one proof. The bound is `buckets × PER_BUCKET × 24`
-//! bytes of values (1.5 MiB for the default 32768 entries) plus Envoy's per-key overhead.
+//! bytes of values (768 KiB for the default 32768 entries) plus Envoy's per-key overhead.
 
 use super::manager::SharedStore;
 use crate::dpop::replay::{ProofId, ReplayStore};
