@@ -100,6 +100,9 @@ const auditEvents = (w) =>
 
 test('each rule decides in workerd, break-the-glass is flagged upstream, every decision is audited', async () => {
   const w = bench.worker;
+  const before = w.decisions().length;
+  // workerd hands its log lines over asynchronously: wait for a decision's line before reading it.
+  const lines = (n) => eventually(() => w.decisions().length >= before + n && auditEvents(w).length >= n, `${n} decision lines`);
   const ok = await w.fetch('/fhir/Observation?patient=A', bearer(token()));
   assert.equal(ok.status, 200);
   const seen = bench.upstream.seen.at(-1);
@@ -119,6 +122,7 @@ test('each rule decides in workerd, break-the-glass is flagged upstream, every d
   const glass = await w.fetch('/fhir/Observation?patient=B', bearer(token({ purpose: 'ETREAT' })));
   assert.equal(glass.status, 200);
   assert.equal(bench.upstream.seen.at(-1).headers['x-break-glass'], 'true');
+  await lines(6);
   const line = w.decisions().at(-1);
   assert.equal(line.rule, 'iua.break-glass');
 
@@ -143,6 +147,7 @@ test('each rule decides in workerd, break-the-glass is flagged upstream, every d
 
   // The counters say so in the next decision's log line.
   await w.fetch('/fhir/Observation?patient=A', bearer(token()));
+  await lines(7);
   const last = w.decisions().at(-1);
   assert.equal(last.audit.rejected, 0);
   assert.equal(last.audit.failed_posts, 0);
@@ -165,6 +170,8 @@ test('an audit repository that is down: requests are still decided, failures and
     const r = await w.fetch('/fhir/Observation?patient=B', bearer(token()));
     assert.equal(r.status, 403);
   }
+  // workerd hands its log lines over asynchronously: wait for the thirteenth decision's line.
+  await eventually(() => w.decisions().length >= 13, 'the log line of every decision');
   // The last line counts every event: queued (with those in a POST in flight) or dropped.
   const a = w.decisions().at(-1).audit;
   assert.equal(a.sent, 0);
