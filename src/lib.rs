@@ -25,6 +25,7 @@ pub mod alg;
 pub mod audit;
 pub mod cache;
 pub mod claims;
+pub(crate) mod der;
 pub mod discovery;
 pub mod dpop;
 pub mod envoy;
