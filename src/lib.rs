@@ -45,6 +45,7 @@ pub mod time;
 pub mod token;
 pub mod trust;
 pub mod verify;
+pub mod vocabulary;
 #[cfg(feature = "web")]
 pub mod web;
 #[cfg(feature = "web")]
