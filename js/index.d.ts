@@ -71,6 +71,12 @@ export interface VerifyOptions {
   token?: Record<string, unknown>;
   routes?: Array<Record<string, unknown>>;
   forward?: { headers?: Record<string, string>; keepToken?: boolean };
+  /** The Envoy filter's own settings. */
+  envoy?: Record<string, unknown>;
+  /** An RFC 7662 introspection endpoint the gateway serves for the tokens this policy verifies. */
+  introspection?: Record<string, unknown>;
+  /** How the gateway reads a request (bounds, override and `Prefer` headers). */
+  request?: Record<string, unknown>;
   /** Policy-wide settings of the routes' `iua` rules: the emergency purposes of use (ETREAT). */
   iuaRules?: { emergencyPurposes?: Array<{ system?: string; code: string; display?: string }> };
   /** How audit records name the gateway (`source`) and where the worker and Envoy send them. */
@@ -152,6 +158,29 @@ export interface Decision {
 }
 export function decide(request: RequestLike, options: VerifyOptions): Promise<Decision>;
 export function errorCodes(): string[];
+
+/** One member of a policy object as the core describes it (snake_case, as in the policy document). */
+export interface PolicyMember {
+  name: string;
+  type: string;
+  about: string;
+  required?: boolean;
+  default?: unknown;
+  min?: number;
+  max?: number;
+  values?: string[];
+  max_items?: number;
+}
+/** The policy's vocabulary, from the core: render forms and check types from it. */
+export interface PolicySchema {
+  algorithms: Array<{ name: string; family: string; shared_secret: boolean }>;
+  profiles: string[];
+  policy: PolicyMember[];
+  issuer: PolicyMember[];
+  limits: PolicyMember[];
+  key_cache: Record<string, number | boolean>;
+}
+export function policySchema(): PolicySchema;
 export function version(): string;
 
 export class TokenVerifier {

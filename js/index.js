@@ -7,6 +7,7 @@
 
 import initWasm, {
   initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
+  policySchema as corePolicySchema,
   inspect as coreInspect, inspectWithKeys as coreInspectWithKeys, parseKeys as coreParseKeys,
   inspectOversized as coreInspectOversized, inspectBound as coreInspectBound,
 } from './pkg/azlens.js';
@@ -68,6 +69,12 @@ function core() {
 export function errorCodes() {
   core();
   return JSON.parse(coreErrorCodes());
+}
+
+/** The policy's vocabulary from the core: members with types, defaults and bounds, algorithms, profiles, limits. */
+export function policySchema() {
+  core();
+  return JSON.parse(corePolicySchema());
 }
 
 /** The core's version. */

@@ -25,6 +25,7 @@ pub mod alg;
 pub mod audit;
 pub mod cache;
 pub mod claims;
+pub(crate) mod der;
 pub mod discovery;
 pub mod dpop;
 pub mod envoy;
@@ -44,6 +45,7 @@ pub mod time;
 pub mod token;
 pub mod trust;
 pub mod verify;
+pub mod vocabulary;
 #[cfg(feature = "web")]
 pub mod web;
 #[cfg(feature = "web")]

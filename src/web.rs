@@ -369,6 +369,13 @@ pub fn error_codes() -> Result<String, JsError> {
     to_json(&ErrorCode::ALL)
 }
 
+/// The policy's vocabulary (members, types, defaults, bounds, algorithms, profiles) as JSON, so
+/// the page and the type checks render from the core instead of restating it.
+#[wasm_bindgen(js_name = policySchema)]
+pub fn policy_schema() -> String {
+    crate::vocabulary::policy_schema().to_string()
+}
+
 /// The crate version.
 #[wasm_bindgen]
 pub fn version() -> String {

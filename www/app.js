@@ -2,7 +2,7 @@
 // report and a verdict, and shows them. Every decision is the core's; this file wires inputs to
 // renderers. Nothing is sent anywhere, put in the URL, or stored.
 
-import { init, inspect, verify } from '/js/index.js';
+import { init, inspect, verify, policySchema } from '/js/index.js';
 import { byId } from './dom.js';
 import { locateToken } from './token-text.js';
 import { renderSegments, followScroll } from './token-view.js';
@@ -224,7 +224,6 @@ async function loadExample() {
 
 async function main() {
   setUpTheme();
-  buildAlgorithmChoices();
   renderVerdict(byId('verdict-body'), { state: 'loading', now: Date.now() / 1000, nowGiven: false });
   try {
     await init();
@@ -237,6 +236,7 @@ async function main() {
     });
     return;
   }
+  buildAlgorithmChoices(policySchema());
 
   const syncScroll = followScroll(byId('token'), byId('segments-code'));
   byId('token').addEventListener('input', () => {

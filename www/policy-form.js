@@ -3,18 +3,25 @@
 
 import { byId, el } from './dom.js';
 
-export const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'HS256', 'HS384', 'HS512'];
-// HMAC needs the shared secret as the "key": off unless the person chooses it.
-const ON_BY_DEFAULT = new Set(ALGORITHMS.filter((a) => !a.startsWith('HS')));
+// The vocabulary (algorithms, leeway bounds and default) is the core's: policySchema() from the
+// shim, handed in once the WebAssembly module is loaded.
+let leewayMember = null;
 
-/** Put the algorithm checkboxes into their fieldset. */
-export function buildAlgorithmChoices() {
+/** Put the algorithm checkboxes into their fieldset and the leeway's bounds on its field. */
+export function buildAlgorithmChoices(schema) {
+  leewayMember = schema.policy.find((m) => m.name === 'leeway');
   const box = byId('algorithms');
-  for (const alg of ALGORITHMS) {
-    const input = el('input', { type: 'checkbox', name: 'alg', value: alg, checked: ON_BY_DEFAULT.has(alg) });
-    box.append(el('label', { class: 'alg' }, input, ` ${alg}`));
+  for (const { name, shared_secret: secret } of schema.algorithms) {
+    // A shared secret (HMAC) is pasted as the "key": off unless the person chooses it.
+    const input = el('input', { type: 'checkbox', name: 'alg', value: name, checked: !secret });
+    box.append(el('label', { class: 'alg' }, input, ` ${name}`));
   }
-  box.append(el('p', { class: 'hint' }, 'HS256/384/512 use a shared secret (paste it as a JWK of kty "oct"); they are off unless you tick them.'));
+  const secrets = schema.algorithms.filter((a) => a.shared_secret).map((a) => a.name);
+  box.append(el('p', { class: 'hint' }, `${secrets.join(', ')} use a shared secret (paste it as a JWK of kty "oct"); they are off unless you tick them.`));
+  const leeway = byId('leeway');
+  leeway.min = String(leewayMember.min);
+  leeway.max = String(leewayMember.max);
+  leeway.value = String(leewayMember.default);
 }
 
 /** Read "now": empty → undefined (the clock), seconds since 1970, or an ISO 8601 date and time. */
@@ -49,9 +56,10 @@ export function readPolicy() {
   const audience = byId('audience').value.trim().split(/\s+/).filter(Boolean);
 
   const leewayText = byId('leeway').value.trim();
-  const leeway = leewayText === '' ? 60 : Number(leewayText);
-  if (!Number.isInteger(leeway) || leeway < 0 || leeway > 600) {
-    problems.push({ field: 'leeway', message: 'The leeway is a whole number of seconds from 0 to 600.' });
+  const { default: fallback, min, max } = leewayMember;
+  const leeway = leewayText === '' ? fallback : Number(leewayText);
+  if (!Number.isInteger(leeway) || leeway < min || leeway > max) {
+    problems.push({ field: 'leeway', message: `The leeway is a whole number of seconds from ${min} to ${max}.` });
   }
 
   const jku = byId('jku').value.trim().split(/\s+/).filter(Boolean);

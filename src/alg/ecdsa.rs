@@ -3,8 +3,8 @@
 //! (CVE-2022-21449). All three curves run on the wasm32 kernel in [`super::kernels::ecdsa`].
 
 use super::kernels::ecdsa::EcdsaError;
+use super::KeyMaterial;
 use super::{Algorithm, SignatureError};
-use crate::keys::KeyMaterial;
 
 pub(super) fn verify(
     alg: Algorithm,
@@ -109,14 +109,14 @@ pub(super) fn verify_der(
 
 /// `SEQUENCE { r INTEGER, s INTEGER }` → `r ‖ s`, each left-padded to `width` bytes.
 fn der_to_fixed(der: &[u8], width: usize) -> Option<Vec<u8>> {
-    let mut outer = crate::keys::der::Reader::new(der);
+    let mut outer = crate::der::Reader::new(der);
     let body = outer
-        .element(crate::keys::der::SEQUENCE, "an Ecdsa-Sig-Value")
+        .element(crate::der::SEQUENCE, "an Ecdsa-Sig-Value")
         .ok()?;
     if !outer.is_empty() {
         return None;
     }
-    let mut r = crate::keys::der::Reader::new(body);
+    let mut r = crate::der::Reader::new(body);
     let mut out = vec![0u8; 2 * width];
     for half in 0..2 {
         let n = r.unsigned_integer("r or s").ok()?;

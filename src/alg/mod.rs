@@ -6,9 +6,11 @@ mod ecdsa;
 mod eddsa;
 mod hmac;
 pub mod kernels;
+mod material;
 mod rsa;
 
-use crate::keys::KeyMaterial;
+pub use material::{KeyMaterial, MIN_RSA_BITS};
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 

@@ -15,7 +15,7 @@ use crate::hosts::Introspection;
 use crate::keys::KeySet;
 use crate::plan::{key_plan, KeyPlan};
 use crate::policy::Policy;
-use crate::report::introspection::introspection;
+use crate::profiles::introspection;
 use crate::verify::{Verdict, Verifier};
 use base64::Engine;
 use serde::Serialize;
@@ -126,7 +126,7 @@ fn answer_with(
     Reply {
         status: 200,
         headers: json_headers(),
-        body: introspection(&verdict).to_string(),
+        body: introspection::response(verdict.valid, verdict.payload.as_ref()).to_string(),
         log,
     }
 }

@@ -597,7 +597,7 @@ impl<'a> Gate<'a> {
                 None,
             );
         }
-        let atna = crate::report::atna::user_name(payload);
+        let atna = crate::profiles::atna::user_name(payload);
         self.audit.token(payload, atna.as_deref());
         if let Some(refusal) = self.sender_refusal(token, payload, now) {
             return refusal;

@@ -1,7 +1,7 @@
 //! JSON Web Keys (RFC 7517) and the key types of RFC 7518 §6 and RFC 8037.
 
-use super::material::KeyMaterial;
 use super::{Key, KeyOrigin};
+use crate::alg::KeyMaterial;
 use crate::token::base64url;
 use serde_json::{Map, Value};
 

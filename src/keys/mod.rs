@@ -4,14 +4,12 @@
 //!
 //! Keys come from the caller, never from the token being verified.
 
-pub(crate) mod der;
 pub(crate) mod jwk;
-mod material;
 mod openssh;
 pub(crate) mod pem;
 pub(crate) mod spki;
 
-pub use material::{KeyMaterial, MIN_RSA_BITS};
+pub use crate::alg::{KeyMaterial, MIN_RSA_BITS};
 
 use crate::alg::{Algorithm, Family};
 use crate::error::{ErrorCode, Problem};

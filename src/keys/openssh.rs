@@ -1,8 +1,8 @@
 //! OpenSSH public-key lines (RFC 4253 §6.6, RFC 5656 §3.1, RFC 8709 §4):
 //! `ssh-rsa AAAA… comment`, `ecdsa-sha2-nistp256 AAAA…`, `ssh-ed25519 AAAA…`.
 
-use super::material::KeyMaterial;
 use super::{Key, KeyOrigin};
+use crate::alg::KeyMaterial;
 use base64::Engine;
 
 /// The key types this reader knows, for detecting a line.

@@ -2,8 +2,8 @@
 //! `RSAPublicKey` (RFC 8017 §A.1.1, the PEM `RSA PUBLIC KEY`) and the key inside an X.509
 //! certificate (the `.cer` a CDS Hooks EHR may hand out).
 
-use super::der::{self, Reader};
-use super::material::KeyMaterial;
+use crate::alg::KeyMaterial;
+use crate::der::{self, Reader};
 
 const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
 const RSASSA_PSS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a];

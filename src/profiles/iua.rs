@@ -118,7 +118,7 @@ pub(super) fn check(ctx: &Context<'_>, out: &mut Outcome) {
         }
     }
     surface_flat_names(ctx.claims, &mut out.context);
-    if let Some(user) = crate::report::atna::user_name(ctx.claims) {
+    if let Some(user) = super::atna::user_name(ctx.claims) {
         out.context.insert("atna_user".into(), Value::String(user));
     }
 }

@@ -493,6 +493,20 @@ mod tests {
         codes(&out)
     }
 
+    /// The README's "What azlens checks" lists every inspection finding exactly as CODES does.
+    #[test]
+    fn readme_lists_every_finding() {
+        let readme = include_str!("../../README.md");
+        let mut findings_md = String::from("| code | flags | from |\n|---|---|---|\n");
+        for (code, what, from) in CODES {
+            findings_md.push_str(&format!("| `{code}` | {what} | {from} |\n"));
+        }
+        assert!(
+            readme.contains(&findings_md),
+            "README.md is out of date; it should contain:\n\n{findings_md}"
+        );
+    }
+
     #[test]
     fn header_findings() {
         assert!(h(json!({"alg": "ES256", "kid": "k"})).is_empty());

@@ -5,18 +5,15 @@
 //! With keys (and optionally a [`Verifier`]) the token, and each nested signed statement on its
 //! own, is also verified, and a valid token gets an RFC 7662 introspection view.
 
-pub mod atna;
 pub mod binding;
 pub mod claims_catalog;
 pub mod findings;
-pub mod introspection;
 pub mod kind;
 pub mod nested;
 pub mod profile_match;
 pub mod saml;
 
 pub use findings::{Finding, Severity};
-pub use introspection::introspection;
 pub use kind::TokenKind;
 pub use profile_match::ProfileMatch;
 
@@ -240,7 +237,7 @@ fn jws(r: &mut Report, token: &str, now: i64, opts: &InspectOptions<'_>, depth: 
             r.grants = Some(scopes::parse(scope));
         }
         if depth == 0 {
-            r.atna_user = atna::user_name(c);
+            r.atna_user = crate::profiles::atna::user_name(c);
         }
         if let Some(h) = &header {
             r.profiles = profile_match::assess(h, c, now);
@@ -286,7 +283,10 @@ fn verify(r: &mut Report, token: &str, now: i64, opts: &InspectOptions<'_>, oute
     if let Some(v) = verdict {
         // a signed statement inside a token is not an access token: no introspection view
         if v.valid && outer {
-            r.introspection = Some(introspection(&v));
+            r.introspection = Some(crate::profiles::introspection::response(
+                v.valid,
+                v.payload.as_ref(),
+            ));
         }
         r.verification = Some(v);
     }

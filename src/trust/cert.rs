@@ -1,7 +1,7 @@
 //! X.509 certificates and CRLs (RFC 5280) read with the project's bounded DER reader: only the
 //! fields path validation needs, every length checked, nothing read past its element.
 
-use crate::keys::der::{self, Reader};
+use crate::der::{self, Reader};
 use crate::keys::spki;
 use crate::keys::KeyMaterial;
 

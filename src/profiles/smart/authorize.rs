@@ -37,72 +37,11 @@
 //! else `user/`; one permission letter; v1 spelling when the token uses only v1 scopes. Hosts put
 //! it in the RFC 6750 `insufficient_scope` challenge's `scope` attribute.
 
+use super::interaction::Interaction;
 use super::launch::patient_id;
 use super::scopes::{self, Level, QueryParam, ResourceScope, Scopes, Syntax};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
-use std::fmt;
-
-/// A FHIR REST interaction, as SMART v2 permissions name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Interaction {
-    /// `c`: type-level create.
-    Create,
-    /// `r`: read, vread, instance history.
-    Read,
-    /// `u`: update (including update-as-create) and patch.
-    Update,
-    /// `d`: delete.
-    Delete,
-    /// `s`: type- and system-level search and history.
-    Search,
-}
-
-impl Interaction {
-    pub const ALL: [Interaction; 5] = [
-        Interaction::Create,
-        Interaction::Read,
-        Interaction::Update,
-        Interaction::Delete,
-        Interaction::Search,
-    ];
-
-    /// The SMART v2 permission letter.
-    pub fn letter(self) -> char {
-        match self {
-            Interaction::Create => 'c',
-            Interaction::Read => 'r',
-            Interaction::Update => 'u',
-            Interaction::Delete => 'd',
-            Interaction::Search => 's',
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Interaction::Create => "create",
-            Interaction::Read => "read",
-            Interaction::Update => "update",
-            Interaction::Delete => "delete",
-            Interaction::Search => "search",
-        }
-    }
-
-    /// The SMART v1 permission word that includes it.
-    fn v1(self) -> &'static str {
-        match self {
-            Interaction::Read | Interaction::Search => "read",
-            _ => "write",
-        }
-    }
-}
-
-impl fmt::Display for Interaction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// One FHIR request, as the host's HTTP mapping sees it.
 #[derive(Debug, Clone, Copy)]

@@ -3,10 +3,12 @@
 
 pub mod authorize;
 pub mod configuration;
+pub mod interaction;
 pub mod launch;
 pub mod scopes;
 
-pub use authorize::{authorize, Authorization, FhirAccess, Interaction};
+pub use authorize::{authorize, Authorization, FhirAccess};
+pub use interaction::Interaction;
 pub use launch::LaunchContext;
 pub use scopes::{Level, Scope, Scopes};
 

@@ -7,7 +7,7 @@
 //! `ITI-68`) is kept as `other`. A scope that starts like a resource scope but does not parse is
 //! reported as invalid and grants nothing (SMART lets servers ignore such scopes).
 
-use super::authorize::Interaction;
+use super::interaction::Interaction;
 use serde::Serialize;
 use std::fmt;
 

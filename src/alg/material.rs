@@ -1,11 +1,11 @@
 //! A public key ready to verify with, whatever format it arrived in. Constructors validate:
 //! RSA moduli of at least 2048 bits, EC points on their curve, Ed25519 keys not of small order.
 
-use crate::alg::kernels::ecdsa::{
+use super::kernels::ecdsa::{
     Curve, EcdsaKey, NistP256, NistP384, NistP521, P256Key, P384Key, P521Key,
 };
-use crate::alg::kernels::field::FieldSpec;
-use crate::alg::kernels::rsa_modexp::RsaPublicKey;
+use super::kernels::field::FieldSpec;
+use super::kernels::rsa_modexp::RsaPublicKey;
 
 /// RSA keys below this size are refused (RFC 7518 §3.3 requires 2048 bits or more).
 pub const MIN_RSA_BITS: usize = 2048;

@@ -2,8 +2,7 @@
 //! introspection requests (and SMART's token introspection, which adds the launch context) from
 //! a token it verified itself.
 
-use crate::profiles::smart::launch;
-use crate::verify::Verdict;
+use super::smart::launch;
 use serde_json::{Map, Value};
 
 /// RFC 7662 §2.2 members copied from the token when present.
@@ -23,11 +22,11 @@ const RFC7662: &[&str] = &[
 /// extensions (IUA's ITI-102 introspection returns them).
 const EXTRA: &[&str] = &["cnf", "act", "extensions"];
 
-/// `{"active": false}` unless the verdict is valid; otherwise the RFC 7662 members, `username`
+/// `{"active": false}` unless the token verified (`valid`); otherwise the RFC 7662 members, `username`
 /// from `preferred_username`, the SMART launch context (`patient`, `encounter`, `fhirContext`,
 /// `fhirUser`, `tenant`, …) and the IUA extensions.
-pub fn introspection(verdict: &Verdict) -> Value {
-    match (&verdict.payload, verdict.valid) {
+pub fn response(valid: bool, claims: Option<&Map<String, Value>>) -> Value {
+    match (claims, valid) {
         (Some(claims), true) => active(claims),
         _ => inactive(),
     }
@@ -68,14 +67,11 @@ mod tests {
 
     #[test]
     fn inactive_unless_valid() {
-        let mut v = Verdict {
-            payload: json!({"sub": "x"}).as_object().cloned(),
-            ..Verdict::default()
-        };
-        assert_eq!(introspection(&v), json!({"active": false}));
-        v.valid = true;
+        let claims = json!({"sub": "x"}).as_object().cloned();
+        assert_eq!(response(false, claims.as_ref()), json!({"active": false}));
+        assert_eq!(response(true, None), json!({"active": false}));
         assert_eq!(
-            introspection(&v),
+            response(true, claims.as_ref()),
             json!({"active": true, "sub": "x", "token_type": "Bearer"})
         );
     }

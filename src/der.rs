@@ -1,5 +1,5 @@
 //! A minimal, bounded DER reader: just enough ASN.1 to find a public key in SPKI, PKCS#1 and
-//! X.509 structures. Definite lengths only, minimal length encodings only, never reads past the
+//! X.509 structures and an ECDSA signature. Definite lengths only, minimal length encodings only, never reads past the
 //! slice it was given.
 
 pub const SEQUENCE: u8 = 0x30;
