@@ -110,6 +110,13 @@ export interface Report {
   atna_user: string | null;
   saml: Record<string, unknown> | null;
   verification: VerifyResult | null;
+  /** The verdict read for people, when verified under a policy: `unverified` when no trusted key was given. */
+  reading: {
+    state: 'valid' | 'invalid' | 'unverified';
+    errors: Array<{ code: string; message: string; claim?: string }>;
+    signature_checked: boolean;
+    note?: string;
+  } | null;
   introspection: Record<string, unknown> | null;
 }
 

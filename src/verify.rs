@@ -120,6 +120,12 @@ impl Verifier {
         })
     }
 
+    /// Whether the policy holds any key of its own (shared or per issuer): without one, and
+    /// without a fetched set, no signature can be checked.
+    pub fn holds_keys(&self) -> bool {
+        !self.shared_keys.is_empty() || self.issuer_keys.iter().any(|k| !k.is_empty())
+    }
+
     /// Where this verifier remembers the DPoP proofs it accepted.
     pub fn replay(&self) -> &crate::dpop::replay::Ledger {
         &self.replay

@@ -115,24 +115,15 @@ async function update() {
   const anchorsGiven = policy.options.trustAnchors !== undefined;
   renderChain(byId('chain'), { header: report.header, chain: result?.chain ?? null, anchorsGiven });
 
-  // A chain to the anchors given brings the key: then no pasted keys are needed.
-  const noKeys = keys === '' && !(anchorsGiven && result?.chain);
-  if (result && noKeys) {
-    // Without keys the signature cannot be checked; every other problem still counts.
-    result = { ...result, errors: result.errors.filter((e) => e.code !== 'key_not_found') };
-  }
-  let state;
-  if (reasons.length > 0) {
-    state = 'unverified';
-  } else if (result.errors.length > 0) {
-    state = 'invalid';
-    if (noKeys && report.kind === 'jws') reasons.push('The signature was not checked: no trusted keys are given.');
-  } else if (noKeys) {
-    state = 'unverified';
-    reasons.push("No trusted keys: paste the issuer's key set (or fetch it) to check the signature. Everything else checks out.");
-  } else {
-    state = result.valid ? 'valid' : 'invalid';
-  }
+  // The core reads the verdict (src/report/reading.rs): valid, invalid, or unverified when no
+  // trusted key was given (a chain to the anchors given brings its own). Text that is not a JWS
+  // has no reading: verify() refused it.
+  const reading = report.reading ?? { state: result?.valid ? 'valid' : 'invalid', errors: result?.errors ?? [] };
+  const noKeys = report.reading ? !report.reading.signature_checked : keys === '';
+  if (result) result = { ...result, errors: reading.errors };
+  let state = reading.state;
+  if (reasons.length > 0) state = 'unverified';
+  else if (reading.note) reasons.push(reading.note);
   renderVerdict(verdictBox, { state, result, reasons, now, nowGiven, noKeys, noAudience: policy.options.audience === undefined });
   showKeysStatus(keys, result, reasons);
   await requestDone;

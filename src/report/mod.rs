@@ -11,6 +11,7 @@ pub mod findings;
 pub mod kind;
 pub mod nested;
 pub mod profile_match;
+pub mod reading;
 pub mod saml;
 
 pub use findings::{Finding, Severity};
@@ -73,6 +74,9 @@ pub struct Report {
     pub saml: Option<saml::SamlInfo>,
     /// The verification verdict, when keys were given.
     pub verification: Option<Verdict>,
+    /// The verdict read for people (valid, invalid, or unverified for want of a key), when it
+    /// was verified under a policy ([`reading`]).
+    pub reading: Option<reading::Reading>,
     /// The RFC 7662 introspection response, when the token verified.
     pub introspection: Option<Value>,
 }
@@ -138,6 +142,7 @@ impl Report {
             atna_user: None,
             saml: None,
             verification: None,
+            reading: None,
             introspection: None,
         }
     }
@@ -280,6 +285,10 @@ fn verify(r: &mut Report, token: &str, now: i64, opts: &InspectOptions<'_>, oute
         (None, Some(keys)) => signature_only(&opts.limits).map(|v| v.verify(token, keys, now)),
         (None, None) => None,
     };
+    if let (Some(v), Some(verifier)) = (&verdict, opts.verifier) {
+        let keys_given = verifier.holds_keys() || opts.keys.is_some_and(|k| !k.is_empty());
+        r.reading = Some(reading::read(v, keys_given, r.kind == TokenKind::Jws));
+    }
     if let Some(v) = verdict {
         // a signed statement inside a token is not an access token: no introspection view
         if v.valid && outer {
@@ -690,6 +699,7 @@ mod tests {
                 "nested",
                 "atna_user",
                 "verification",
+                "reading",
                 "introspection",
             ] {
                 assert!(v.get(key).is_some(), "{key} missing for {t:?}");
