@@ -1,7 +1,7 @@
 // The edge worker's guard, whatever loads the WebAssembly (js/worker.js in workerd,
 // js/worker-node.js in Node and browsers). The edge worker: a guard in front of an upstream API, configured by the same policy document
 // as every other azlens host. This file only moves bytes: it describes each request to the core
-// (`Gate`, src/web_guard.rs), fetches the key sets the core names (js/keys.js, persisted through
+// (`Gate`, src/wasm/worker.rs), fetches the key sets the core names (js/keys.js, persisted through
 // the Cache API by js/worker-store.js), and applies the core's decision as it stands — status,
 // challenge, body, headers removed and set, the upstream query — or forwards the request.
 //

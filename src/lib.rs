@@ -27,12 +27,12 @@ pub mod cache;
 pub mod claims;
 pub mod discovery;
 pub mod dpop;
+#[cfg(feature = "envoy")]
 pub mod envoy;
 pub mod error;
 pub mod fhir;
 pub mod freshness;
 pub mod guard;
-pub mod hosts;
 pub mod json;
 pub mod keys;
 pub mod limits;
@@ -45,9 +45,7 @@ pub mod token;
 pub mod trust;
 pub mod verify;
 #[cfg(feature = "web")]
-pub mod web;
-#[cfg(feature = "web")]
-pub mod web_guard;
+pub mod wasm;
 
 pub use alg::Algorithm;
 pub use error::{ErrorCode, Problem, Warning};

@@ -11,7 +11,7 @@
 use super::request::{parse_form, percent_decode, Request};
 use super::LogLine;
 use crate::cache::VerdictCache;
-use crate::hosts::Introspection;
+use crate::policy::hosts::Introspection;
 use crate::keys::KeySet;
 use crate::plan::{key_plan, KeyPlan};
 use crate::policy::Policy;

@@ -24,7 +24,7 @@ pub use token_source::{Found, TokenLookup};
 
 use crate::cache::{TokenKey, VerdictCache};
 use crate::error::{ErrorCode, Problem};
-use crate::hosts::{HeaderRule, Route};
+use crate::policy::hosts::{HeaderRule, Route};
 use crate::keys::KeySet;
 use crate::limits::{clip, MAX_ECHO_BYTES};
 use crate::plan::{key_plan, KeyPlan};

@@ -1,14 +1,14 @@
 //! The edge worker's engine (feature `web`): the request gate of [`crate::guard`] behind
-//! wasm-bindgen, for `js/worker.js`. Like `web.rs` it decides nothing itself: requests come in
+//! wasm-bindgen, for `js/worker.js`. Like [`crate::wasm`] it decides nothing itself: requests come in
 //! as JSON ([`crate::guard::Request`]), decisions and replies go out as JSON, key sets are the
-//! `KeySet` objects `web.rs` defines, and `now` comes from the host.
+//! `KeySet` objects [`crate::wasm`] defines, and `now` comes from the host.
 //!
 //! One `Gate` lives per isolate, holding the policy and a [`VerdictCache`], so a client that
 //! repeats one token pays for its signature once per key-set generation.
 
 use crate::cache::VerdictCache;
 use crate::guard::{self, introspection, Prepared, Request};
-use crate::web::WebKeySet;
+use crate::wasm::WebKeySet;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -86,7 +86,7 @@ impl Gate {
         path: &str,
         bytes: f64,
     ) -> Result<Option<String>, JsError> {
-        crate::web::decide_oversized(self.verifier.policy(), method, path, bytes)
+        crate::wasm::decide_oversized(self.verifier.policy(), method, path, bytes)
     }
 
     /// The decision with the keys fetched for the request's token. `generation` must change
@@ -175,14 +175,14 @@ impl Gate {
     /// size limit, as JSON.
     #[wasm_bindgen(js_name = hostSettings)]
     pub fn host_settings(&self) -> Result<String, JsError> {
-        crate::web::host_settings_json(self.verifier.policy())
+        crate::wasm::host_settings_json(self.verifier.policy())
     }
 
     /// Seconds a key set (or discovery document) fetched now stays fresh, from the response's
     /// `Cache-Control` and `Age` headers, within the policy's `key_cache` bounds.
     #[wasm_bindgen(js_name = keySetLifetime)]
     pub fn key_set_lifetime(&self, cache_control: Option<String>, age: Option<String>) -> f64 {
-        crate::web::lifetime(self.verifier.policy(), cache_control, age)
+        crate::wasm::lifetime(self.verifier.policy(), cache_control, age)
     }
 
     /// Milliseconds to wait before fetching a key set again after `failures` failed fetches in
@@ -196,14 +196,14 @@ impl Gate {
     /// see `Verifier.keySetKidRefetchAt`).
     #[wasm_bindgen(js_name = keySetKidRefetchAt)]
     pub fn key_set_kid_refetch_at(&self, last_ms: f64, streak: u32) -> f64 {
-        crate::web::kid_refetch_at(self.verifier.policy(), last_ms, streak)
+        crate::wasm::kid_refetch_at(self.verifier.policy(), last_ms, streak)
     }
 
     /// The streak after an answered unknown-`kid` refetch (see
     /// `Verifier.keySetKidRefetchStreak`).
     #[wasm_bindgen(js_name = keySetKidRefetchStreak)]
     pub fn key_set_kid_refetch_streak(&self, last_ms: f64, streak: u32, started_ms: f64) -> u32 {
-        crate::web::kid_refetch_streak(self.verifier.policy(), last_ms, streak, started_ms)
+        crate::wasm::kid_refetch_streak(self.verifier.policy(), last_ms, streak, started_ms)
     }
 
     /// The verified-token cache's counters, `{"hits", "misses", "len"}`.
