@@ -32,6 +32,7 @@ pub mod envoy;
 pub mod error;
 pub mod fhir;
 pub mod freshness;
+pub mod gate;
 pub mod guard;
 pub mod json;
 pub mod keys;
