@@ -1,7 +1,7 @@
 // The edge worker's guard, whatever loads the WebAssembly (js/worker.js in workerd,
 // js/worker-node.js in Node and browsers). The edge worker: a guard in front of an upstream API, configured by the same policy document
 // as every other azlens host. This file only moves bytes: it describes each request to the core
-// (`Gate`, src/web_guard.rs), fetches the key sets the core names (js/keys.js, persisted through
+// (`Gate`, src/wasm/worker.rs), fetches the key sets the core names (js/keys.js, persisted through
 // the Cache API by js/worker-store.js), and applies the core's decision as it stands — status,
 // challenge, body, headers removed and set, the upstream query — or forwards the request.
 //
@@ -178,82 +178,74 @@ async function handle(state, request, log, ctx) {
     headers: [...request.headers],
     ...senderFacts(request, url),
   };
-  let reqJson = JSON.stringify(described);
+  const reqJson = JSON.stringify(described);
   // Over the bound, decided from its length: the description is never copied into wasm.
   const oversized = oversizedRequest(reqJson, state.maxRequestBytes, (m, p, n) => gate.decideOversized(m, p, n));
   if (oversized) {
     log(logLine(oversized.log, [], audited(state, oversized, ctx)));
     return refusal(oversized);
   }
-  let next = JSON.parse(gate.prepare(reqJson));
-  // The guard reads this body (a form _search, a Bundle): at most one byte past its limit, and
-  // exactly these bytes go upstream.
+  // One protocol for every request (src/gate/): answered now, a body to read, or keys to fetch.
+  let step = JSON.parse(gate.begin(reqJson));
+  // The core reads this body (a form _search, a Bundle, an introspection call): at most one
+  // byte past its limit, and exactly these bytes go upstream.
   let body = null;
-  if (next.read_body) {
-    body = await readBytesCapped(request, next.read_body.max_body_bytes);
-    described.body = new TextDecoder().decode(body);
-    reqJson = JSON.stringify(described);
-    next = JSON.parse(gate.prepare(reqJson));
+  if (step.read_body) {
+    body = await readBytesCapped(request, step.read_body.max_bytes);
+    step = JSON.parse(gate.begin(reqJson, new TextDecoder().decode(body)));
   }
-
-  if (next.introspect) {
-    const body = await readTextCapped(request, next.introspect.max_body_bytes);
-    const step = JSON.parse(gate.prepareIntrospection(reqJson, body));
-    if (step.reply) {
-      log(JSON.stringify(step.reply.log));
-      return reply(step.reply);
-    }
-    const { result, warnings } = await withKeys(state, step.fetch, (keys, generation) =>
-      JSON.parse(gate.introspect(reqJson, body, keys, generation, Date.now() / 1000)),
-    );
-    log(logLine(result.log, warnings));
-    return reply(result);
-  }
-
-  let decision;
+  let answer = step.reply;
   let warnings = [];
-  if (next.done) {
-    decision = next.done;
-  } else {
-    ({ result: decision, warnings } = await withKeys(state, next.fetch, (keys, generation) =>
-      JSON.parse(gate.decide(reqJson, keys, generation, Date.now() / 1000)),
-    ));
+  if (step.fetch) {
+    const { ticket, plan } = step.fetch;
+    try {
+      ({ result: answer, warnings } = await withKeys(state, plan, (keys, generation) =>
+        JSON.parse(gate.finish(ticket, keys, generation, Date.now() / 1000)),
+      ));
+    } finally {
+      gate.release(ticket);
+    }
   }
+  if (answer.introspection) {
+    log(logLine(answer.introspection.log, warnings));
+    return reply(answer.introspection);
+  }
+  const { decision } = answer;
   log(logLine(decision.log, warnings, audited(state, decision, ctx)));
   if (!decision.allow) return refusal(decision);
   return forward(state.upstream, request, url, decision, body);
 }
 
 /**
- * Run `decide(keys, generation)` with the key sets of `plan`; if the core found no key for the
- * token's `kid`, refetch (at most once per cooldown, js/keys.js) and run it again.
+ * The answer of `finish(keys, generation)` with the key sets of `plan`; when the core asks for
+ * an unknown-`kid` refetch, refetch (at most once per cooldown, js/keys.js) and finish again.
  */
-async function withKeys(state, plan, decide) {
+async function withKeys(state, plan, finish) {
   if (plan.errors.length > 0 || plan.sources.length === 0) {
-    return { result: decide(state.noKeys, 0), warnings: [] };
+    return { result: finish(state.noKeys, 0).answer, warnings: [] };
   }
   // One deadline for every wait of this request: first fetch and unknown-kid refetch together.
   const deadline = Date.now() + state.maxWaitMs;
   const first = await state.remote.keySetsFor(plan.sources, deadline);
   let warnings = first.warnings;
-  let result = withSets(state, first.sets, decide);
-  if (result.log.codes?.includes('key_not_found')) {
+  let outcome = withSets(state, first.sets, finish);
+  if (outcome.keys.refetch_unknown_kid) {
     const again = await state.remote.refreshFor(plan.sources, deadline);
     if (again.changed) {
       const next = await state.remote.keySetsFor(plan.sources, deadline);
       warnings = next.warnings;
-      result = withSets(state, next.sets, decide);
+      outcome = withSets(state, next.sets, finish);
     } else {
       warnings = [...warnings, ...again.warnings];
     }
   }
-  return { result, warnings };
+  return { result: outcome.answer, warnings };
 }
 
-function withSets(state, sets, decide) {
+function withSets(state, sets, finish) {
   const generation = state.generations.of(sets);
-  if (sets.length === 0) return decide(state.noKeys, generation);
-  if (sets.length === 1) return decide(sets[0], generation);
+  if (sets.length === 0) return finish(state.noKeys, generation);
+  if (sets.length === 1) return finish(sets[0], generation);
   let union = sets[0];
   for (const s of sets.slice(1)) {
     const next = union.union(s);
@@ -261,7 +253,7 @@ function withSets(state, sets, decide) {
     union = next;
   }
   try {
-    return decide(union, generation);
+    return finish(union, generation);
   } finally {
     union.free();
   }
@@ -380,7 +372,3 @@ function readBytesCapped(request, max) {
   return readCapped(request.body, max + 1);
 }
 
-/** The body as text, at most `max + 1` bytes read (the core refuses anything over `max`). */
-async function readTextCapped(request, max) {
-  return new TextDecoder().decode(await readBytesCapped(request, max));
-}

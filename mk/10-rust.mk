@@ -5,10 +5,10 @@ TEST_TARGETS += test-rust
 lint:
 	@echo "== cargo fmt --check, cargo clippy -D warnings"
 	cargo fmt --all -- --check
-	cargo clippy --all-targets --features cli -- -D warnings
+	cargo clippy --all-targets --features cli,envoy -- -D warnings
 	@echo "== cargo doc -D warnings (the crate's documentation builds clean)"
-	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib --features envoy
 
 test-rust: lint
-	@echo "== cargo test (core)"
-	cargo test --features cli
+	@echo "== cargo test (core, and the Envoy host's plain-Rust parts: feature envoy)"
+	cargo test --features cli,envoy

@@ -1,4 +1,4 @@
-# The edge worker (js/worker.js, src/web_guard.rs): node --test suites that run it in workerd
+# The edge worker (js/worker.js, src/wasm/worker.rs): node --test suites that run it in workerd
 # through Miniflare, with a key-set server and an upstream API on 127.0.0.1, plus wrangler's
 # dry-run bundle of wrangler.toml. npm packages are pinned by tests/hosts/worker/package-lock.json:
 # wrangler 4.86.0 (the last for Node 20) and the miniflare it ships with. Install scripts are not

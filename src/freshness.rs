@@ -25,7 +25,7 @@
 //!   only adds to the back-off after failures above, so a key that appears during an outage
 //!   is fetched at the first attempt after the server is back, not a cooldown later.
 
-use crate::hosts::KeyCache;
+use crate::policy::hosts::KeyCache;
 
 /// What a `Cache-Control` value says about lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

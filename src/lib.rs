@@ -28,12 +28,13 @@ pub mod claims;
 pub(crate) mod der;
 pub mod discovery;
 pub mod dpop;
+#[cfg(feature = "envoy")]
 pub mod envoy;
 pub mod error;
 pub mod fhir;
 pub mod freshness;
+pub mod gate;
 pub mod guard;
-pub mod hosts;
 pub mod json;
 pub mod keys;
 pub mod limits;
@@ -47,9 +48,7 @@ pub mod trust;
 pub mod verify;
 pub mod vocabulary;
 #[cfg(feature = "web")]
-pub mod web;
-#[cfg(feature = "web")]
-pub mod web_guard;
+pub mod wasm;
 
 pub use alg::Algorithm;
 pub use error::{ErrorCode, Problem, Warning};

@@ -5,8 +5,8 @@
 //! policy reader accepts.
 
 use crate::alg::{Algorithm, Family};
-use crate::hosts::KeyCache;
 use crate::limits::{Limits, MAX_CRIT_NAMES};
+use crate::policy::hosts::KeyCache;
 use crate::policy::DEFAULT_LEEWAY;
 use crate::profiles::Profile;
 use serde_json::{json, Value};

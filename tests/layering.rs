@@ -21,7 +21,7 @@ const VERIFICATION: &[&str] = &[
 const INSPECTION: &str = "report";
 
 /// Who may import `crate::report` besides report itself: the host adapters and the CLI.
-const REPORT_USERS: &[&str] = &["web", "web_guard", "wasm", "envoy", "bin"];
+const REPORT_USERS: &[&str] = &["wasm", "envoy", "bin"];
 
 struct Source {
     /// module path → its file

@@ -6,7 +6,7 @@ use super::proof::{self, Expected};
 use super::replay::{proof_id, Ledger};
 use super::{Answer, Mode, Refusal};
 use crate::guard::Request;
-use crate::hosts::TokenSources;
+use crate::policy::hosts::TokenSources;
 use crate::token::base64url;
 use serde_json::{Map, Value};
 

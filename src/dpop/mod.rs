@@ -46,7 +46,7 @@ pub fn default_algorithms() -> Vec<Algorithm> {
 }
 
 /// The checks of the policy's DPoP settings that serde cannot express.
-pub fn validate(sources: &crate::hosts::TokenSources) -> Result<(), String> {
+pub fn validate(sources: &crate::policy::hosts::TokenSources) -> Result<(), String> {
     if let Some(a) = sources.dpop_algorithms.iter().find(|a| a.is_symmetric()) {
         return Err(format!(
             "\"token.dpop_algorithms\" lists {a}: a DPoP proof is signed with the client's private key, never a shared secret"

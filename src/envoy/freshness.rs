@@ -3,7 +3,7 @@
 //! this adds Envoy's own `refresh_interval` cap and works in milliseconds, as the proxy-wasm
 //! clock does.
 
-use crate::hosts::{EnvoySettings, KeyCache};
+use crate::policy::hosts::{EnvoySettings, KeyCache};
 
 /// The key-cache settings of the policy, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -659,7 +659,7 @@ fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hosts::{EnvoySettings, KeyCache};
+    use crate::policy::hosts::{EnvoySettings, KeyCache};
     use std::cell::{Cell, RefCell};
     use std::collections::HashMap;
 

@@ -96,8 +96,8 @@ mod tests {
     use crate::envoy::freshness::Timing;
     use crate::envoy::manager::{Conflict, FetchResult, SharedStore};
     use crate::envoy::sources::Source;
-    use crate::hosts::{EnvoySettings, KeyCache};
     use crate::limits::Limits;
+    use crate::policy::hosts::{EnvoySettings, KeyCache};
     use std::cell::RefCell;
     use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 
 use super::request::Request;
 use super::token_source::Found;
-use crate::hosts::Forward;
+use crate::policy::hosts::Forward;
 use serde_json::{Map, Value};
 
 /// Header names to remove upstream before anything is added: every configured forward header

@@ -11,9 +11,9 @@
 use super::request::{parse_form, percent_decode, Request};
 use super::LogLine;
 use crate::cache::VerdictCache;
-use crate::hosts::Introspection;
 use crate::keys::KeySet;
 use crate::plan::{key_plan, KeyPlan};
+use crate::policy::hosts::Introspection;
 use crate::policy::Policy;
 use crate::profiles::introspection;
 use crate::verify::{Verdict, Verifier};
@@ -98,6 +98,11 @@ fn answer_with(
         Err(reply) => return *reply,
     };
     let verdict = verify(&call.token);
+    reply_for(req, &call, &verdict)
+}
+
+/// The answer to an authenticated `call` whose token got `verdict`.
+pub(crate) fn reply_for(req: &Request, call: &Call, verdict: &Verdict) -> Reply {
     let mut log = log_line(req);
     let text = |name: &str| {
         verdict
@@ -132,13 +137,14 @@ fn answer_with(
 }
 
 /// An authenticated call: who asked, and the token to introspect.
-struct Call {
-    client_id: String,
-    token: String,
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub(crate) client_id: String,
+    pub(crate) token: String,
 }
 
 /// Method, content type, size, client authentication, then the `token` parameter.
-fn read_call(policy: &Policy, req: &Request, body: &str) -> Result<Call, Box<Reply>> {
+pub(crate) fn read_call(policy: &Policy, req: &Request, body: &str) -> Result<Call, Box<Reply>> {
     let Some(section) = policy.introspection.as_ref() else {
         return Err(refusal(
             req,

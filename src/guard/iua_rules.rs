@@ -357,7 +357,7 @@ pub const BREAK_GLASS_SOURCE: &str = "break_glass";
 
 /// Add the break-the-glass flag to the upstream headers the policy names for it.
 pub fn flag_headers(
-    forward: &crate::hosts::Forward,
+    forward: &crate::policy::hosts::Forward,
     break_glass: bool,
     set: &mut Vec<(String, String)>,
 ) {

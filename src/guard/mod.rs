@@ -24,10 +24,10 @@ pub use token_source::{Found, TokenLookup};
 
 use crate::cache::{TokenKey, VerdictCache};
 use crate::error::{ErrorCode, Problem};
-use crate::hosts::{HeaderRule, Route};
 use crate::keys::KeySet;
 use crate::limits::{clip, MAX_ECHO_BYTES};
 use crate::plan::{key_plan, KeyPlan};
+use crate::policy::hosts::{HeaderRule, Route};
 use crate::profiles::smart::{self, FhirAccess};
 use crate::verify::{Verdict, Verifier};
 use canonical::{Canonical, LineLimits};
@@ -140,8 +140,10 @@ pub fn body_limit(verifier: &Verifier, req: &Request) -> Option<usize> {
 
 /// A request whose token the policy found, on its route (if any).
 #[derive(Debug, Clone)]
-struct Located<'p> {
-    route: Option<&'p Route>,
+struct Located {
+    /// The route's index in the policy's `routes`: an index, not a borrow, so a host can keep a
+    /// [`Ticket`] while it fetches keys.
+    route: Option<usize>,
     token: String,
     from: Found,
     deprecated_scheme: bool,
@@ -187,7 +189,7 @@ const OVERRIDE_HEADERS: [&str; 6] = [
 
 /// The route of `req` and its token; a request that cannot be read one way, on an open route,
 /// or without a token that can be read, is decided here and then.
-fn locate<'p>(verifier: &'p Verifier, req: &Request) -> Result<Located<'p>, Box<Decision>> {
+fn locate(verifier: &Verifier, req: &Request) -> Result<Located, Box<Decision>> {
     let policy = verifier.policy();
     let canon = match canonical_of(verifier, req) {
         Ok(c) => c,
@@ -212,7 +214,7 @@ fn locate<'p>(verifier: &'p Verifier, req: &Request) -> Result<Located<'p>, Box<
             from,
             deprecated_scheme,
         } => Ok(Located {
-            route,
+            route: route.and_then(|r| policy.routes.iter().position(|p| std::ptr::eq(p, r))),
             token,
             from,
             deprecated_scheme,
@@ -249,8 +251,8 @@ pub fn decide_cached(
 /// A request whose token [`prepare_cached`] found: its route, the token and the token's key
 /// plan, kept so that [`decide_ticket`] neither looks for the token nor decodes it again.
 #[derive(Debug, Clone)]
-pub struct Ticket<'p> {
-    found: Box<Located<'p>>,
+pub struct Ticket {
+    found: Box<Located>,
     key: TokenKey,
     /// Which key sources to fetch for the token.
     pub plan: Rc<KeyPlan>,
@@ -259,18 +261,14 @@ pub struct Ticket<'p> {
 /// The first step of a host that keeps a [`VerdictCache`]: decided already, or a token to
 /// decide once its keys are there.
 #[derive(Debug, Clone)]
-pub enum Ready<'p> {
+pub enum Ready {
     Done(Box<Decision>),
-    Fetch(Ticket<'p>),
+    Fetch(Ticket),
 }
 
 /// [`prepare`] for a host with a [`VerdictCache`]: a token the cache has verified before gets the
 /// key plan kept with its verdict, so a repeated token is not decoded to learn its key sources.
-pub fn prepare_cached<'p>(
-    verifier: &'p Verifier,
-    req: &Request,
-    cache: &VerdictCache,
-) -> Ready<'p> {
+pub fn prepare_cached(verifier: &Verifier, req: &Request, cache: &VerdictCache) -> Ready {
     let found = match locate(verifier, req) {
         Ok(found) => found,
         Err(decision) => return Ready::Done(decision),
@@ -323,7 +321,8 @@ fn decide_with(
 
 /// The decision on a request whose token got `verdict`.
 fn decide_found(verifier: &Verifier, found: &Located, verdict: &Verdict, now: i64) -> Decision {
-    let mut gate = Gate::new(verifier, &found.request, found.route, Some(&found.from));
+    let route = found.route.and_then(|i| verifier.policy().routes.get(i));
+    let mut gate = Gate::new(verifier, &found.request, route, Some(&found.from));
     if found.deprecated_scheme {
         gate.response_headers.push((
             "x-azlens-deprecated".into(),

@@ -1,7 +1,7 @@
 //! Which route rule covers a request: the longest matching path prefix whose methods fit.
 
 use super::request::Request;
-use crate::hosts::Route;
+use crate::policy::hosts::Route;
 
 /// The route for `req`, if any covers it. Paths no route covers need a valid token and
 /// nothing more.

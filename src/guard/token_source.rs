@@ -1,7 +1,7 @@
 //! Finding the token in a request (RFC 6750 §2), from the places the policy names.
 
 use super::request::Request;
-use crate::hosts::TokenSources;
+use crate::policy::hosts::TokenSources;
 
 /// Where a token was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +153,7 @@ pub fn extract(sources: &TokenSources, req: &Request) -> TokenLookup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hosts::HeaderSource;
+    use crate::policy::hosts::HeaderSource;
 
     fn req(headers: &[(&str, &str)], query: &str) -> Request {
         Request {

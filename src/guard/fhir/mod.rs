@@ -17,7 +17,7 @@ mod search;
 use super::canonical::Refusal;
 use super::request::{parse_form, percent_decode, Request};
 use crate::fhir;
-use crate::hosts::{FhirOperation, RequestRules};
+use crate::policy::hosts::{FhirOperation, RequestRules};
 use crate::profiles::smart::Interaction;
 
 /// What a request under a FHIR route is.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::hosts::RequestRules;
+use crate::policy::hosts::RequestRules;
 
 fn rules() -> RequestRules {
     RequestRules::default()

@@ -2,6 +2,9 @@
 //! workerd). It decides nothing: it hands the core a policy, a token, key bytes and `now`, and
 //! returns the core's answers as JSON strings (one `JSON.parse` in JS is cheaper than building
 //! JS objects field by field). `js/index.js` is the API people use; this is its engine.
+//! [`worker`] is the edge worker's `Gate`.
+
+pub mod worker;
 
 use crate::error::ErrorCode;
 use crate::guard::{self, Prepared};
@@ -231,7 +234,7 @@ pub(crate) fn kid_refetch_streak(
 pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsError> {
     #[derive(Serialize)]
     struct HostSettings<'a> {
-        key_cache: &'a crate::hosts::KeyCache,
+        key_cache: &'a crate::policy::hosts::KeyCache,
         max_key_set_bytes: usize,
         max_token_bytes: usize,
         max_inspect_bytes: usize,

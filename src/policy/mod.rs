@@ -1,12 +1,16 @@
 //! The policy document: the one JSON vocabulary that configures every host (Rust API, JS shim,
 //! edge worker, Envoy filter, CLI). snake_case in JSON; the JS shim accepts the same names in
 //! camelCase. Unknown fields are errors, so a typo never silently weakens a check.
+//!
+//! [`hosts`] holds the sections that hosts act on (token sources, key cache, routes, forwarding).
+
+pub mod hosts;
 
 use crate::alg::Algorithm;
-use crate::hosts::{
+use crate::limits::Limits;
+use crate::policy::hosts::{
     EnvoySettings, Forward, Introspection, KeyCache, RequestRules, Route, TokenSources,
 };
-use crate::limits::Limits;
 use crate::profiles::{Profile, ProfileOptions};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;

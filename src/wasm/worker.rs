@@ -1,15 +1,18 @@
-//! The edge worker's engine (feature `web`): the request gate of [`crate::guard`] behind
-//! wasm-bindgen, for `js/worker.js`. Like `web.rs` it decides nothing itself: requests come in
-//! as JSON ([`crate::guard::Request`]), decisions and replies go out as JSON, key sets are the
-//! `KeySet` objects `web.rs` defines, and `now` comes from the host.
+//! The edge worker's engine (feature `web`): the core's one gate protocol ([`crate::gate`]:
+//! `begin`, then `finish` with the keys) behind wasm-bindgen, for `js/worker.js`. Like
+//! [`crate::wasm`] it decides nothing itself: requests come in as JSON
+//! ([`crate::guard::Request`]), answers go out as JSON, tickets stay here by number, key sets
+//! are the `KeySet` objects [`crate::wasm`] defines, and `now` comes from the host.
 //!
 //! One `Gate` lives per isolate, holding the policy and a [`VerdictCache`], so a client that
 //! repeats one token pays for its signature once per key-set generation.
 
 use crate::cache::VerdictCache;
-use crate::guard::{self, introspection, Prepared, Request};
-use crate::web::WebKeySet;
+use crate::gate;
+use crate::guard::Request;
+use crate::wasm::WebKeySet;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 
 /// The policy's gate for one isolate.
@@ -17,32 +20,35 @@ use wasm_bindgen::prelude::*;
 pub struct Gate {
     verifier: crate::Verifier,
     cache: VerdictCache,
+    tickets: BTreeMap<u32, gate::Ticket>,
+    next_ticket: u32,
 }
 
-/// What `prepare` tells the host to do next.
+/// What `begin` tells the host to do next (the core's [`gate::Step`] as JSON).
 #[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
 enum Next<'a> {
-    /// Decided without keys: apply the decision.
-    Done(&'a guard::Decision),
-    /// Fetch these key sources, then call `decide`.
-    Fetch(&'a crate::KeyPlan),
-    /// The introspection endpoint: read at most `max_body_bytes` of the body, then call
-    /// `prepareIntrospection`.
-    Introspect { max_body_bytes: usize },
-    /// The guard must read the body to decide (a form-encoded `_search`, a Bundle): pass at
-    /// most `max_body_bytes + 1` bytes of it as the request's `body`, prepare again, and
-    /// forward exactly those bytes.
-    ReadBody { max_body_bytes: usize },
+    /// Answer now: `{"decision": …}` or `{"introspection": …}`.
+    Reply(&'a gate::Answer),
+    /// Read at most `max_bytes + 1` bytes of the body, then `begin` again with them.
+    ReadBody { max_bytes: usize },
+    /// Fetch the plan's key sources, then `finish(ticket, …)`; `release(ticket)` after.
+    Fetch {
+        ticket: u32,
+        plan: &'a crate::KeyPlan,
+    },
 }
 
-/// What `prepareIntrospection` tells the host to do next.
+/// What `finish` answers (the core's [`gate::Outcome`] as JSON).
 #[derive(Serialize)]
-#[serde(rename_all = "snake_case")]
-enum IntrospectNext<'a> {
-    Reply(&'a introspection::Reply),
-    Fetch(&'a crate::KeyPlan),
+struct Finished<'a> {
+    answer: &'a gate::Answer,
+    keys: &'a gate::KeyAction,
 }
+
+/// Tickets a host may hold at once (requests waiting for keys in one isolate); beyond it the
+/// oldest is dropped, so a host that never releases cannot grow the table without bound.
+const MAX_TICKETS: usize = 4096;
 
 #[wasm_bindgen]
 impl Gate {
@@ -55,26 +61,66 @@ impl Gate {
         Ok(Gate {
             verifier,
             cache: VerdictCache::new(usize::try_from(cache_capacity).unwrap_or(usize::MAX)),
+            tickets: BTreeMap::new(),
+            next_ticket: 0,
         })
     }
 
-    /// The first step for a request: `{"done": Decision}`, `{"fetch": KeyPlan}`,
-    /// `{"introspect": {"max_body_bytes": n}}` or `{"read_body": {"max_body_bytes": n}}`.
-    pub fn prepare(&self, request_json: &str) -> Result<String, JsError> {
+    /// The first step for a request (see [`Next`]): `{"reply": answer}`,
+    /// `{"read_body": {"max_bytes": n}}` or `{"fetch": {"ticket": n, "plan": KeyPlan}}`.
+    /// `body`: the body a `read_body` asked for.
+    pub fn begin(&mut self, request_json: &str, body: Option<String>) -> Result<String, JsError> {
         let req = request(request_json)?;
-        let policy = self.verifier.policy();
-        if introspection::is_endpoint(policy, &req) {
-            return to_json(&Next::Introspect {
-                max_body_bytes: introspection::max_body_bytes(policy),
-            });
+        match gate::begin(&self.verifier, &self.cache, req, body) {
+            gate::Step::Reply(answer) => to_json(&Next::Reply(&answer)),
+            gate::Step::ReadBody { max_bytes } => to_json(&Next::ReadBody { max_bytes }),
+            gate::Step::Fetch(ticket) => {
+                let id = self.next_ticket;
+                self.next_ticket = self.next_ticket.wrapping_add(1);
+                let json = to_json(&Next::Fetch {
+                    ticket: id,
+                    plan: ticket.plan(),
+                })?;
+                if self.tickets.len() >= MAX_TICKETS {
+                    self.tickets.pop_first();
+                }
+                self.tickets.insert(id, ticket);
+                Ok(json)
+            }
         }
-        if let Some(max_body_bytes) = guard::body_limit(&self.verifier, &req) {
-            return to_json(&Next::ReadBody { max_body_bytes });
-        }
-        match guard::prepare(&self.verifier, &req) {
-            Prepared::Done(d) => to_json(&Next::Done(&d)),
-            Prepared::Fetch(plan) => to_json(&Next::Fetch(&plan)),
-        }
+    }
+
+    /// The end of a request, with the keys fetched for the ticket's plan: `{"answer": …,
+    /// "keys": "keep" | {"refetch_unknown_kid": [KeySource]}}`. `generation` must change
+    /// whenever those key sets change (it keys the verified-token cache). The ticket stays
+    /// valid for another `finish` (after a refetch) until `release`.
+    pub fn finish(
+        &mut self,
+        ticket: u32,
+        keys: &WebKeySet,
+        generation: f64,
+        now: f64,
+    ) -> Result<String, JsError> {
+        let Some(t) = self.tickets.get(&ticket) else {
+            return Err(JsError::new("azlens: finish: unknown or released ticket"));
+        };
+        let outcome = gate::finish(
+            &self.verifier,
+            &mut self.cache,
+            t,
+            &[&keys.inner],
+            whole(generation) as u64,
+            whole(now),
+        );
+        to_json(&Finished {
+            answer: &outcome.answer,
+            keys: &outcome.keys,
+        })
+    }
+
+    /// Forget a ticket `begin` gave.
+    pub fn release(&mut self, ticket: u32) {
+        self.tickets.remove(&ticket);
     }
 
     /// `{"decision": …}` (400 `invalid_request`) for a request whose description is `bytes`
@@ -86,59 +132,7 @@ impl Gate {
         path: &str,
         bytes: f64,
     ) -> Result<Option<String>, JsError> {
-        crate::web::decide_oversized(self.verifier.policy(), method, path, bytes)
-    }
-
-    /// The decision with the keys fetched for the request's token. `generation` must change
-    /// whenever those key sets change (it keys the verified-token cache).
-    pub fn decide(
-        &mut self,
-        request_json: &str,
-        keys: &WebKeySet,
-        generation: f64,
-        now: f64,
-    ) -> Result<String, JsError> {
-        let req = request(request_json)?;
-        to_json(&guard::decide_cached(
-            &self.verifier,
-            &req,
-            &keys.inner,
-            whole(generation) as u64,
-            &mut self.cache,
-            whole(now),
-        ))
-    }
-
-    /// The introspection endpoint's first step: `{"reply": Reply}` (refused, or nothing to
-    /// verify) or `{"fetch": KeyPlan}` for the submitted token.
-    #[wasm_bindgen(js_name = prepareIntrospection)]
-    pub fn prepare_introspection(&self, request_json: &str, body: &str) -> Result<String, JsError> {
-        let req = request(request_json)?;
-        match introspection::prepare(&self.verifier, &req, body) {
-            introspection::Step::Reply(r) => to_json(&IntrospectNext::Reply(&r)),
-            introspection::Step::Fetch(plan) => to_json(&IntrospectNext::Fetch(&plan)),
-        }
-    }
-
-    /// The introspection reply, with the keys fetched for the submitted token.
-    pub fn introspect(
-        &mut self,
-        request_json: &str,
-        body: &str,
-        keys: &WebKeySet,
-        generation: f64,
-        now: f64,
-    ) -> Result<String, JsError> {
-        let req = request(request_json)?;
-        to_json(&introspection::answer_cached(
-            &self.verifier,
-            &req,
-            body,
-            &keys.inner,
-            whole(generation) as u64,
-            &mut self.cache,
-            whole(now),
-        ))
+        crate::wasm::decide_oversized(self.verifier.policy(), method, path, bytes)
     }
 
     /// The IHE BALP `AuditEvent` (FHIR R4 JSON) for a decision's `audit` facts (as JSON),
@@ -175,14 +169,14 @@ impl Gate {
     /// size limit, as JSON.
     #[wasm_bindgen(js_name = hostSettings)]
     pub fn host_settings(&self) -> Result<String, JsError> {
-        crate::web::host_settings_json(self.verifier.policy())
+        crate::wasm::host_settings_json(self.verifier.policy())
     }
 
     /// Seconds a key set (or discovery document) fetched now stays fresh, from the response's
     /// `Cache-Control` and `Age` headers, within the policy's `key_cache` bounds.
     #[wasm_bindgen(js_name = keySetLifetime)]
     pub fn key_set_lifetime(&self, cache_control: Option<String>, age: Option<String>) -> f64 {
-        crate::web::lifetime(self.verifier.policy(), cache_control, age)
+        crate::wasm::lifetime(self.verifier.policy(), cache_control, age)
     }
 
     /// Milliseconds to wait before fetching a key set again after `failures` failed fetches in
@@ -196,14 +190,14 @@ impl Gate {
     /// see `Verifier.keySetKidRefetchAt`).
     #[wasm_bindgen(js_name = keySetKidRefetchAt)]
     pub fn key_set_kid_refetch_at(&self, last_ms: f64, streak: u32) -> f64 {
-        crate::web::kid_refetch_at(self.verifier.policy(), last_ms, streak)
+        crate::wasm::kid_refetch_at(self.verifier.policy(), last_ms, streak)
     }
 
     /// The streak after an answered unknown-`kid` refetch (see
     /// `Verifier.keySetKidRefetchStreak`).
     #[wasm_bindgen(js_name = keySetKidRefetchStreak)]
     pub fn key_set_kid_refetch_streak(&self, last_ms: f64, streak: u32, started_ms: f64) -> u32 {
-        crate::web::kid_refetch_streak(self.verifier.policy(), last_ms, streak, started_ms)
+        crate::wasm::kid_refetch_streak(self.verifier.policy(), last_ms, streak, started_ms)
     }
 
     /// The verified-token cache's counters, `{"hits", "misses", "len"}`.
