@@ -188,6 +188,8 @@ export interface PolicySchema {
   key_cache: Record<string, number | boolean>;
 }
 export function policySchema(): PolicySchema;
+/** A route's IUA rules split into each rule alone, as `[name, rules]` pairs (what the page's request tester decides once per rule). */
+export function iuaRulesAlone(iua: Record<string, unknown>): Array<[string, Record<string, unknown>]>;
 export function version(): string;
 
 export class TokenVerifier {

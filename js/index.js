@@ -8,6 +8,7 @@
 import initWasm, {
   initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
   policySchema as corePolicySchema,
+  iuaRulesAlone as coreIuaRulesAlone,
   inspect as coreInspect, inspectWithKeys as coreInspectWithKeys, parseKeys as coreParseKeys,
   inspectOversized as coreInspectOversized, inspectBound as coreInspectBound,
 } from './pkg/azlens.js';
@@ -75,6 +76,20 @@ export function errorCodes() {
 export function policySchema() {
   core();
   return JSON.parse(corePolicySchema());
+}
+
+/**
+ * A route's IUA rules (`routes[].iua`) split into each rule alone: `[[name, rules], …]`, names as
+ * in the policy (`purpose_of_use`, `subject_role`, `organization`, `consent`). Throws an
+ * `OptionsError` when `iua` is not a rules object.
+ */
+export function iuaRulesAlone(iua) {
+  core();
+  try {
+    return JSON.parse(coreIuaRulesAlone(JSON.stringify(iua)));
+  } catch (e) {
+    throw new OptionsError(String(e?.message ?? e));
+  }
 }
 
 /** The core's version. */

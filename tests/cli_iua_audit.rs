@@ -28,7 +28,10 @@ fn token(purpose: &str) -> String {
 }
 
 fn decide(args: &[&str]) -> (i32, String) {
-    let dir = std::env::temp_dir().join(format!("azlens-cli-iua-{}", std::process::id()));
+    // One directory per call: tests run in parallel and each writes its own files.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("azlens-cli-iua-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let policy = dir.join("policy.json");
     let keys = dir.join("keys.json");
@@ -62,6 +65,7 @@ fn decide(args: &[&str]) -> (i32, String) {
     ];
     all.extend_from_slice(args);
     let out = Command::new(BIN).args(&all).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -106,4 +110,29 @@ fn decide_names_the_rule_and_prints_the_audit_event() {
         "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientQuery"
     );
     assert_eq!(v["audit"]["patient"], "123");
+}
+
+#[test]
+fn decide_says_which_route_rules_the_token_meets() {
+    // Consent for 123, a request for 456: the purpose is met, the consent is not.
+    let (code, out) = decide(&["GET", "/fhir/Observation?patient=456", &token("TREAT")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("iua rule purpose_of_use: met"), "{out}");
+    assert!(out.contains("iua rule consent: not met: "), "{out}");
+
+    let (_, out) = decide(&[
+        "--json",
+        "GET",
+        "/fhir/Observation?patient=123",
+        &token("HPAYMT"),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rules = v["iua_rules"].as_array().expect("iua_rules");
+    assert_eq!(rules.len(), 2, "{out}");
+    assert_eq!(rules[0][0], "purpose_of_use");
+    assert!(
+        rules[0][1].as_str().unwrap().starts_with("not met: "),
+        "{out}"
+    );
+    assert_eq!(rules[1], serde_json::json!(["consent", "met"]));
 }

@@ -4,7 +4,7 @@
 // policy plus one route: the FHIR base path. Keys are the pasted ones only (`fetchKeys: false`:
 // the page never fetches without a click). It draws the decision as the core gives it.
 
-import { createVerifier } from '/js/index.js';
+import { createVerifier, iuaRulesAlone } from '/js/index.js';
 import { byId, el, replace } from './dom.js';
 import { problemList } from './render-verdict.js';
 
@@ -90,13 +90,11 @@ export async function testRequest(box, { token, options, reasons, isCurrent = ()
   renderDecision(box, d, { request, noKeys: options.keys === undefined, rules });
 }
 
-/** Each IUA rule alone (the core decides each): [name, what became of it]. */
+/** Each IUA rule alone (the core splits them and decides each): [name, what became of it]. */
 async function eachRule(iua, decideWith) {
   if (!iua) return [];
   const out = [];
-  for (const name of ['purpose_of_use', 'subject_role', 'organization', 'consent']) {
-    if (iua[name] === undefined) continue;
-    const alone = { [name]: iua[name], ...(name === 'consent' && iua.patient_authority ? { patient_authority: iua.patient_authority } : {}) };
+  for (const [name, alone] of iuaRulesAlone(iua)) {
     const d = await decideWith(alone);
     const rule = typeof d.log.rule === 'string' ? d.log.rule : '';
     if (d.allow) out.push([name, 'met']);

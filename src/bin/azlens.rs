@@ -318,15 +318,70 @@ fn decide(o: &Options) -> Result<ExitCode, Failure> {
     let now = o.now.unwrap_or_else(now_seconds);
     let decision = guard::decide(&verifier, &request, &keys, now);
     let event = azlens::audit::balp::event(&decision.audit, &verifier.policy().audit, now);
+    let rules = iua_rules_alone(&verifier, &decision, &request, &keys, now);
     if o.json {
         let mut out = serde_json::to_value(&decision).map_err(|e| input(e.to_string()))?;
         out["audit_event"] = event;
+        if !rules.is_empty() {
+            out["iua_rules"] = json!(rules);
+        }
         print_json(&out)?;
     } else {
         print_decision(&decision);
+        for (name, outcome) in &rules {
+            println!("  iua rule {name}: {outcome}");
+        }
         print_audit(&event);
     }
     Ok(exit(decision.allow))
+}
+
+/// Which of the IUA rules of the request's route the token meets, each decided alone (as the
+/// page's request tester shows them): `met`, `not met: why`, or `not reached` when the request
+/// is refused before that rule is tried.
+fn iua_rules_alone(
+    verifier: &Verifier,
+    decision: &guard::Decision,
+    request: &Request,
+    keys: &azlens::KeySet,
+    now: i64,
+) -> Vec<(&'static str, String)> {
+    let policy = verifier.policy();
+    let Some(at) = decision
+        .log
+        .route
+        .as_ref()
+        .and_then(|prefix| policy.routes.iter().position(|r| &r.path_prefix == prefix))
+    else {
+        return Vec::new();
+    };
+    let Some(iua) = &policy.routes[at].iua else {
+        return Vec::new();
+    };
+    iua.alone()
+        .into_iter()
+        .map(|(name, alone)| {
+            let mut p = policy.clone();
+            p.routes[at].iua = Some(alone);
+            let outcome = match Verifier::new(p) {
+                Ok(v) => {
+                    let d = guard::decide(&v, request, keys, now);
+                    match d.log.rule {
+                        _ if d.allow => "met".to_owned(),
+                        Some(rule) if rule.starts_with("iua.") => {
+                            format!("not met: {}", d.log.reason)
+                        }
+                        rule => format!(
+                            "not reached: the request is refused before it ({})",
+                            rule.unwrap_or(&d.log.reason)
+                        ),
+                    }
+                }
+                Err(e) => format!("not decided: {e}"),
+            };
+            (name, outcome)
+        })
+        .collect()
 }
 
 fn keys(o: &Options) -> Result<ExitCode, Failure> {

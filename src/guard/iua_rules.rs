@@ -34,31 +34,81 @@ impl Code {
 }
 
 /// What a route demands of an IUA token (`routes[].iua`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteIua {
     /// The token must carry one of these purposes of use (none listed: any).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub purpose_of_use: Vec<Code>,
     /// The token must carry one of these subject roles (none listed: any).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subject_role: Vec<Code>,
     /// The token's `subject_organization_id` must be one of these (none listed: any).
-    #[serde(default, deserialize_with = "one_or_many")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub organization: Vec<String>,
     /// `"patient"`: the request must reach exactly the patient of the token's consent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
     /// For a CX `patient_id` (`id^^^&oid&ISO`), the assigning authority that must appear in it;
     /// without it only the id component is compared with the FHIR patient id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_authority: Option<String>,
     /// An emergency purpose of use passes where the purpose or consent rule would refuse.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub break_glass: bool,
 }
 
 impl RouteIua {
+    /// Each rule of these on its own, named as in the policy (`purpose_of_use`, `subject_role`,
+    /// `organization`, `consent`), so a tool can show which of them a token meets: the page's
+    /// request tester and `azlens decide` decide the request once per rule with these.
+    pub fn alone(&self) -> Vec<(&'static str, RouteIua)> {
+        let mut out = Vec::new();
+        if !self.purpose_of_use.is_empty() {
+            let purpose_of_use = self.purpose_of_use.clone();
+            out.push((
+                "purpose_of_use",
+                RouteIua {
+                    purpose_of_use,
+                    ..RouteIua::default()
+                },
+            ));
+        }
+        if !self.subject_role.is_empty() {
+            let subject_role = self.subject_role.clone();
+            out.push((
+                "subject_role",
+                RouteIua {
+                    subject_role,
+                    ..RouteIua::default()
+                },
+            ));
+        }
+        if !self.organization.is_empty() {
+            let organization = self.organization.clone();
+            out.push((
+                "organization",
+                RouteIua {
+                    organization,
+                    ..RouteIua::default()
+                },
+            ));
+        }
+        if self.consent.is_some() {
+            let rule = RouteIua {
+                consent: self.consent,
+                patient_authority: self.patient_authority.clone(),
+                ..RouteIua::default()
+            };
+            out.push(("consent", rule));
+        }
+        out
+    }
+
     /// Rules a route cannot keep are policy errors, not refusals at run time.
     pub fn validate(&self, prefix: &str, fhir: bool, open: bool) -> Result<(), String> {
         if open {
@@ -75,7 +125,7 @@ impl RouteIua {
 }
 
 /// What a route binds the request to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Consent {
     Patient,
@@ -382,6 +432,28 @@ mod tests {
 
     fn route(v: Value) -> RouteIua {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn each_rule_alone_keeps_its_own_settings_and_drops_break_glass() {
+        let r = route(
+            json!({"purpose_of_use": [{"code": "TREAT"}], "organization": "urn:oid:1.2",
+                             "consent": "patient", "patient_authority": "1.2.3", "break_glass": true}),
+        );
+        let alone = r.alone();
+        let names: Vec<&str> = alone.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["purpose_of_use", "organization", "consent"]);
+        assert_eq!(
+            serde_json::to_value(&alone[2].1).unwrap(),
+            json!({"consent": "patient", "patient_authority": "1.2.3"})
+        );
+        assert!(alone
+            .iter()
+            .all(|(_, a)| !a.break_glass && a.alone().len() == 1));
+        // What a rule alone serialises to reads back as the same rule.
+        for (_, a) in &alone {
+            assert_eq!(&route(serde_json::to_value(a).unwrap()), a);
+        }
     }
 
     fn token(purpose: &str, role: &str, patient: &str) -> Attributes {

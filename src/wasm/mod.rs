@@ -379,6 +379,16 @@ pub fn policy_schema() -> String {
     crate::vocabulary::policy_schema().to_string()
 }
 
+/// A route's IUA rules (`routes[].iua`, JSON) split into each rule alone, as JSON
+/// `[[name, rules], …]` ([`crate::guard::iua_rules::RouteIua::alone`]): the page's request
+/// tester decides the request once per rule to show which ones a token meets.
+#[wasm_bindgen(js_name = iuaRulesAlone)]
+pub fn iua_rules_alone(iua_json: &str) -> Result<String, JsError> {
+    let rules: crate::guard::iua_rules::RouteIua =
+        serde_json::from_str(iua_json).map_err(|e| JsError::new(&format!("iua rules: {e}")))?;
+    to_json(&rules.alone())
+}
+
 /// The crate version.
 #[wasm_bindgen]
 pub fn version() -> String {
