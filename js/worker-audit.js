@@ -23,6 +23,8 @@ export class AuditTrail {
     this.#settings = settings;
     this.#log = log;
     this.repository = settings.repository ? new URL(settings.repository.replace(/\/+$/, '')) : null;
+    /** Whether events go anywhere: to the log, or to a repository. */
+    this.wanted = Boolean(settings.log) || this.repository !== null;
   }
 
   /** Record one AuditEvent (JSON text from the core); `ctx` keeps the upload alive past the response. */

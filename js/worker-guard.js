@@ -363,6 +363,9 @@ function logLine(line, warnings, extra = {}) {
 /** The core's AuditEvent of `decision`, recorded now; the audit counters for the log line. */
 function audited(state, decision, ctx) {
   const { gate, audit } = state;
+  // Built only when someone takes it (audit.log or audit.repository): it costs more than the
+  // rest of a cached decision.
+  if (!audit.wanted) return {};
   audit.record(gate.auditEvent(JSON.stringify(decision.audit), Date.now() / 1000), ctx);
   return audit.repository === null ? {} : { audit: audit.state() };
 }
