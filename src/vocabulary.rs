@@ -7,12 +7,9 @@
 use crate::alg::{Algorithm, Family};
 use crate::limits::{Limits, MAX_CRIT_NAMES};
 use crate::policy::hosts::KeyCache;
-use crate::policy::DEFAULT_LEEWAY;
+use crate::policy::{DEFAULT_LEEWAY, MAX_LEEWAY};
 use crate::profiles::Profile;
 use serde_json::{json, Value};
-
-/// The most leeway a policy may give, in seconds (`Policy::validate` refuses more).
-pub const MAX_LEEWAY: u64 = 600;
 
 /// One member of a policy object: `(name, type, what it is)`. Types: `string`, `strings`
 /// (a string or an array of them), `string[]`, `integer`, `boolean`, `algorithm[]`, `profile`,

@@ -46,7 +46,7 @@ pub struct RouteIua {
     /// The token's `subject_organization_id` must be one of these (none listed: any).
     #[serde(
         default,
-        deserialize_with = "one_or_many",
+        deserialize_with = "crate::policy::one_or_many",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub organization: Vec<String>,
@@ -151,19 +151,6 @@ impl Default for IuaRules {
             }],
         }
     }
-}
-
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(s) => vec![s],
-        OneOrMany::Many(v) => v,
-    })
 }
 
 /// The patients a FHIR request reaches, as the guard read it.

@@ -18,6 +18,8 @@ use std::fmt;
 
 /// Default clock skew tolerance, in seconds.
 pub const DEFAULT_LEEWAY: u64 = 60;
+/// The most leeway a policy may give, in seconds: more hides real clock problems.
+pub const MAX_LEEWAY: u64 = 600;
 
 /// How a token is verified.
 #[derive(Debug, Clone, Deserialize)]
@@ -158,7 +160,7 @@ fn yes() -> bool {
     true
 }
 
-fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
@@ -232,9 +234,9 @@ impl Policy {
                 "\"algorithms\" is empty: name the algorithms your issuers sign with".into(),
             ));
         }
-        if self.leeway > 600 {
+        if self.leeway > MAX_LEEWAY {
             return Err(PolicyError(format!(
-                "\"leeway\" is {} s; more than 600 s hides real clock problems",
+                "\"leeway\" is {} s; more than {MAX_LEEWAY} s hides real clock problems",
                 self.leeway
             )));
         }

@@ -78,18 +78,14 @@ impl WebVerifier {
     /// Throws with the core's explanation when the bytes hold no usable key.
     #[wasm_bindgen(js_name = parseKeys)]
     pub fn parse_keys(&self, bytes: &[u8]) -> Result<WebKeySet, JsError> {
-        crate::KeySet::parse(bytes, &self.inner.policy().limits)
-            .map(|inner| WebKeySet { inner })
-            .map_err(|p| JsError::new(&p.message))
+        parse_keys_under(self.inner.policy(), bytes)
     }
 
     /// Read a discovery document fetched from `url` for `issuer`: `{"jwks_uri", "warnings"}` as
     /// JSON ([`crate::discovery::read`]), or throws with the sentence saying why it is unusable.
     #[wasm_bindgen(js_name = readDiscovery)]
     pub fn read_discovery(&self, issuer: &str, url: &str, bytes: &[u8]) -> Result<String, JsError> {
-        crate::discovery::read(self.inner.policy(), issuer, url, bytes)
-            .map_err(|e| JsError::new(&e))
-            .and_then(|d| to_json(&d))
+        read_discovery_under(self.inner.policy(), issuer, url, bytes)
     }
 
     /// Inspect `token` at `now`, verifying it under this policy with its inline keys plus
@@ -393,6 +389,25 @@ pub fn iua_rules_alone(iua_json: &str) -> Result<String, JsError> {
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// A key set read within `policy`'s limits (both wasm classes read fetched sets this way).
+pub(crate) fn parse_keys_under(policy: &crate::Policy, bytes: &[u8]) -> Result<WebKeySet, JsError> {
+    crate::KeySet::parse(bytes, &policy.limits)
+        .map(|inner| WebKeySet { inner })
+        .map_err(|p| JsError::new(&p.message))
+}
+
+/// A fetched discovery document read under `policy` ([`crate::discovery::read`]), as JSON.
+pub(crate) fn read_discovery_under(
+    policy: &crate::Policy,
+    issuer: &str,
+    url: &str,
+    bytes: &[u8],
+) -> Result<String, JsError> {
+    crate::discovery::read(policy, issuer, url, bytes)
+        .map_err(|e| JsError::new(&e))
+        .and_then(|d| to_json(&d))
 }
 
 fn request_from(json: &str) -> Result<guard::Request, JsError> {

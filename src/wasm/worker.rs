@@ -151,18 +151,14 @@ impl Gate {
     /// Read a fetched key set within the policy's limits (for the shim's remote key cache).
     #[wasm_bindgen(js_name = parseKeys)]
     pub fn parse_keys(&self, bytes: &[u8]) -> Result<WebKeySet, JsError> {
-        crate::KeySet::parse(bytes, &self.verifier.policy().limits)
-            .map(|inner| WebKeySet { inner })
-            .map_err(|p| JsError::new(&p.message))
+        super::parse_keys_under(self.verifier.policy(), bytes)
     }
 
     /// Read a fetched discovery document (for the shim's discovery cache), as
     /// `Verifier.readDiscovery` does.
     #[wasm_bindgen(js_name = readDiscovery)]
     pub fn read_discovery(&self, issuer: &str, url: &str, bytes: &[u8]) -> Result<String, JsError> {
-        crate::discovery::read(self.verifier.policy(), issuer, url, bytes)
-            .map_err(|e| JsError::new(&e))
-            .and_then(|d| to_json(&d))
+        super::read_discovery_under(self.verifier.policy(), issuer, url, bytes)
     }
 
     /// What the host needs to fetch keys: the policy's `key_cache` section and the key-set
