@@ -33,6 +33,16 @@ pub enum TokenLookup {
     Unsupported(String),
 }
 
+/// Whether `s` holds Unicode white space. Tokens are printable ASCII: their bytes are checked
+/// without decoding characters (this runs over every token of every request).
+fn holds_white_space(s: &str) -> bool {
+    // One branch-free pass (the compiler vectorises it): printable ASCII has no white space.
+    let printable = s
+        .bytes()
+        .fold(true, |ok, b| ok & (b.wrapping_sub(0x21) < 0x5e));
+    !printable && s.contains(char::is_whitespace)
+}
+
 /// Look for the token. More than one token, in one place or several, is an invalid request
 /// (RFC 6750 §2: a client uses one method per request).
 pub fn extract(sources: &TokenSources, req: &Request) -> TokenLookup {
@@ -49,7 +59,7 @@ pub fn extract(sources: &TokenSources, req: &Request) -> TokenLookup {
             }
             match &src.scheme {
                 None => {
-                    if value.contains(char::is_whitespace) {
+                    if holds_white_space(value) {
                         return TokenLookup::InvalidRequest(format!(
                             "The {} header holds white space; a token never does.",
                             src.name
@@ -77,7 +87,7 @@ pub fn extract(sources: &TokenSources, req: &Request) -> TokenLookup {
                         && sources.dpop != crate::dpop::Mode::Off
                         && word.eq_ignore_ascii_case("DPoP");
                     if word.eq_ignore_ascii_case(scheme) || ihe_jwt || dpop {
-                        if rest.contains(char::is_whitespace) {
+                        if holds_white_space(rest) {
                             return TokenLookup::InvalidRequest(format!(
                                 "The {} header's {word} credential holds white space; a token never does (two tokens in one header?).",
                                 src.name
@@ -265,5 +275,29 @@ mod tests {
             found(extract(&s, &req(&[("cookie", "a=b; session=tok")], ""))),
             ("tok".into(), false)
         );
+    }
+
+    #[test]
+    fn white_space_is_found_in_ascii_and_unicode_alike() {
+        for s in [
+            "a b",
+            "a\tb",
+            "a\x0bb",
+            "a\x0cb",
+            "a\rb",
+            "a\u{a0}b",
+            "é\u{2003}",
+            "\u{3000}",
+        ] {
+            assert!(holds_white_space(s), "{s:?}");
+            assert_eq!(holds_white_space(s), s.contains(char::is_whitespace));
+        }
+        for s in ["eyJhbGciOi.x-_~+/=", "é", "a\x1cb", ""] {
+            assert_eq!(
+                holds_white_space(s),
+                s.contains(char::is_whitespace),
+                "{s:?}"
+            );
+        }
     }
 }

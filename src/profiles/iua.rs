@@ -363,11 +363,18 @@ pub fn member<'a>(claims: &'a Map<String, Value>, ext: &str, name: &str) -> Opti
         .get("extensions")
         .and_then(|e| e.get(ext))
         .and_then(|e| e.get(name));
+    // Compared piece by piece, not formatted: this runs on every decision.
     current.or_else(|| {
-        let today = format!("extensions.{ext}.{name}");
         xua::FLAT_NAMES
             .iter()
-            .find(|f| f.today == today)
+            .find(|f| {
+                f.today.len() == "extensions..".len() + ext.len() + name.len()
+                    && f.today
+                        .strip_prefix("extensions.")
+                        .and_then(|r| r.strip_prefix(ext))
+                        .and_then(|r| r.strip_prefix('.'))
+                        == Some(name)
+            })
             .and_then(|f| claims.get(f.name))
     })
 }
