@@ -4,16 +4,26 @@
 BUILD_TARGETS += build-envoy
 TEST_TARGETS += test-envoy
 
-ENVOY_WASM := $(abspath $(or $(CARGO_TARGET_DIR),target))/wasm32-wasip1/release/azlens.wasm
+# cargo's output, and the filter Envoy loads: the same module after binaryen's wasm-opt (the
+# web build's pinned binaryen, mk/20-wasm.mk), without its name section. 10 % smaller gzipped,
+# same speed (make bench).
+ENVOY_CARGO_WASM := $(abspath $(or $(CARGO_TARGET_DIR),target))/wasm32-wasip1/release/azlens.wasm
+ENVOY_WASM := $(abspath $(or $(CARGO_TARGET_DIR),target))/wasm32-wasip1/release/azlens-envoy.wasm
 ENVOY_VENV := .venv-envoy
 ENVOY_REQUIREMENTS := tests/hosts/envoy/requirements.txt
 
-build-envoy:
+build-envoy: $(ENVOY_WASM)
+
+# A file target: with no source changed since the last build, nothing is rebuilt.
+$(ENVOY_WASM): $(WEB_SOURCES) | $(WASM_OPT)
 	@echo "== rustup target add wasm32-wasip1 (the Envoy filter's target)"
 	rustup target add wasm32-wasip1
 	@echo "== cargo build the Envoy filter (release, wasm32-wasip1, --features envoy)"
 	cargo build --release --target wasm32-wasip1 --features envoy
-	@echo "Envoy filter built: $(ENVOY_WASM)"
+	@echo "== wasm-opt $(WASM_OPT_FLAGS) --strip-debug --strip-producers (binaryen from npm)"
+	"$(WASM_OPT)" $(WASM_OPT_FLAGS) --strip-debug --strip-producers "$(ENVOY_CARGO_WASM)" -o "$@.tmp"
+	mv "$@.tmp" "$@"
+	@printf '== Envoy filter built: %s (%s bytes, %s gzipped)\n' "$@" "$$(wc -c < $@)" "$$(gzip -9c $@ | wc -c)"
 
 lint-envoy: build-envoy
 	@echo "== cargo clippy -D warnings for the Envoy filter (wasm32-wasip1, --features envoy)"

@@ -17,7 +17,7 @@ from harness import Envoy, KeyServer, SigningKey, Upstream, b64url, claims, envo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 WASM = os.environ.get("AZLENS_ENVOY_WASM") or os.path.join(
-    ROOT, "target", "wasm32-wasip1", "release", "azlens.wasm")
+    ROOT, "target", "wasm32-wasip1", "release", "azlens-envoy.wasm")
 
 
 @pytest.fixture(scope="module")

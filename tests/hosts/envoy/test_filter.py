@@ -16,7 +16,7 @@ from harness import (Envoy, KeyServer, SigningKey, Upstream, claims, envoy_confi
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 WASM = os.environ.get("AZLENS_ENVOY_WASM") or os.path.join(
-    ROOT, "target", "wasm32-wasip1", "release", "azlens.wasm")
+    ROOT, "target", "wasm32-wasip1", "release", "azlens-envoy.wasm")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -295,7 +295,7 @@ def test_the_example_configuration_runs_as_is():
     text = (text.replace("port_value: 9901", "port_value: 0")
                 .replace("port_value: 10000", "port_value: 0")
                 .replace("10001", str(keys_port))
-                .replace("target/wasm32-wasip1/release/azlens.wasm", WASM))
+                .replace("target/wasm32-wasip1/release/azlens-envoy.wasm", WASM))
     e = Envoy(text)
     try:
         token = open(os.path.join(ROOT, "examples", "envoy", "demo-token.jwt")).read().strip()

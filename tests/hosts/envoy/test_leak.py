@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 FHIR = os.path.join(ROOT, "tests", "hosts", "fhir")
 WASM = os.environ.get("AZLENS_ENVOY_WASM") or os.path.join(
-    ROOT, "target", "wasm32-wasip1", "release", "azlens.wasm")
+    ROOT, "target", "wasm32-wasip1", "release", "azlens-envoy.wasm")
 
 SUITE = json.loads(subprocess.run(["node", "leak-run.mjs", "--scopes"], cwd=FHIR, check=True,
                                   capture_output=True, text=True).stdout)
