@@ -317,7 +317,12 @@ fn decide(o: &Options) -> Result<ExitCode, Failure> {
     }
     let now = o.now.unwrap_or_else(now_seconds);
     let decision = guard::decide(&verifier, &request, &keys, now);
-    let event = azlens::audit::balp::event(&decision.audit, &verifier.policy().audit, now);
+    let event = serde_json::to_value(azlens::audit::balp::event(
+        &decision.audit,
+        &verifier.policy().audit,
+        now,
+    ))
+    .map_err(|e| input(e.to_string()))?;
     let rules = iua_rules_alone(&verifier, &decision, &request, &keys, now);
     if o.json {
         let mut out = serde_json::to_value(&decision).map_err(|e| input(e.to_string()))?;
