@@ -5,18 +5,10 @@
 
 use crate::guard::Request;
 use proxy_wasm::hostcalls;
-use proxy_wasm::types::MapType;
 
-/// Fill in `req.origin` and `req.client_cert_sha256`.
+/// Fill in `req.client_cert_sha256` (`req.origin` comes with the headers:
+/// [`crate::envoy::exchange::request_from_headers`]).
 pub fn connection_facts(req: &mut Request) {
-    let pseudo = |name| {
-        hostcalls::get_map_value(MapType::HttpRequestHeaders, name)
-            .ok()
-            .flatten()
-    };
-    if let (Some(scheme), Some(authority)) = (pseudo(":scheme"), pseudo(":authority")) {
-        req.origin = Some(format!("{scheme}://{authority}"));
-    }
     // Present only on a TLS connection whose client sent a certificate; the TLS handshake
     // proved the client holds its private key.
     req.client_cert_sha256 =
