@@ -34,10 +34,15 @@ pub fn log(level: LogLevel, message: &str) {
     let _ = hostcalls::log(level, message);
 }
 
-/// Whether the host's log takes messages at `level` now (Envoy's level can change at run time,
-/// through its admin interface).
-pub fn logs_at(level: LogLevel) -> bool {
-    hostcalls::get_log_level().map_or(true, |current| current as u32 <= level as u32)
+/// The host's log level now (Envoy's level can change at run time, through its admin
+/// interface; None when the host cannot say: then everything is logged).
+pub fn log_level() -> Option<LogLevel> {
+    hostcalls::get_log_level().ok()
+}
+
+/// Whether a host whose level is `current` takes messages at `level`.
+pub fn logs_at_level(current: Option<LogLevel>, level: LogLevel) -> bool {
+    current.is_none_or(|current| current as u32 <= level as u32)
 }
 
 pub fn info(message: &str) {
