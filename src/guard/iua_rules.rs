@@ -195,6 +195,15 @@ pub struct Attributes {
 impl Attributes {
     /// Read from a verified payload (Rev 2.x members, else the 2013 names).
     pub fn read(payload: &Map<String, Value>) -> Attributes {
+        // Most tokens carry no IUA attributes: one look for `extensions` and a scan of the
+        // claim names for 2013 ones spares six lookups per decision.
+        if !payload.contains_key("extensions")
+            && !payload
+                .keys()
+                .any(|k| crate::profiles::xua::flat_name(k).is_some())
+        {
+            return Attributes::default();
+        }
         let text = |ext: &str, name: &str| {
             iua::member(payload, ext, name)
                 .and_then(Value::as_str)
