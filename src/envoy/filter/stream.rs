@@ -53,14 +53,6 @@ impl Stream {
         }
     }
 
-    /// The request body so far, at most `limit + 1` bytes (one past the limit is enough for
-    /// the core to refuse the size). Bytes that are not UTF-8 become U+FFFD, which no form,
-    /// Bundle or introspection call the core grants contains.
-    fn body(size: usize, limit: usize) -> String {
-        let bytes = host::request_body(size.min(limit.saturating_add(1)));
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-
     fn waiting(&self) -> bool {
         self.vm
             .as_ref()
@@ -98,7 +90,11 @@ impl HttpContext for Stream {
                 self.awaiting_body = Some((req, limit));
                 return Action::Pause;
             }
-            return self.begin(&vm, req, Some(Self::body(body_size, limit)));
+            // One byte past the limit is enough for the core to refuse the size. Bytes that
+            // are not UTF-8 become U+FFFD, which nothing the core grants contains.
+            let bytes = host::request_body(body_size.min(limit.saturating_add(1)));
+            let body = String::from_utf8_lossy(&bytes).into_owned();
+            return self.begin(&vm, req, Some(body));
         }
         if self.waiting() {
             Action::Pause
@@ -108,16 +104,12 @@ impl HttpContext for Stream {
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
-        if let (Some((req, limit)), Some(vm)) = (self.awaiting_body.take(), self.vm.clone()) {
-            // Trailers end the request: the body buffered so far is all of it.
-            let body = Self::body(limit.saturating_add(1), limit);
-            return self.begin(&vm, req, Some(body));
-        }
-        if self.waiting() {
-            Action::Pause
-        } else {
-            Action::Continue
-        }
+        // Trailers end the request: the body buffered so far is all of it.
+        let buffered = self
+            .awaiting_body
+            .as_ref()
+            .map_or(0, |(_, limit)| limit.saturating_add(1));
+        self.on_http_request_body(buffered, true)
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {

@@ -38,7 +38,7 @@ pub struct Vm {
     pub verifier: Verifier,
     pub keys: RefCell<KeyManager>,
     verdicts: RefCell<VerdictCache>,
-    pub waiting: RefCell<Waiting<Paused>>,
+    pub waiting: RefCell<Waiting<Box<Paused>>>,
     /// Headers for the client's response, per stream (a deprecation notice).
     pub response_headers: RefCell<HashMap<u32, Vec<(String, String)>>>,
     /// Outstanding key-set calls: token → URL.
@@ -82,10 +82,10 @@ impl Vm {
             Step::ReadBody { max_bytes } => Err(max_bytes),
             Step::Reply(answer) => Ok(Some(self.finish(&answer, req))),
             Step::Fetch(ticket) => {
-                let paused = Paused {
+                let paused = Box::new(Paused {
                     request: req.clone(),
                     ticket,
-                };
+                });
                 Ok(self.resolve(context_id, paused, now, true))
             }
         }
@@ -93,7 +93,13 @@ impl Vm {
 
     /// Finish a request waiting for keys now, or pause it (`None`) until they arrive. `first`:
     /// it has not waited yet (a request that waited is decided with whatever there is).
-    fn resolve(&self, context_id: u32, paused: Paused, now: u64, first: bool) -> Option<Outcome> {
+    fn resolve(
+        &self,
+        context_id: u32,
+        paused: Box<Paused>,
+        now: u64,
+        first: bool,
+    ) -> Option<Outcome> {
         let plan = paused.ticket.plan();
         let mut sources: Vec<usize> = Vec::new();
         if plan.errors.is_empty() {
@@ -186,7 +192,6 @@ impl Vm {
         let keys = self.keys.borrow();
         let missing: Vec<KeySet> = sources
             .iter()
-            .filter(|&&i| keys.keys(i, now).is_none())
             .filter_map(|&i| keys.unavailable(i, now))
             .collect();
         let sets: Vec<&KeySet> = sources
@@ -215,11 +220,11 @@ impl Vm {
     fn pause(
         &self,
         context_id: u32,
-        paused: Paused,
+        paused: Box<Paused>,
         sources: &[usize],
         wait_for: WaitFor,
         now: u64,
-    ) -> Result<(), Paused> {
+    ) -> Result<(), Box<Paused>> {
         let (deadline, marks) = {
             let keys = self.keys.borrow();
             let marks = sources.iter().map(|&i| (i, keys.epoch(i))).collect();
