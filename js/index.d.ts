@@ -161,6 +161,11 @@ export interface Decision {
   audit: Record<string, unknown>;
   /** The IHE BALP FHIR R4 AuditEvent of this decision, recorded at `now`. */
   audit_event: Record<string, unknown>;
+  /**
+   * The request was for the policy's `introspection.path`: `body` is the RFC 7662 reply to send
+   * as it stands, with `response_headers` (no `audit` or `audit_event` then).
+   */
+  introspection?: true;
   warnings: Problem[];
 }
 export function decide(request: RequestLike, options: VerifyOptions): Promise<Decision>;

@@ -6,7 +6,7 @@
 //   const result = await verify(token, { keys, algorithms: ['RS256'], issuer, audience });
 
 import initWasm, {
-  initSync, Verifier as CoreVerifier, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
+  initSync, Verifier as CoreVerifier, Gate as CoreGate, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
   policySchema as corePolicySchema,
   iuaRulesAlone as coreIuaRulesAlone,
   inspect as coreInspect, inspectWithKeys as coreInspectWithKeys, parseKeys as coreParseKeys,
@@ -15,6 +15,7 @@ import initWasm, {
 import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS, inCallerNames } from './options.js';
 import { RemoteKeys, defaultStore, kidRefetchOf, WARNINGS } from './keys.js';
 import { bodyOf, requestJson, utf8Length, oversizedRequest } from './request.js';
+import { drive, GateKeys } from './gate.js';
 
 export { OptionsError, WARNINGS };
 export { MemoryStore, cacheApiStore } from './store.js';
@@ -104,12 +105,14 @@ export function version() {
  */
 export class TokenVerifier {
   #core;
+  #policyText;
+  #gate = null;
+  #gateKeys;
   #remote;
   #noKeys;
   #maxTokenBytes;
   #maxInspectBytes;
   #maxRequestBytes;
-  #maxWaitMs;
   /** Calls under way, and whether `free()` was asked for while they ran. */
   #busy = 0;
   #retired = false;
@@ -117,8 +120,9 @@ export class TokenVerifier {
   constructor(options) {
     core();
     const policy = policyFrom(options);
+    this.#policyText = JSON.stringify(policy);
     try {
-      this.#core = new CoreVerifier(JSON.stringify(policy));
+      this.#core = new CoreVerifier(this.#policyText);
     } catch (e) {
       throw new OptionsError(inCallerNames(String(e?.message ?? e)));
     }
@@ -143,7 +147,7 @@ export class TokenVerifier {
     this.#maxTokenBytes = settings.max_token_bytes;
     this.#maxInspectBytes = settings.max_inspect_bytes;
     this.#maxRequestBytes = settings.max_request_bytes;
-    this.#maxWaitMs = settings.key_cache.max_wait_ms;
+    this.#gateKeys = new GateKeys(this.#remote, this.#noKeys, settings.key_cache.max_wait_ms);
   }
 
   /**
@@ -159,6 +163,7 @@ export class TokenVerifier {
     if (this.#core === null) return;
     this.#remote.dispose();
     this.#noKeys.free();
+    this.#gate?.free();
     this.#core.free();
     this.#core = null;
   }
@@ -197,11 +202,11 @@ export class TokenVerifier {
       if (refused) return { ...JSON.parse(refused), header: null, payload: null };
     }
     const plan = JSON.parse(this.#core.keyPlan(text));
-    const { result, warnings } = await this.#withKeys(
-      plan,
-      (keys) => JSON.parse(this.#core.verify(text, keys, at)),
-      (v) => v.errors.some((e) => e.code === 'key_not_found'),
-    );
+    // `{answer: verdict, keys}`: the core says when the key cache must refetch (js/gate.js).
+    const check = (keys) => JSON.parse(this.#core.verify(text, keys, at));
+    const { answer: result, warnings } = plan.errors.length > 0 || plan.sources.length === 0
+      ? { answer: check(this.#noKeys).answer, warnings: [] }
+      : await this.#gateKeys.finishWith(plan.sources, check);
     // The core's verdict as it is (profile, context, key…), with header and payload always present.
     result.warnings.push(...warnings);
     return { ...result, header: result.header ?? null, payload: result.payload ?? null };
@@ -225,28 +230,26 @@ export class TokenVerifier {
 
   async #decide(request, at, fetchKeys, cert) {
     const d = await this.#decision(request, at, fetchKeys, cert);
+    if (d.audit === undefined) return d;
     return { ...d, audit_event: JSON.parse(this.#core.auditEvent(JSON.stringify(d.audit), at)) };
   }
 
   async #decision(request, at, fetchKeys, cert) {
-    let req = requestJson(request, undefined, cert);
+    const req = requestJson(request, cert);
     // Over the bound, decided from its length: the description is never copied into wasm.
     const refused = oversizedRequest(req, this.#maxRequestBytes, (m, p, n) => this.#core.decideOversized(m, p, n));
     if (refused) return { ...refused, warnings: [] };
-    let step = JSON.parse(this.#core.prepare(req));
-    if (step.read_body) {
-      // The guard reads this body (a form _search, a Bundle): one byte past the limit at most.
-      req = requestJson(request, await bodyOf(request, step.read_body.max_body_bytes), cert);
-      step = JSON.parse(this.#core.prepare(req));
-    }
-    if (step.decision) return { ...step.decision, warnings: [] };
-    if (!fetchKeys) return { ...JSON.parse(this.#core.decide(req, this.#noKeys, at)), warnings: [] };
-    const { result, warnings } = await this.#withKeys(
-      step.plan,
-      (keys) => JSON.parse(this.#core.decide(req, keys, at)),
-      (d) => (d.log.codes ?? []).includes('key_not_found'),
-    );
-    return { ...result, warnings };
+    // The core's one gate protocol (js/gate.js), made the first time a request is decided.
+    this.#gate ??= new CoreGate(this.#policyText, GATE_CACHE_ENTRIES);
+    const { answer, warnings } = await drive(this.#gate, this.#gateKeys, req, {
+      readBody: (max) => bodyOf(request, max),
+      now: () => at,
+      fetchKeys,
+    });
+    if (answer.decision) return { ...answer.decision, warnings };
+    // The policy's introspection endpoint, answered here as the core wrote it.
+    const { headers, ...reply } = answer.introspection;
+    return { allow: false, ...reply, response_headers: headers, set_headers: [], remove_headers: [], introspection: true, warnings };
   }
 
   /**
@@ -268,47 +271,10 @@ export class TokenVerifier {
       set?.free();
     }
   }
-
-  /**
-   * Run `use(keys)` with the key sets the plan names. When `unknownKey(result)` says no key
-   * matched, the issuer may have rotated its keys: refetch (at most once per cooldown) and rerun.
-   */
-  async #withKeys(plan, use, unknownKey) {
-    if (plan.errors.length > 0 || plan.sources.length === 0) return { result: use(this.#noKeys), warnings: [] };
-    // One deadline for every wait of this call: first fetch and unknown-kid refetch together.
-    const deadline = Date.now() + this.#maxWaitMs;
-    const first = await this.#remote.keySetsFor(plan.sources, deadline);
-    let result = this.#withSets(first.sets, use);
-    let warnings = first.warnings;
-    if (unknownKey(result)) {
-      const again = await this.#remote.refreshFor(plan.sources, deadline);
-      if (again.changed) {
-        const next = await this.#remote.keySetsFor(plan.sources, deadline);
-        result = this.#withSets(next.sets, use);
-        warnings = next.warnings;
-      } else {
-        warnings = [...warnings, ...again.warnings.filter((w) => !warnings.some((x) => x.code === w.code && x.message === w.message))];
-      }
-    }
-    return { result, warnings };
-  }
-
-  /** One key set from several sources (a union, freed after use). */
-  #withSets(sets, use) {
-    if (sets.length === 0) return use(this.#noKeys);
-    if (sets.length === 1) return use(sets[0]);
-    const union = sets.reduce((acc, s) => {
-      const u = acc.union(s);
-      if (acc !== sets[0]) acc.free();
-      return u;
-    });
-    try {
-      return use(union);
-    } finally {
-      union.free();
-    }
-  }
 }
+
+/** Verified tokens one verifier's gate remembers (a repeated token costs one signature check). */
+const GATE_CACHE_ENTRIES = 1000;
 
 /** Create a reusable verifier (see TokenVerifier). */
 export function createVerifier(options) {

@@ -15,11 +15,11 @@ function headerPairs(headers) {
 }
 
 /**
- * The core's request JSON for `request`, with `body` (text) when the guard asked to read it.
+ * The core's request JSON for `request` (the core asks for the body separately).
  * The method and path go to the core as given: the core decides what a lower-case method or an
  * odd path means (it refuses them), not this shim. Throws OptionsError when it cannot describe one.
  */
-export function requestJson(request, body, clientCertSha256) {
+export function requestJson(request, clientCertSha256) {
   if (request === null || typeof request !== 'object') {
     throw new OptionsError('the request must be a Request or { method, path, query?, headers?, body? }.');
   }
@@ -29,12 +29,12 @@ export function requestJson(request, body, clientCertSha256) {
   const extra = {};
   if (typeof cert === 'string') extra.client_cert_sha256 = cert;
   if (typeof request.origin === 'string') extra.origin = request.origin;
-  const withBody = (o) => JSON.stringify(body === undefined ? { ...o, ...extra } : { ...o, ...extra, body });
+  const described = (o) => JSON.stringify({ ...o, ...extra });
   if (typeof request.url === 'string' && request.path === undefined) {
     const url = new URL(request.url, 'http://host.invalid');
     // Only an absolute URL says which origin the client called.
     if (/^https?:\/\//i.test(request.url) && extra.origin === undefined) extra.origin = url.origin;
-    return withBody({
+    return described({
       method: String(request.method ?? 'GET'),
       path: url.pathname,
       query: url.search.slice(1),
@@ -48,7 +48,7 @@ export function requestJson(request, body, clientCertSha256) {
     query = path.slice(at + 1);
     path = path.slice(0, at);
   }
-  return withBody({
+  return described({
     method: String(request.method ?? 'GET'),
     path,
     query: String(query),
@@ -57,7 +57,7 @@ export function requestJson(request, body, clientCertSha256) {
 }
 
 /**
- * The body of `request` as text, at most `max + 1` bytes of it (one past the guard's limit is
+ * The body of `request`, at most `max + 1` bytes of it (one past the guard's limit is
  * how the core knows it is too large). A Fetch API `Request` is read from a clone, so the caller
  * can still forward it; a plain description gives its `body` (a string or bytes).
  */
@@ -72,7 +72,7 @@ export async function bodyOf(request, max) {
   } else {
     bytes = new Uint8Array(0);
   }
-  return new TextDecoder().decode(bytes.subarray(0, max + 1));
+  return bytes.subarray(0, max + 1);
 }
 
 /**

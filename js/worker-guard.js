@@ -17,6 +17,7 @@ import { initSync, Gate, KeySet } from './pkg/azlens.js';
 import { RemoteKeys, kidRefetchOf } from './keys.js';
 import { workerStore } from './worker-store.js';
 import { oversizedRequest, readCapped } from './request.js';
+import { drive, GateKeys } from './gate.js';
 import { senderFacts } from './worker-sender.js';
 import { AuditTrail } from './worker-audit.js';
 
@@ -102,8 +103,7 @@ function setUp(options, env, log) {
     store: options.store ?? workerStore(),
   });
   return {
-    gate, remote, upstream, generations: new Generations(), noKeys: new KeySet(),
-    maxWaitMs: settings.key_cache.max_wait_ms,
+    gate, upstream, keys: new GateKeys(remote, new KeySet(), settings.key_cache.max_wait_ms),
     maxRequestBytes: settings.max_request_bytes,
     audit: new AuditTrail(settings.audit, log),
   };
@@ -185,27 +185,12 @@ async function handle(state, request, log, ctx) {
     log(logLine(oversized.log, [], audited(state, oversized, ctx)));
     return refusal(oversized);
   }
-  // One protocol for every request (src/gate/): answered now, a body to read, or keys to fetch.
-  let step = JSON.parse(gate.begin(reqJson));
-  // The core reads this body (a form _search, a Bundle, an introspection call): at most one
-  // byte past its limit, and exactly these bytes go upstream.
-  let body = null;
-  if (step.read_body) {
-    body = await readBytesCapped(request, step.read_body.max_bytes);
-    step = JSON.parse(gate.begin(reqJson, new TextDecoder().decode(body)));
-  }
-  let answer = step.reply;
-  let warnings = [];
-  if (step.fetch) {
-    const { ticket, plan } = step.fetch;
-    try {
-      ({ result: answer, warnings } = await withKeys(state, plan, (keys, generation) =>
-        JSON.parse(gate.finish(ticket, keys, generation, Date.now() / 1000)),
-      ));
-    } finally {
-      gate.release(ticket);
-    }
-  }
+  // One protocol for every request (js/gate.js): answered now, a body to read (a form
+  // _search, a Bundle, an introspection call: exactly those bytes go upstream), or keys to fetch.
+  const { answer, warnings, body } = await drive(gate, state.keys, reqJson, {
+    readBody: (max) => readCapped(request.body, max + 1),
+    now: () => Date.now() / 1000,
+  });
   if (answer.introspection) {
     log(logLine(answer.introspection.log, warnings));
     return reply(answer.introspection);
@@ -214,81 +199,6 @@ async function handle(state, request, log, ctx) {
   log(logLine(decision.log, warnings, audited(state, decision, ctx)));
   if (!decision.allow) return refusal(decision);
   return forward(state.upstream, request, url, decision, body);
-}
-
-/**
- * The answer of `finish(keys, generation)` with the key sets of `plan`; when the core asks for
- * an unknown-`kid` refetch, refetch (at most once per cooldown, js/keys.js) and finish again.
- */
-async function withKeys(state, plan, finish) {
-  if (plan.errors.length > 0 || plan.sources.length === 0) {
-    return { result: finish(state.noKeys, 0).answer, warnings: [] };
-  }
-  // One deadline for every wait of this request: first fetch and unknown-kid refetch together.
-  const deadline = Date.now() + state.maxWaitMs;
-  const first = await state.remote.keySetsFor(plan.sources, deadline);
-  let warnings = first.warnings;
-  let outcome = withSets(state, first.sets, finish);
-  if (outcome.keys.refetch_unknown_kid) {
-    const again = await state.remote.refreshFor(plan.sources, deadline);
-    if (again.changed) {
-      const next = await state.remote.keySetsFor(plan.sources, deadline);
-      warnings = next.warnings;
-      outcome = withSets(state, next.sets, finish);
-    } else {
-      warnings = [...warnings, ...again.warnings];
-    }
-  }
-  return { result: outcome.answer, warnings };
-}
-
-function withSets(state, sets, finish) {
-  const generation = state.generations.of(sets);
-  if (sets.length === 0) return finish(state.noKeys, generation);
-  if (sets.length === 1) return finish(sets[0], generation);
-  let union = sets[0];
-  for (const s of sets.slice(1)) {
-    const next = union.union(s);
-    if (union !== sets[0]) union.free();
-    union = next;
-  }
-  try {
-    return finish(union, generation);
-  } finally {
-    union.free();
-  }
-}
-
-/**
- * Key-set generations for the verified-token cache: every parsed key set (a new object each
- * time js/keys.js fetches or adopts bytes) gets a number that is never reused, and each
- * combination of sets gets its own, so a rotation or a refetch invalidates earlier verdicts.
- */
-class Generations {
-  #ids = new WeakMap();
-  #combos = new Map();
-  #next = 1;
-
-  of(sets) {
-    if (sets.length === 0) return 0;
-    const ids = sets.map((s) => {
-      let id = this.#ids.get(s);
-      if (id === undefined) {
-        id = this.#next++;
-        this.#ids.set(s, id);
-      }
-      return id;
-    });
-    if (ids.length === 1) return ids[0];
-    const key = ids.join(',');
-    let g = this.#combos.get(key);
-    if (g === undefined) {
-      if (this.#combos.size >= 256) this.#combos.clear();
-      g = this.#next++;
-      this.#combos.set(key, g);
-    }
-    return g;
-  }
 }
 
 /**
@@ -369,9 +279,3 @@ function audited(state, decision, ctx) {
   audit.record(gate.auditEvent(JSON.stringify(decision.audit), Date.now() / 1000), ctx);
   return audit.repository === null ? {} : { audit: audit.state() };
 }
-
-/** The body, at most `max + 1` bytes of it (one more than allowed is how the core knows). */
-function readBytesCapped(request, max) {
-  return readCapped(request.body, max + 1);
-}
-

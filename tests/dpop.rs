@@ -6,7 +6,8 @@ mod common;
 use azlens::dpop::binding::certificate_thumbprint;
 use azlens::dpop::proof::access_token_hash;
 use azlens::dpop::thumbprint::jwk_thumbprint;
-use azlens::guard::{self, Decision, Request};
+use azlens::gate;
+use azlens::guard::{Decision, Request};
 use azlens::{Algorithm, KeySet, Verifier};
 use common::*;
 use serde_json::{json, Value};
@@ -78,7 +79,8 @@ fn request(method: &str, auth: &str, proofs: &[&str]) -> Request {
 }
 
 fn run(v: &Verifier, req: &Request) -> Decision {
-    guard::decide(v, req, &keys(), NOW)
+    let answer = gate::decide(v, req.clone(), &keys(), NOW);
+    answer.into_decision().expect("a decision")
 }
 
 fn refused(d: &Decision, rule: &str, code: &str) {

@@ -213,7 +213,11 @@ fn the_profile_adds_to_the_core_checks_never_replaces_them() {
 /// answered 401, where RFC 6750 (and azlens under other profiles) says 403.
 #[test]
 fn an_iua_resource_server_answers_401_when_the_scope_does_not_cover_the_request() {
-    use azlens::guard::{decide, request::Request};
+    use azlens::guard::request::Request;
+    let decide = |v: &azlens::Verifier, req: &Request, keys: &azlens::KeySet, now: i64| {
+        let answer = azlens::gate::decide(v, req.clone(), keys, now);
+        answer.into_decision().expect("a decision")
+    };
     let route_policy = |profile: Option<&str>| {
         let mut p = policy();
         p["routes"] = json!([{"path_prefix": "/mhd", "any_scope": ["ITI-67"]}]);

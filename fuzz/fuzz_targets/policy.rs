@@ -4,7 +4,8 @@
 //! Envoy key sources (or say why not), and give the key cache's schedule.
 #![no_main]
 
-use azlens::guard::{self, Prepared, Request};
+use azlens::gate;
+use azlens::guard::Request;
 use azlens::{key_plan, KeySet, Verifier};
 use libfuzzer_sys::fuzz_target;
 
@@ -30,8 +31,7 @@ fuzz_target!(|data: &[u8]| {
             ("cookie".into(), format!("session={TOKEN}")),
         ],
     );
-    if let Prepared::Fetch(_) = guard::prepare(&verifier, &req) {
-        let d = guard::decide(&verifier, &req, &KeySet::new(), NOW);
+    if let Some(d) = gate::decide(&verifier, req, &KeySet::new(), NOW).decision() {
         assert_eq!(d.allow, d.status == 200);
     }
     let _ = azlens::envoy::sources::sources(policy);

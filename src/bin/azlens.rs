@@ -2,6 +2,7 @@
 //! files and arguments, asks the core, and prints what the core said (as text for people, or as
 //! the core's JSON with `--json`). Run `azlens --help` for the commands.
 
+use azlens::gate::{self, Answer};
 use azlens::guard::{self, Request};
 use azlens::report::{inspect, kind, InspectOptions, Report};
 use azlens::{key_plan, time, KeySet, KeySource, Limits, Verdict, Verifier};
@@ -316,7 +317,18 @@ fn decide(o: &Options) -> Result<ExitCode, Failure> {
         not_fetched(o, &verifier, t, &mut keys);
     }
     let now = o.now.unwrap_or_else(now_seconds);
-    let decision = guard::decide(&verifier, &request, &keys, now);
+    let decision = match gate::decide(&verifier, request.clone(), &keys, now) {
+        Answer::Decision(d) => *d,
+        // The policy's introspection endpoint: its reply as the core wrote it.
+        Answer::Introspection(reply) => {
+            if o.json {
+                print_json(&serde_json::to_value(&reply).map_err(|e| input(e.to_string()))?)?;
+            } else {
+                println!("{} {}", reply.status, reply.body);
+            }
+            return Ok(exit(reply.status == 200));
+        }
+    };
     let event = serde_json::to_value(azlens::audit::balp::event(
         &decision.audit,
         &verifier.policy().audit,
@@ -370,7 +382,10 @@ fn iua_rules_alone(
             p.routes[at].iua = Some(alone);
             let outcome = match Verifier::new(p) {
                 Ok(v) => {
-                    let d = guard::decide(&v, request, keys, now);
+                    let answer = gate::decide(&v, request.clone(), keys, now);
+                    let Some(d) = answer.decision() else {
+                        return (name, "not decided: the introspection endpoint".to_owned());
+                    };
                     match d.log.rule {
                         _ if d.allow => "met".to_owned(),
                         Some(rule) if rule.starts_with("iua.") => {

@@ -1,6 +1,7 @@
 //! Envoy's view of a request in, the guard's decision out: the only translation the filter
 //! does. What the decision *is* belongs to [`crate::guard`].
 
+use crate::gate::Answer;
 use crate::guard::{Decision, Request};
 
 /// The guard's request from Envoy's header pairs (`:method` and `:path` pseudo-headers, then
@@ -65,8 +66,20 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-/// Turn the guard's decision on `req` into Envoy operations.
-pub fn outcome(decision: &Decision, req: &Request) -> Outcome {
+/// Turn the gate's answer to `req` into Envoy operations.
+pub fn outcome(answer: &Answer, req: &Request) -> Outcome {
+    match answer {
+        Answer::Decision(decision) => decided(decision, req),
+        Answer::Introspection(reply) => Outcome::Reply(Reply {
+            status: u32::from(reply.status),
+            headers: reply.headers.clone(),
+            body: reply.body.clone().into_bytes(),
+        }),
+    }
+}
+
+/// The guard's decision on `req`: forwarded, edited, or refused here.
+fn decided(decision: &Decision, req: &Request) -> Outcome {
     if decision.allow {
         return Outcome::Forward(Upstream {
             remove: decision.remove_headers.clone(),
@@ -99,7 +112,8 @@ pub fn outcome(decision: &Decision, req: &Request) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::guard::{self, Prepared};
+    use crate::cache::VerdictCache;
+    use crate::gate::{self, Step};
     use crate::keys::KeySet;
     use crate::verify::Verifier;
     use serde_json::json;
@@ -159,7 +173,7 @@ mod tests {
     fn a_refusal_becomes_a_local_reply() {
         let v = verifier(json!({}));
         let req = request_from_headers(vec![h(":method", "GET"), h(":path", "/api")]);
-        let Prepared::Done(d) = guard::prepare(&v, &req) else {
+        let Step::Reply(d) = gate::begin(&v, &VerdictCache::new(1), req.clone(), None) else {
             panic!("no token: decided without keys")
         };
         let Outcome::Reply(reply) = outcome(&d, &req) else {
@@ -184,7 +198,7 @@ mod tests {
             h(":path", "/health"),
             h("x-sub", "spoofed"),
         ]);
-        let d = guard::decide(&v, &req, &KeySet::new(), 0);
+        let d = gate::decide(&v, req.clone(), &KeySet::new(), 0);
         let Outcome::Forward(up) = outcome(&d, &req) else {
             panic!("open route")
         };
@@ -199,13 +213,13 @@ mod tests {
             h(":method", "GET"),
             h(":path", "/%68ealth/./x/..?a=%7e&&b=1"),
         ]);
-        let d = guard::decide(&v, &raw, &KeySet::new(), 0);
+        let d = gate::decide(&v, raw.clone(), &KeySet::new(), 0);
         let Outcome::Forward(up) = outcome(&d, &raw) else {
             panic!("open route: {d:?}")
         };
         assert_eq!(up.path.as_deref(), Some("/health?a=~&b=1"));
         let plain = request_from_headers(vec![h(":method", "GET"), h(":path", "/health?a=1")]);
-        let d = guard::decide(&v, &plain, &KeySet::new(), 0);
+        let d = gate::decide(&v, plain.clone(), &KeySet::new(), 0);
         let Outcome::Forward(up) = outcome(&d, &plain) else {
             panic!()
         };
@@ -214,7 +228,7 @@ mod tests {
             h(":method", "GET"),
             h(":path", "/health?access_token=x&b=1"),
         ]);
-        let d = guard::decide(&v, &token_in_query, &KeySet::new(), 0);
+        let d = gate::decide(&v, token_in_query.clone(), &KeySet::new(), 0);
         let Outcome::Forward(up) = outcome(&d, &token_in_query) else {
             panic!()
         };

@@ -18,7 +18,7 @@
 use crate::cache::{TokenKey, VerdictCache};
 use crate::error::ErrorCode;
 use crate::guard::introspection::{self, Call, Reply};
-use crate::guard::{self, Decision, LogLine, Ready, Request};
+use crate::guard::{self, Decision, LogLine, Request};
 use crate::keys::KeySet;
 use crate::plan::{key_plan, KeyPlan, KeySource};
 use crate::verify::Verifier;
@@ -49,6 +49,22 @@ pub enum Answer {
 }
 
 impl Answer {
+    /// The guard's decision, when this answers a request to forward.
+    pub fn decision(&self) -> Option<&Decision> {
+        match self {
+            Answer::Decision(d) => Some(d),
+            Answer::Introspection(_) => None,
+        }
+    }
+
+    /// [`Answer::decision`], owned.
+    pub fn into_decision(self) -> Option<Decision> {
+        match self {
+            Answer::Decision(d) => Some(*d),
+            Answer::Introspection(_) => None,
+        }
+    }
+
     /// The answer's structured log line.
     pub fn log(&self) -> &LogLine {
         match self {
@@ -94,6 +110,18 @@ pub struct Outcome {
     pub keys: KeyAction,
 }
 
+impl KeyAction {
+    /// What the key cache must do after an answer carrying `codes`, for a token whose plan
+    /// named `sources`: refetch them when none of their keys matched the token's `kid`.
+    pub fn after(sources: &[KeySource], codes: &[ErrorCode]) -> KeyAction {
+        if !sources.is_empty() && codes.contains(&ErrorCode::KeyNotFound) {
+            KeyAction::RefetchUnknownKid(sources.to_vec())
+        } else {
+            KeyAction::Keep
+        }
+    }
+}
+
 /// What the key cache must do after a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -111,24 +139,52 @@ pub enum KeyAction {
 pub fn begin(
     verifier: &Verifier,
     cache: &VerdictCache,
-    mut request: Request,
+    request: Request,
     body: Option<String>,
 ) -> Step {
+    if body.is_none() {
+        if let Some(max_bytes) = body_wanted(verifier, &request) {
+            return Step::ReadBody { max_bytes };
+        }
+    }
+    match ready(verifier, cache, request, body) {
+        Ready::Reply(answer) => Step::Reply(answer),
+        Ready::Fetch(ticket) => Step::Fetch(ticket),
+    }
+}
+
+/// How many bytes of the body the core reads to answer `request`, when it reads any.
+fn body_wanted(verifier: &Verifier, request: &Request) -> Option<usize> {
+    let policy = verifier.policy();
+    if introspection::is_endpoint(policy, request) {
+        return Some(introspection::max_body_bytes(policy));
+    }
+    guard::body_limit(verifier, request)
+}
+
+/// A step that needs no more of the body.
+enum Ready {
+    Reply(Box<Answer>),
+    Fetch(Ticket),
+}
+
+fn ready(
+    verifier: &Verifier,
+    cache: &VerdictCache,
+    mut request: Request,
+    body: Option<String>,
+) -> Ready {
     let policy = verifier.policy();
     if introspection::is_endpoint(policy, &request) {
-        let Some(body) = body else {
-            return Step::ReadBody {
-                max_bytes: introspection::max_body_bytes(policy),
-            };
-        };
+        let body = body.unwrap_or_default();
         return match introspection::read_call(policy, &request, &body) {
-            Err(reply) => Step::Reply(Box::new(Answer::Introspection(reply))),
+            Err(reply) => Ready::Reply(Box::new(Answer::Introspection(reply))),
             Ok(call) => {
                 let key = cache.key(&call.token);
                 let plan = cache
                     .plan(key, &call.token)
                     .unwrap_or_else(|| Rc::new(key_plan(&call.token, policy)));
-                Step::Fetch(Ticket {
+                Ready::Fetch(Ticket {
                     pending: Pending::Introspection {
                         request: Box::new(request),
                         call,
@@ -142,12 +198,9 @@ pub fn begin(
     if body.is_some() {
         request.body = body;
     }
-    if let Some(max_bytes) = guard::body_limit(verifier, &request) {
-        return Step::ReadBody { max_bytes };
-    }
-    match guard::prepare_cached(verifier, &request, cache) {
-        Ready::Done(decision) => Step::Reply(Box::new(Answer::Decision(decision))),
-        Ready::Fetch(ticket) => Step::Fetch(Ticket {
+    match guard::begin(verifier, &request, cache) {
+        guard::Ready::Done(decision) => Ready::Reply(Box::new(Answer::Decision(decision))),
+        guard::Ready::Fetch(ticket) => Ready::Fetch(Ticket {
             pending: Pending::Guard(ticket),
         }),
     }
@@ -166,7 +219,7 @@ pub fn finish(
 ) -> Outcome {
     let keys = || merged(sets);
     let answer = match &ticket.pending {
-        Pending::Guard(t) => Answer::Decision(Box::new(guard::decide_ticket(
+        Pending::Guard(t) => Answer::Decision(Box::new(guard::finish(
             verifier, t, keys, generation, cache, now,
         ))),
         Pending::Introspection {
@@ -187,13 +240,23 @@ pub fn finish(
             Answer::Introspection(Box::new(introspection::reply_for(request, call, &verdict)))
         }
     };
-    let sources = &ticket.plan().sources;
-    let keys = if !sources.is_empty() && answer.log().codes.contains(&ErrorCode::KeyNotFound) {
-        KeyAction::RefetchUnknownKid(sources.clone())
-    } else {
-        KeyAction::Keep
-    };
+    let keys = KeyAction::after(&ticket.plan().sources, &answer.log().codes);
     Outcome { answer, keys }
+}
+
+/// The answer to `request` for a caller that holds every key already (the CLI, tests,
+/// fuzzing): [`begin`] (with an empty body when the core wants one the request lacks), then
+/// [`finish`] with `keys`. Nothing stays cached; no refetch is possible.
+pub fn decide(verifier: &Verifier, mut request: Request, keys: &KeySet, now: i64) -> Answer {
+    let mut cache = VerdictCache::new(1);
+    let body = request
+        .body
+        .take()
+        .or_else(|| body_wanted(verifier, &request).map(|_| String::new()));
+    match ready(verifier, &cache, request, body) {
+        Ready::Reply(answer) => *answer,
+        Ready::Fetch(ticket) => finish(verifier, &mut cache, &ticket, &[keys], 0, now).answer,
+    }
 }
 
 /// One key set from several (a borrowed one when there is only one).

@@ -93,7 +93,7 @@ fn a_request_decided_without_keys_is_answered_at_once_as_the_guard_does() {
         let Step::Reply(answer) = begin(&v, &cache, req.clone(), None) else {
             panic!("not answered at once");
         };
-        let guard::Prepared::Done(expected) = guard::prepare(&v, &req) else {
+        let guard::Ready::Done(expected) = guard::begin(&v, &req, &VerdictCache::new(1)) else {
             panic!("the guard wants keys");
         };
         assert_eq!(
@@ -117,7 +117,10 @@ fn a_token_gets_a_ticket_with_its_plan_and_finishes_as_the_guard_decides() {
     let keys = set("k1", SECRET);
     let outcome = finish(&v, &mut cache, &ticket, &[&keys], 1, NOW);
     assert_eq!(outcome.keys, KeyAction::Keep);
-    let expected = guard::decide(&v, &req, &keys, NOW);
+    let expected = decide(&v, req.clone(), &keys, NOW)
+        .decision()
+        .cloned()
+        .unwrap();
     assert!(expected.allow);
     assert_eq!(
         serde_json::to_value(decision(&outcome.answer)).unwrap(),
@@ -202,10 +205,14 @@ fn introspection_is_another_step_of_the_same_protocol() {
     let Answer::Introspection(reply) = &outcome.answer else {
         panic!("not an introspection reply");
     };
-    assert_eq!(
-        **reply,
-        introspection::answer(&v, &introspect_call(), &body, &keys, NOW)
-    );
+    assert_eq!(**reply, {
+        let mut call = introspect_call();
+        call.body = Some(body.clone());
+        let Answer::Introspection(r) = decide(&v, call, &keys, NOW) else {
+            panic!("not an introspection reply");
+        };
+        *r
+    });
     assert!(reply.body.contains(r#""active":true"#));
     // A second call with the same token and keys is served by the verdict cache.
     let again = fetch(begin(&v, &cache, introspect_call(), Some(body)));

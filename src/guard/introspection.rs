@@ -2,21 +2,17 @@
 //! that cannot verify tokens themselves can ask the gate (SMART's token introspection adds the
 //! launch context: `patient`, `encounter`, `fhirUser`).
 //!
-//! Two steps, like [`super::prepare`] and [`super::decide`]: [`prepare`] authenticates the
-//! caller and reads the form, then either answers at once or names the key sources for the
-//! submitted token; [`answer`] verifies it with the keys the host fetched. A token that does
-//! not verify is `{"active": false}` and nothing more (RFC 7662 §2.2): why it failed is logged,
-//! never told.
+//! It is one kind of step in the gate protocol ([`crate::gate`]): `read_call` authenticates
+//! the caller and reads the form, then `reply_for` answers once the submitted token is
+//! verified with the keys the host fetched. A token that does not verify is `{"active": false}`
+//! and nothing more (RFC 7662 §2.2): why it failed is logged, never told.
 
 use super::request::{parse_form, percent_decode, Request};
 use super::LogLine;
-use crate::cache::VerdictCache;
-use crate::keys::KeySet;
-use crate::plan::{key_plan, KeyPlan};
 use crate::policy::hosts::Introspection;
 use crate::policy::Policy;
 use crate::profiles::introspection;
-use crate::verify::{Verdict, Verifier};
+use crate::verify::Verdict;
 use base64::Engine;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -35,15 +31,8 @@ pub struct Reply {
     pub log: LogLine,
 }
 
-/// The first step: answered already, or keys to fetch for the submitted token.
-#[derive(Debug, Clone)]
-pub enum Step {
-    Reply(Box<Reply>),
-    Fetch(KeyPlan),
-}
-
-/// Is this request for the policy's introspection endpoint? The host then reads the body
-/// (at most [`max_body_bytes`]) and calls [`prepare`] instead of [`super::prepare`].
+/// Is this request for the policy's introspection endpoint? The gate then reads the body (at
+/// most [`max_body_bytes`]) and answers it here instead of in the guard.
 pub fn is_endpoint(policy: &Policy, req: &Request) -> bool {
     policy
         .introspection
@@ -55,50 +44,6 @@ pub fn is_endpoint(policy: &Policy, req: &Request) -> bool {
 /// for the other form parameters. Hosts stop reading beyond it.
 pub fn max_body_bytes(policy: &Policy) -> usize {
     policy.limits.max_token_bytes.saturating_add(2048)
-}
-
-/// Authenticate the caller and read the form; answer, or say which keys to fetch.
-pub fn prepare(verifier: &Verifier, req: &Request, body: &str) -> Step {
-    match read_call(verifier.policy(), req, body) {
-        Ok(call) => Step::Fetch(key_plan(&call.token, verifier.policy())),
-        Err(reply) => Step::Reply(reply),
-    }
-}
-
-/// The whole answer, given the keys the host fetched for the submitted token.
-pub fn answer(verifier: &Verifier, req: &Request, body: &str, keys: &KeySet, now: i64) -> Reply {
-    answer_with(verifier, req, body, |token| {
-        verifier.verify(token, keys, now)
-    })
-}
-
-/// [`answer`] through the host's [`VerdictCache`] (see [`super::decide_cached`]).
-pub fn answer_cached(
-    verifier: &Verifier,
-    req: &Request,
-    body: &str,
-    keys: &KeySet,
-    generation: u64,
-    cache: &mut VerdictCache,
-    now: i64,
-) -> Reply {
-    answer_with(verifier, req, body, |token| {
-        cache.verify(verifier, token, keys, generation, now)
-    })
-}
-
-fn answer_with(
-    verifier: &Verifier,
-    req: &Request,
-    body: &str,
-    verify: impl FnOnce(&str) -> Verdict,
-) -> Reply {
-    let call = match read_call(verifier.policy(), req, body) {
-        Ok(call) => call,
-        Err(reply) => return *reply,
-    };
-    let verdict = verify(&call.token);
-    reply_for(req, &call, &verdict)
 }
 
 /// The answer to an authenticated `call` whose token got `verdict`.
@@ -333,8 +278,12 @@ fn unauthorized(req: &Request, realm: &str, description: &str) -> Box<Reply> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::VerdictCache;
     use crate::error::ErrorCode;
+    use crate::gate::{self, Answer, Step};
+    use crate::keys::KeySet;
     use crate::token::base64url::encode;
+    use crate::verify::Verifier;
     use hmac::{KeyInit, Mac};
 
     const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
@@ -405,6 +354,39 @@ mod tests {
             headers.push(("Authorization".into(), a.into()));
         }
         Request::new(method, "/introspect", headers)
+    }
+
+    /// The gate's reply to a call with `body`, all keys at hand.
+    fn answer(v: &Verifier, req: &Request, body: &str, keys: &KeySet, now: i64) -> Reply {
+        let mut req = req.clone();
+        req.body = Some(body.to_owned());
+        match gate::decide(v, req, keys, now) {
+            Answer::Introspection(r) => *r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The gate's reply through `cache` (begin, then finish with `keys` under `generation`).
+    fn answer_cached(
+        v: &Verifier,
+        req: &Request,
+        body: &str,
+        keys: &KeySet,
+        generation: u64,
+        cache: &mut VerdictCache,
+        now: i64,
+    ) -> Reply {
+        let Step::Fetch(ticket) = gate::begin(v, cache, req.clone(), Some(body.to_owned())) else {
+            panic!("a token to verify")
+        };
+        match gate::finish(v, cache, &ticket, &[keys], generation, now).answer {
+            Answer::Introspection(r) => *r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn prepare(v: &Verifier, req: &Request, body: &str) -> Step {
+        gate::begin(v, &VerdictCache::new(1), req.clone(), Some(body.to_owned()))
     }
 
     fn run(method: &str, content_type: &str, auth: Option<&str>, body: &str) -> Reply {
@@ -654,11 +636,14 @@ mod tests {
             &request("POST", FORM, Some(&basic("rs 1", SECRET))),
             &body,
         ) {
-            Step::Fetch(plan) => assert_eq!(plan.issuer.as_deref(), Some("https://as.example")),
+            Step::Fetch(t) => assert_eq!(t.plan().issuer.as_deref(), Some("https://as.example")),
             other => panic!("{other:?}"),
         }
         match prepare(&v, &request("POST", FORM, None), &body) {
-            Step::Reply(r) => assert_eq!(r.status, 401),
+            Step::Reply(a) => match *a {
+                Answer::Introspection(r) => assert_eq!(r.status, 401),
+                other => panic!("{other:?}"),
+            },
             other => panic!("{other:?}"),
         }
         let req = request("POST", FORM, None);

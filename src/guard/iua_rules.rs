@@ -570,7 +570,7 @@ mod tests {
 #[cfg(test)]
 mod gate_tests {
     use super::ACT_REASON;
-    use crate::guard::{decide, Decision, Request};
+    use crate::guard::{Decision, Request};
     use crate::keys::KeySet;
     use crate::token::base64url::encode;
     use crate::verify::Verifier;
@@ -632,7 +632,8 @@ mod gate_tests {
                 ("x-break-glass".into(), "true".into()),
             ],
         );
-        decide(&verifier(profile), &req, &KeySet::new(), NOW)
+        let answer = crate::gate::decide(&verifier(profile), req, &KeySet::new(), NOW);
+        answer.decision().cloned().unwrap()
     }
 
     const DOCTOR: &str = "158965000";

@@ -1,11 +1,11 @@
 //! The gate in front of an API: every decision the edge worker and the Envoy filter make about a
 //! request, made here once so the two cannot disagree.
 //!
-//! A host calls [`prepare`] to learn whether the request is already decided (an open route, no
-//! token, a request that cannot be read one way) or which key sources to fetch, then [`decide`]
-//! with the keys it fetched. It applies the [`Decision`] as it stands: status, challenge, body,
-//! headers, and the upstream target, which is the canonical form the decision was made on
-//! ([`canonical`]).
+//! Hosts reach it through the one gate protocol ([`crate::gate`]): `begin` decides what can be
+//! decided without keys (an open route, no token, a request that cannot be read one way) or
+//! keeps the token for `finish`, which decides with the keys the host fetched. A host applies
+//! the [`Decision`] as it stands: status, challenge, body, headers, and the upstream target,
+//! which is the canonical form the decision was made on ([`canonical`]).
 
 pub mod canonical;
 pub mod challenge;
@@ -97,21 +97,6 @@ pub struct LogLine {
     pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
-}
-
-/// The first step: decided already, or keys to fetch.
-#[derive(Debug, Clone)]
-pub enum Prepared {
-    Done(Box<Decision>),
-    Fetch(KeyPlan),
-}
-
-/// Decide what can be decided without keys; otherwise say which keys to fetch.
-pub fn prepare(verifier: &Verifier, req: &Request) -> Prepared {
-    match locate(verifier, req) {
-        Ok(found) => Prepared::Fetch(key_plan(&found.token, verifier.policy())),
-        Err(decision) => Prepared::Done(decision),
-    }
 }
 
 /// How many bytes of the body the guard must read to decide on `req` (a form-encoded FHIR
@@ -224,51 +209,27 @@ fn locate(verifier: &Verifier, req: &Request) -> Result<Located, Box<Decision>> 
     }
 }
 
-/// The whole decision, given the keys the host fetched for the request's token.
-pub fn decide(verifier: &Verifier, req: &Request, keys: &KeySet, now: i64) -> Decision {
-    decide_with(verifier, req, now, |token| {
-        Rc::new(verifier.verify(token, keys, now))
-    })
-}
-
-/// [`decide`] through a [`VerdictCache`]: a token verified before under the same key-set
-/// `generation` skips the signature check while its verdict stays valid.
-pub fn decide_cached(
-    verifier: &Verifier,
-    req: &Request,
-    keys: &KeySet,
-    generation: u64,
-    cache: &mut VerdictCache,
-    now: i64,
-) -> Decision {
-    decide_with(verifier, req, now, |token| {
-        let key = cache.key(token);
-        let keys = || Cow::Borrowed(keys);
-        cache.verify_keyed(verifier, key, token, None, keys, generation, now)
-    })
-}
-
-/// A request whose token [`prepare_cached`] found: its route, the token and the token's key
-/// plan, kept so that [`decide_ticket`] neither looks for the token nor decodes it again.
+/// A request whose token [`begin`] found: its route, the token and the token's key plan, kept
+/// so that [`finish`] neither looks for the token nor decodes it again.
 #[derive(Debug, Clone)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     found: Box<Located>,
     key: TokenKey,
     /// Which key sources to fetch for the token.
     pub plan: Rc<KeyPlan>,
 }
 
-/// The first step of a host that keeps a [`VerdictCache`]: decided already, or a token to
-/// decide once its keys are there.
+/// The first step: decided already, or a token to decide once its keys are there.
 #[derive(Debug, Clone)]
-pub enum Ready {
+pub(crate) enum Ready {
     Done(Box<Decision>),
     Fetch(Ticket),
 }
 
-/// [`prepare`] for a host with a [`VerdictCache`]: a token the cache has verified before gets the
-/// key plan kept with its verdict, so a repeated token is not decoded to learn its key sources.
-pub fn prepare_cached(verifier: &Verifier, req: &Request, cache: &VerdictCache) -> Ready {
+/// Decide what can be decided without keys; otherwise find the token and its key plan. A token
+/// `cache` has verified before gets the key plan kept with its verdict, so a repeated token is
+/// not decoded to learn its key sources.
+pub(crate) fn begin(verifier: &Verifier, req: &Request, cache: &VerdictCache) -> Ready {
     let found = match locate(verifier, req) {
         Ok(found) => found,
         Err(decision) => return Ready::Done(decision),
@@ -284,10 +245,11 @@ pub fn prepare_cached(verifier: &Verifier, req: &Request, cache: &VerdictCache) 
     })
 }
 
-/// The decision on the request `ticket` came from, with the keys of its plan's sources:
-/// [`decide_cached`] without looking for the token again. `keys` is called only on a cache
-/// miss. A verdict the cache keeps keeps the ticket's key plan with it.
-pub fn decide_ticket<'k>(
+/// The decision on the request `ticket` came from, with the keys of its plan's sources, through
+/// `cache`: a token verified before under the same key-set `generation` skips the signature
+/// check while its verdict stays valid. `keys` is called only on a cache miss. A verdict the
+/// cache keeps keeps the ticket's key plan with it.
+pub(crate) fn finish<'k>(
     verifier: &Verifier,
     ticket: &Ticket,
     keys: impl FnOnce() -> Cow<'k, KeySet>,
@@ -305,18 +267,6 @@ pub fn decide_ticket<'k>(
         now,
     );
     decide_found(verifier, &ticket.found, &verdict, now)
-}
-
-fn decide_with(
-    verifier: &Verifier,
-    req: &Request,
-    now: i64,
-    verify: impl FnOnce(&str) -> Rc<Verdict>,
-) -> Decision {
-    match locate(verifier, req) {
-        Ok(found) => decide_found(verifier, &found, &verify(&found.token), now),
-        Err(decision) => *decision,
-    }
 }
 
 /// The decision on a request whose token got `verdict`.
@@ -828,6 +778,41 @@ mod tests {
         Request::new("GET", path, headers)
     }
 
+    /// The gate's decision with every key at hand (the one way in).
+    fn decide(v: &Verifier, req: &Request, keys: &KeySet, now: i64) -> Decision {
+        match crate::gate::decide(v, req.clone(), keys, now) {
+            crate::gate::Answer::Decision(d) => *d,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// The gate's first step, without a cache.
+    fn prepare(v: &Verifier, req: &Request) -> crate::gate::Step {
+        crate::gate::begin(v, &VerdictCache::new(1), req.clone(), None)
+    }
+
+    /// The gate's decision through `cache`: begin, then finish with `keys` under `generation`.
+    fn decide_cached(
+        v: &Verifier,
+        req: &Request,
+        keys: &KeySet,
+        generation: u64,
+        cache: &mut VerdictCache,
+        now: i64,
+    ) -> Decision {
+        let answer = match crate::gate::begin(v, cache, req.clone(), None) {
+            crate::gate::Step::Fetch(t) => {
+                crate::gate::finish(v, cache, &t, &[keys], generation, now).answer
+            }
+            crate::gate::Step::Reply(a) => *a,
+            other => panic!("{other:?}"),
+        };
+        match answer {
+            crate::gate::Answer::Decision(d) => *d,
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn run(path: &str, auth: Option<&str>) -> Decision {
         decide(&verifier(), &request(path, auth), &KeySet::new(), NOW)
     }
@@ -839,7 +824,7 @@ mod tests {
         assert_eq!(d.www_authenticate.as_deref(), Some("Bearer realm=\"fhir\""));
         assert!(matches!(
             prepare(&verifier(), &request("/api", None)),
-            Prepared::Done(_)
+            crate::gate::Step::Reply(_)
         ));
     }
 
@@ -863,7 +848,9 @@ mod tests {
             &verifier(),
             &request("/api/x", Some(&format!("Bearer {token}"))),
         ) {
-            Prepared::Fetch(plan) => assert_eq!(plan.issuer.as_deref(), Some("https://as.example")),
+            crate::gate::Step::Fetch(t) => {
+                assert_eq!(t.plan().issuer.as_deref(), Some("https://as.example"))
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -949,11 +936,11 @@ mod tests {
         for round in 0..2 {
             for req in &requests {
                 let expected = decide(&v, req, &KeySet::new(), NOW);
-                let got = match prepare_cached(&v, req, &cache) {
+                let got = match begin(&v, req, &cache) {
                     Ready::Done(d) => *d,
                     Ready::Fetch(ticket) => {
                         let keys = || Cow::Owned(KeySet::new());
-                        decide_ticket(&v, &ticket, keys, 1, &mut cache, NOW)
+                        finish(&v, &ticket, keys, 1, &mut cache, NOW)
                     }
                 };
                 assert_eq!(got, expected, "round {round}: {req:?}");
@@ -964,16 +951,14 @@ mod tests {
 
         // The plan of a cached token comes from the cache, not from decoding the token again.
         let req = &requests[0];
-        let (Ready::Fetch(a), Ready::Fetch(b)) = (
-            prepare_cached(&v, req, &cache),
-            prepare_cached(&v, req, &cache),
-        ) else {
+        let (Ready::Fetch(a), Ready::Fetch(b)) = (begin(&v, req, &cache), begin(&v, req, &cache))
+        else {
             panic!("a token to verify")
         };
         assert!(Rc::ptr_eq(&a.plan, &b.plan));
         assert_eq!(a.plan.issuer.as_deref(), Some("https://as.example"));
         assert_eq!(a.plan.kid.as_deref(), Some("k1"));
-        let Ready::Fetch(fresh) = prepare_cached(&v, req, &VerdictCache::new(1)) else {
+        let Ready::Fetch(fresh) = begin(&v, req, &VerdictCache::new(1)) else {
             panic!("a token to verify")
         };
         assert!(!Rc::ptr_eq(&a.plan, &fresh.plan));

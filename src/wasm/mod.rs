@@ -7,7 +7,7 @@
 pub mod worker;
 
 use crate::error::ErrorCode;
-use crate::guard::{self, Prepared};
+use crate::guard;
 use crate::plan;
 use crate::report::{self, InspectOptions};
 use crate::Limits;
@@ -31,9 +31,20 @@ impl WebVerifier {
     }
 
     /// Verify `token` at `now` (seconds since the epoch) with the policy's inline keys plus
-    /// `keys`. Returns the verdict as JSON; never throws on any token.
+    /// `keys`: `{"answer": verdict, "keys": "keep" | {"refetch_unknown_kid": [KeySource]}}`
+    /// (what the key cache must do next, as the gate's `finish` says it). Never throws on any
+    /// token.
     pub fn verify(&self, token: &str, keys: &WebKeySet, now: f64) -> Result<String, JsError> {
-        to_json(&self.inner.verify(token, &keys.inner, epoch_seconds(now)))
+        let verdict = self.inner.verify(token, &keys.inner, epoch_seconds(now));
+        let codes: Vec<ErrorCode> = verdict.errors.iter().map(|e| e.code).collect();
+        let keys = if codes.contains(&ErrorCode::KeyNotFound) {
+            // Rare: the plan is read again only when no key matched.
+            let plan = plan::key_plan(token, self.inner.policy());
+            crate::gate::KeyAction::after(&plan.sources, &codes)
+        } else {
+            crate::gate::KeyAction::Keep
+        };
+        to_json(&serde_json::json!({"answer": verdict, "keys": keys}))
     }
 
     /// The verdict on a token of `bytes` bytes (UTF-8) that is over `limits.max_token_bytes`,
@@ -56,7 +67,7 @@ impl WebVerifier {
     }
 
     /// `{"decision": …}` (400 `invalid_request`) for a request whose description (the JSON
-    /// `prepare` takes) is `bytes` bytes, over `hostSettings().max_request_bytes`, from its
+    /// `Gate.begin` takes) is `bytes` bytes, over `hostSettings().max_request_bytes`, from its
     /// method and path alone; `null` within the bound.
     #[wasm_bindgen(js_name = decideOversized)]
     pub fn decide_oversized(
@@ -97,50 +108,6 @@ impl WebVerifier {
             verifier: Some(&self.inner),
         };
         report::to_json(&report::inspect(token, epoch_seconds(now), &opts))
-    }
-
-    /// The first step for an HTTP request (`{"method", "path", "query", "headers": [[name,
-    /// value], …], "body"?}`): `{"read_body": {"max_body_bytes"}}` when the guard must read the
-    /// body first, `{"decision": …}` when it is decided already (an open route, no token, a
-    /// malformed request), else `{"plan": …}` naming the key sources to fetch before
-    /// [`WebVerifier::decide`]. Throws only when the request description itself is malformed.
-    pub fn prepare(&self, request_json: &str) -> Result<String, JsError> {
-        #[derive(Serialize)]
-        #[serde(rename_all = "snake_case")]
-        enum Step<'a> {
-            Decision(&'a guard::Decision),
-            Plan(&'a plan::KeyPlan),
-            /// The guard must read the body: pass at most `max_body_bytes + 1` bytes of it as
-            /// the request's `body` and prepare again.
-            ReadBody {
-                max_body_bytes: usize,
-            },
-        }
-        let req = request_from(request_json)?;
-        if let Some(max_body_bytes) = guard::body_limit(&self.inner, &req) {
-            return to_json(&Step::ReadBody { max_body_bytes });
-        }
-        match guard::prepare(&self.inner, &req) {
-            Prepared::Done(decision) => to_json(&Step::Decision(&decision)),
-            Prepared::Fetch(plan) => to_json(&Step::Plan(&plan)),
-        }
-    }
-
-    /// The decision on an HTTP request with the keys the host fetched, at `now`, as JSON
-    /// ([`guard::Decision`]: status, challenge, body, headers to set and remove, log line).
-    pub fn decide(
-        &self,
-        request_json: &str,
-        keys: &WebKeySet,
-        now: f64,
-    ) -> Result<String, JsError> {
-        let req = request_from(request_json)?;
-        to_json(&guard::decide(
-            &self.inner,
-            &req,
-            &keys.inner,
-            epoch_seconds(now),
-        ))
     }
 
     /// The IHE BALP `AuditEvent` (FHIR R4 JSON) for a decision's `audit` facts (as JSON),
@@ -408,14 +375,6 @@ pub(crate) fn read_discovery_under(
     crate::discovery::read(policy, issuer, url, bytes)
         .map_err(|e| JsError::new(&e))
         .and_then(|d| to_json(&d))
-}
-
-fn request_from(json: &str) -> Result<guard::Request, JsError> {
-    serde_json::from_str(json).map_err(|e| {
-        JsError::new(&format!(
-            "azlens: the request description is not valid: {e}"
-        ))
-    })
 }
 
 fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, JsError> {

@@ -1,12 +1,13 @@
-//! One HTTP stream: its request headers go to the VM for a decision; while it waits for keys,
-//! its body and trailers are held back too, so nothing reaches the upstream undecided. When the
-//! guard must read the body to decide (a form-encoded FHIR `_search`, a batch or transaction
-//! Bundle), the headers are held and the body buffered, up to the policy's limit, first.
+//! One HTTP stream: its request headers go to the VM's gate; while it waits for keys, its body
+//! and trailers are held back too, so nothing reaches the upstream undecided. When the core
+//! must read the body to answer (a form-encoded FHIR `_search`, a batch or transaction Bundle,
+//! a call to the policy's introspection endpoint), the headers are held and the body buffered,
+//! up to the core's limit, first.
 
 use super::host;
 use super::vm::Vm;
 use crate::envoy::exchange::{self, Outcome, Reply};
-use crate::guard::{self, Request};
+use crate::guard::Request;
 use proxy_wasm::traits::{Context, HttpContext};
 use proxy_wasm::types::{Action, MapType};
 use std::rc::Rc;
@@ -14,7 +15,7 @@ use std::rc::Rc;
 pub struct Stream {
     id: u32,
     vm: Option<Rc<Vm>>,
-    /// A request whose body the guard must read, and how many bytes it reads at most.
+    /// A request whose body the core must read, and how many bytes it reads at most.
     awaiting_body: Option<(Request, usize)>,
 }
 
@@ -27,25 +28,28 @@ impl Stream {
         }
     }
 
-    /// Decide `req` (or pause it for keys) and apply the outcome.
-    fn decide(&mut self, vm: &Rc<Vm>, req: Request) -> Action {
-        let now = host::now_ms();
-        match vm.decide_or_wait(self.id, req, now, true) {
-            None => Action::Pause,
-            Some(outcome) => {
-                host::apply(&outcome, false);
-                match outcome {
-                    Outcome::Forward(up) => {
-                        if !up.response_headers.is_empty() {
-                            vm.response_headers
-                                .borrow_mut()
-                                .insert(self.id, up.response_headers);
-                        }
-                        Action::Continue
-                    }
-                    Outcome::Reply(_) => Action::Pause,
-                }
+    /// Take the gate's next step for `req` (`body`: all of it, once read) and apply it.
+    fn begin(&mut self, vm: &Rc<Vm>, req: Request, body: Option<String>) -> Action {
+        let outcome = match vm.begin(self.id, &req, body, host::now_ms()) {
+            Err(limit) => {
+                // Hold the headers; the answer waits for the body.
+                self.awaiting_body = Some((req, limit));
+                return Action::Pause;
             }
+            Ok(None) => return Action::Pause,
+            Ok(Some(outcome)) => outcome,
+        };
+        host::apply(&outcome, false);
+        match outcome {
+            Outcome::Forward(up) => {
+                if !up.response_headers.is_empty() {
+                    vm.response_headers
+                        .borrow_mut()
+                        .insert(self.id, up.response_headers);
+                }
+                Action::Continue
+            }
+            Outcome::Reply(_) => Action::Pause,
         }
     }
 
@@ -75,29 +79,22 @@ impl HttpContext for Stream {
         };
         let mut req = exchange::request_from_headers(host::headers(MapType::HttpRequestHeaders));
         super::sender::connection_facts(&mut req);
-        if let Some(limit) = guard::body_limit(&vm.verifier, &req) {
-            if !end_of_stream {
-                // Hold the headers; the decision waits for the body.
-                self.awaiting_body = Some((req, limit));
-                return Action::Pause;
-            }
-            req.body = Some(String::new());
-        }
-        self.decide(&vm, req)
+        // A request that ends with its headers has an empty body.
+        self.begin(&vm, req, end_of_stream.then(String::new))
     }
 
     fn on_http_request_body(&mut self, body_size: usize, end_of_stream: bool) -> Action {
-        if let (Some((mut req, limit)), Some(vm)) = (self.awaiting_body.take(), self.vm.clone()) {
+        if let (Some((req, limit)), Some(vm)) = (self.awaiting_body.take(), self.vm.clone()) {
             if !end_of_stream && body_size <= limit {
                 // Pause buffers: Envoy calls again with the whole body so far.
                 self.awaiting_body = Some((req, limit));
                 return Action::Pause;
             }
-            // One byte past the limit is enough for the guard to refuse the size. Bytes that
-            // are not UTF-8 become U+FFFD, which no form or Bundle the guard grants contains.
+            // One byte past the limit is enough for the core to refuse the size. Bytes that
+            // are not UTF-8 become U+FFFD, which nothing the core grants contains.
             let bytes = host::request_body(body_size.min(limit.saturating_add(1)));
-            req.body = Some(String::from_utf8_lossy(&bytes).into_owned());
-            return self.decide(&vm, req);
+            let body = String::from_utf8_lossy(&bytes).into_owned();
+            return self.begin(&vm, req, Some(body));
         }
         if self.waiting() {
             Action::Pause
@@ -107,15 +104,12 @@ impl HttpContext for Stream {
     }
 
     fn on_http_request_trailers(&mut self, _num_trailers: usize) -> Action {
-        if let (Some((req, _)), Some(vm)) = (self.awaiting_body.take(), self.vm.clone()) {
-            // Trailers after a body the guard wanted: decided without the body (refused).
-            return self.decide(&vm, req);
-        }
-        if self.waiting() {
-            Action::Pause
-        } else {
-            Action::Continue
-        }
+        // Trailers end the request: the body buffered so far is all of it.
+        let buffered = self
+            .awaiting_body
+            .as_ref()
+            .map_or(0, |(_, limit)| limit.saturating_add(1));
+        self.on_http_request_body(buffered, true)
     }
 
     fn on_http_response_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {

@@ -7,13 +7,12 @@ use crate::envoy::audit::AuditQueue;
 use crate::envoy::exchange::{self, Outcome};
 use crate::envoy::manager::{Event, KeyManager, Refetch};
 use crate::envoy::waiting::{WaitFor, Waiter, Waiting};
-use crate::error::ErrorCode;
-use crate::guard::{self, Decision, Ready, Request, Ticket};
+use crate::gate::{self, Answer, KeyAction, Step, Ticket};
+use crate::guard::{Decision, Request};
 use crate::keys::KeySet;
 use crate::plan::KeySource;
 use crate::verify::Verifier;
 use proxy_wasm::types::LogLevel;
-use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
@@ -27,12 +26,19 @@ pub const FAST_TICK: u64 = 20;
 /// Tick period otherwise: refresh schedules and back-off are in whole seconds.
 pub const SLOW_TICK: u64 = 1000;
 
+/// A request waiting for keys: the client's request (its path decides how the answer is
+/// forwarded) and the gate's ticket (the parsed token).
+pub struct Paused {
+    request: Request,
+    ticket: Ticket,
+}
+
 pub struct Vm {
     pub root_id: u32,
     pub verifier: Verifier,
     pub keys: RefCell<KeyManager>,
     verdicts: RefCell<VerdictCache>,
-    pub waiting: RefCell<Waiting<Request>>,
+    pub waiting: RefCell<Waiting<Box<Paused>>>,
     /// Headers for the client's response, per stream (a deprecation notice).
     pub response_headers: RefCell<HashMap<u32, Vec<(String, String)>>>,
     /// Outstanding key-set calls: token → URL.
@@ -61,21 +67,40 @@ impl Vm {
         }
     }
 
-    /// Decide `req` now, or pause it (`None`) until keys arrive. `first`: the request has not
-    /// waited yet (a request that waited is decided with whatever there is).
-    pub fn decide_or_wait(
+    /// The gate's first step for `req` (`body`: the bytes a `ReadBody` asked for): decided
+    /// now (`Ok(Some)`), paused until keys arrive (`Ok(None)`), or `Err(max_bytes)` when the
+    /// core must read the body first (at most `max_bytes + 1` bytes of it).
+    pub fn begin(
         &self,
         context_id: u32,
-        req: Request,
+        req: &Request,
+        body: Option<String>,
+        now: u64,
+    ) -> Result<Option<Outcome>, usize> {
+        let step = gate::begin(&self.verifier, &self.verdicts.borrow(), req.clone(), body);
+        match step {
+            Step::ReadBody { max_bytes } => Err(max_bytes),
+            Step::Reply(answer) => Ok(Some(self.finish(&answer, req))),
+            Step::Fetch(ticket) => {
+                let paused = Box::new(Paused {
+                    request: req.clone(),
+                    ticket,
+                });
+                Ok(self.resolve(context_id, paused, now, true))
+            }
+        }
+    }
+
+    /// Finish a request waiting for keys now, or pause it (`None`) until they arrive. `first`:
+    /// it has not waited yet (a request that waited is decided with whatever there is).
+    fn resolve(
+        &self,
+        context_id: u32,
+        paused: Box<Paused>,
         now: u64,
         first: bool,
     ) -> Option<Outcome> {
-        let ready = guard::prepare_cached(&self.verifier, &req, &self.verdicts.borrow());
-        let ticket = match ready {
-            Ready::Done(decision) => return Some(self.finish(&decision, &req)),
-            Ready::Fetch(ticket) => ticket,
-        };
-        let plan = &ticket.plan;
+        let plan = paused.ticket.plan();
         let mut sources: Vec<usize> = Vec::new();
         if plan.errors.is_empty() {
             let keys = self.keys.borrow();
@@ -97,22 +122,21 @@ impl Vm {
             // The root syncs on its tick; a peer VM may have fetched since.
             self.sync(&sources);
             if !self.all_usable(&sources, now) {
-                match self.pause(context_id, req, &sources, WaitFor::Keys, now) {
-                    Ok(()) => return None,
-                    Err(req) => {
-                        return Some(self.finish(&self.decide(&ticket, &sources, now), &req))
+                return match self.pause(context_id, paused, &sources, WaitFor::Keys, now) {
+                    Ok(()) => None,
+                    Err(p) => {
+                        let outcome = self.decide(&p.ticket, &sources, now);
+                        Some(self.finish(&outcome.answer, &p.request))
                     }
-                }
+                };
             }
         }
-        let mut decision = self.decide(&ticket, &sources, now);
-        if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
-            // A peer VM may already have refetched: try its keys before asking for more.
-            if self.sync(&sources) {
-                decision = self.decide(&ticket, &sources, now);
-            }
+        let mut outcome = self.decide(&paused.ticket, &sources, now);
+        // A peer VM may already have refetched: try its keys before asking for more.
+        if wait && outcome.keys != KeyAction::Keep && self.sync(&sources) {
+            outcome = self.decide(&paused.ticket, &sources, now);
         }
-        if wait && decision.log.codes.contains(&ErrorCode::KeyNotFound) {
+        if wait && outcome.keys != KeyAction::Keep {
             let answers: Vec<Refetch> = {
                 let mut keys = self.keys.borrow_mut();
                 // Every source is asked (no short-circuit): each may need its own refetch.
@@ -122,17 +146,17 @@ impl Vm {
                     .collect()
             };
             if answers.contains(&Refetch::Pending) {
-                match self.pause(context_id, req, &sources, WaitFor::Refetch, now) {
-                    Ok(()) => return None,
-                    Err(req) => return Some(self.finish(&decision, &req)),
-                }
+                return match self.pause(context_id, paused, &sources, WaitFor::Refetch, now) {
+                    Ok(()) => None,
+                    Err(p) => Some(self.finish(&outcome.answer, &p.request)),
+                };
             }
             if answers.contains(&Refetch::Newer) {
                 // A peer's refetch landed since: decide with the keys it brought.
-                decision = self.decide(&ticket, &sources, now);
+                outcome = self.decide(&paused.ticket, &sources, now);
             }
         }
-        Some(self.finish(&decision, &req))
+        Some(self.finish(&outcome.answer, &paused.request))
     }
 
     fn all_usable(&self, sources: &[usize], now: u64) -> bool {
@@ -162,29 +186,19 @@ impl Vm {
         changed
     }
 
-    /// The guard's decision with the keys this VM holds for `sources`.
-    fn decide(&self, ticket: &Ticket, sources: &[usize], now: u64) -> Decision {
+    /// The gate's outcome with the keys this VM holds for `sources` (a source without keys
+    /// counts as unavailable, so the token is told why).
+    fn decide(&self, ticket: &Ticket, sources: &[usize], now: u64) -> gate::Outcome {
         let keys = self.keys.borrow();
-        // Made only when a signature is checked: a cache hit merges nothing.
-        let set = || -> Cow<KeySet> {
-            match sources {
-                [one] => keys.keys(*one, now).map_or_else(
-                    || Cow::Owned(keys.unavailable(*one, now).unwrap_or_default()),
-                    Cow::Borrowed,
-                ),
-                many => {
-                    let mut all = KeySet::new();
-                    for &i in many {
-                        if let Some(k) = keys.keys(i, now) {
-                            all.extend(k.clone());
-                        } else if let Some(u) = keys.unavailable(i, now) {
-                            all.extend(u);
-                        }
-                    }
-                    Cow::Owned(all)
-                }
-            }
-        };
+        let missing: Vec<KeySet> = sources
+            .iter()
+            .filter_map(|&i| keys.unavailable(i, now))
+            .collect();
+        let sets: Vec<&KeySet> = sources
+            .iter()
+            .filter_map(|&i| keys.keys(i, now))
+            .chain(&missing)
+            .collect();
         // One number for the key sets in play: a cached verdict is reused only while every
         // one of them is the same generation and still served.
         let generation = sources.iter().fold(FNV_OFFSET, |h, &i| {
@@ -193,12 +207,12 @@ impl Vm {
                 .fold(h, |h, v| (h ^ v).wrapping_mul(FNV_PRIME))
         });
         let now_secs = i64::try_from(now / 1000).unwrap_or(i64::MAX);
-        guard::decide_ticket(
+        gate::finish(
             &self.verifier,
-            ticket,
-            set,
-            generation,
             &mut self.verdicts.borrow_mut(),
+            ticket,
+            &sets,
+            generation,
             now_secs,
         )
     }
@@ -206,11 +220,11 @@ impl Vm {
     fn pause(
         &self,
         context_id: u32,
-        req: Request,
+        paused: Box<Paused>,
         sources: &[usize],
         wait_for: WaitFor,
         now: u64,
-    ) -> Result<(), Request> {
+    ) -> Result<(), Box<Paused>> {
         let (deadline, marks) = {
             let keys = self.keys.borrow();
             let marks = sources.iter().map(|&i| (i, keys.epoch(i))).collect();
@@ -221,7 +235,7 @@ impl Vm {
             deadline,
             wait_for,
             sources: marks,
-            request: req,
+            request: paused,
         });
         match pushed {
             Ok(()) => {
@@ -232,25 +246,29 @@ impl Vm {
         }
     }
 
-    /// Log the decision and turn it into Envoy operations.
-    fn finish(&self, decision: &Decision, req: &Request) -> Outcome {
-        let level = if decision.allow {
+    /// Log the answer and turn it into Envoy operations.
+    fn finish(&self, answer: &Answer, req: &Request) -> Outcome {
+        let decision = answer.decision();
+        // Allowed requests are logged at debug, usually off: not worth a line nobody reads.
+        // Refusals and introspection calls (answered here) at info.
+        let level = if decision.is_some_and(|d| d.allow) {
             LogLevel::Debug
         } else {
             LogLevel::Info
         };
         // One host call for the level, for both the decision's line and the audit record's.
         let current = host::log_level();
-        let counters = self.audit(decision, host::logs_at_level(current, LogLevel::Info));
+        let info = host::logs_at_level(current, LogLevel::Info);
+        let counters = decision.and_then(|d| self.audit(d, info));
         // Allowed requests are logged at debug, usually off: not worth a line nobody reads.
         if host::logs_at_level(current, level) {
-            let mut line = serde_json::to_value(&decision.log).unwrap_or_default();
+            let mut line = serde_json::to_value(answer.log()).unwrap_or_default();
             if let (Some(c), Some(m)) = (counters, line.as_object_mut()) {
                 m.insert("audit".into(), serde_json::to_value(c).unwrap_or_default());
             }
             host::log(level, &format!("decision {line}"));
         }
-        exchange::outcome(decision, req)
+        exchange::outcome(answer, req)
     }
 
     /// The core's AuditEvent of `decision`, recorded now: logged (`audit.log`, at info) and
@@ -319,7 +337,7 @@ impl Vm {
             self.waiting.borrow_mut().take_settled(&keys, now)
         };
         for w in done {
-            let Some(outcome) = self.decide_or_wait(w.context_id, w.request, now, false) else {
+            let Some(outcome) = self.resolve(w.context_id, w.request, now, false) else {
                 continue;
             };
             // A stream that ended meanwhile is gone from the host: nothing to apply.
