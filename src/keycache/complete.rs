@@ -13,6 +13,12 @@ use sha2::Digest;
 pub struct Good {
     /// The parsed set (parsed once, here).
     pub keys: KeySet,
+    pub fresh: Fresh,
+}
+
+/// What the slot keeps of a usable document ([`super::Slot::record`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fresh {
     /// SHA-256 of the bytes, hex: the same bytes are the same generation.
     pub digest: String,
     /// Milliseconds it stays fresh from its arrival.
@@ -37,8 +43,10 @@ pub fn check(
     }
     Ok(Good {
         keys,
-        digest: digest(body),
-        fresh_for: timing.fresh_for_response(completion, now),
+        fresh: Fresh {
+            digest: digest(body),
+            fresh_for: timing.fresh_for_response(completion, now),
+        },
     })
 }
 

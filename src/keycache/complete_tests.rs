@@ -39,10 +39,10 @@ fn a_200_with_keys_is_good_and_fresh_from_its_headers() {
     ))
     .unwrap();
     assert_eq!(good.keys.keys().len(), 2);
-    assert_eq!(good.fresh_for, 200_000);
-    assert_eq!(good.digest, digest(&jwks(&["a", "b"])));
-    assert_eq!(good.digest.len(), 64);
-    assert_ne!(good.digest, digest(&jwks(&["a"])));
+    assert_eq!(good.fresh.fresh_for, 200_000);
+    assert_eq!(good.fresh.digest, digest(&jwks(&["a", "b"])));
+    assert_eq!(good.fresh.digest.len(), 64);
+    assert_ne!(good.fresh.digest, digest(&jwks(&["a"])));
 }
 
 #[test]

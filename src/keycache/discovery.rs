@@ -45,15 +45,11 @@ pub struct Found {
 }
 
 impl Discovery {
-    /// Discovery of `issuer` (a trailing `/` is not doubled).
+    /// Discovery of `issuer` ([`url::discovery_urls`]).
     pub fn new(issuer: &str) -> Discovery {
-        let base = issuer.trim_end_matches('/');
         Discovery {
             issuer: issuer.to_owned(),
-            urls: [
-                format!("{base}/.well-known/openid-configuration"),
-                format!("{base}/.well-known/smart-configuration"),
-            ],
+            urls: url::discovery_urls(issuer),
             at: 0,
             problems: Vec::new(),
         }

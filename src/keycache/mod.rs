@@ -30,7 +30,7 @@ pub mod response;
 pub mod slot;
 pub mod url;
 
-pub use complete::{check, Good};
+pub use complete::{check, Fresh, Good};
 pub use discovery::{Discovery, DiscoveryStep, Found};
 pub use due::FetchWhy;
 pub use freshness::Timing;

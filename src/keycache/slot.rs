@@ -7,7 +7,7 @@
 //! ([`Serving::Stale`]), then not at all: requests fail closed rather than trust keys the
 //! issuer may have rotated out long ago.
 
-use super::complete::Good;
+use super::complete::Fresh;
 use super::freshness::Timing;
 use crate::freshness::KidRefetches;
 use serde::{Deserialize, Serialize};
@@ -75,26 +75,26 @@ impl Slot {
     /// keeps it and backs off. Returns whether the generation moved.
     pub fn record(
         &mut self,
-        result: &Result<Good, String>,
+        result: Result<&Fresh, &str>,
         unknown_kid: Option<u64>,
         now: u64,
         timing: &Timing,
     ) -> bool {
         self.attempts = self.attempts.saturating_add(1);
         match result {
-            Ok(good) => {
+            Ok(fresh) => {
                 if let Some(started) = unknown_kid {
                     self.kid_refetches = timing
                         .cache
                         .kid_refetch_answered(self.kid_refetches, started);
                 }
-                let changed = self.generation == 0 || self.digest != good.digest;
+                let changed = self.generation == 0 || self.digest != fresh.digest;
                 if changed {
                     self.generation = self.generation.saturating_add(1);
-                    self.digest = good.digest.clone();
+                    self.digest = fresh.digest.clone();
                 }
                 self.fetched_at = now;
-                self.fresh_until = now.saturating_add(good.fresh_for);
+                self.fresh_until = now.saturating_add(fresh.fresh_for);
                 self.usable_until = self.fresh_until.saturating_add(timing.stale_for);
                 self.failures = 0;
                 self.last_error = None;
@@ -103,7 +103,7 @@ impl Slot {
             }
             Err(why) => {
                 self.failures = self.failures.saturating_add(1);
-                self.last_error = Some(why.clone());
+                self.last_error = Some((*why).to_owned());
                 self.next_attempt = now.saturating_add(timing.cache.retry_after_ms(self.failures));
                 false
             }

@@ -40,20 +40,25 @@ fn failed() -> Result<Good, String> {
 fn generation_changes_only_when_the_bytes_do() {
     let t = timing();
     let mut s = Slot::default();
-    assert!(s.record(&fetched(jwks(&["a"]), 60, T0), None, T0, &t));
+    assert!(s.record(view(&fetched(jwks(&["a"]), 60, T0)), None, T0, &t));
     assert_eq!(s.generation, 1);
     assert!(
-        !s.record(&fetched(jwks(&["a"]), 60, T0 + 1), None, T0 + 1, &t),
+        !s.record(view(&fetched(jwks(&["a"]), 60, T0 + 1)), None, T0 + 1, &t),
         "same bytes"
     );
     assert_eq!(s.generation, 1);
     assert_eq!(s.fresh_until, T0 + 1 + 60_000, "but fresh again");
     assert!(
-        !s.record(&failed(), None, T0 + 2, &t),
+        !s.record(view(&failed()), None, T0 + 2, &t),
         "a failure keeps the generation"
     );
     assert_eq!(s.generation, 1);
-    assert!(s.record(&fetched(jwks(&["a", "b"]), 60, T0 + 3), None, T0 + 3, &t));
+    assert!(s.record(
+        view(&fetched(jwks(&["a", "b"]), 60, T0 + 3)),
+        None,
+        T0 + 3,
+        &t
+    ));
     assert_eq!(s.generation, 2);
     assert_eq!(s.attempts, 4);
 }
@@ -63,17 +68,17 @@ fn failures_back_off_and_the_last_good_set_is_served_within_stale_for_only() {
     let t = timing();
     let mut s = Slot::default();
     assert_eq!(s.serving(T0), Serving::None, "never fetched");
-    s.record(&fetched(jwks(&["k"]), 60, T0), None, T0, &t);
+    s.record(view(&fetched(jwks(&["k"]), 60, T0)), None, T0, &t);
     assert_eq!(s.serving(T0 + 59_999), Serving::Fresh);
     let due = T0 + 60_000;
     assert_eq!(s.serving(due), Serving::Stale);
-    s.record(&failed(), None, due, &t);
+    s.record(view(&failed()), None, due, &t);
     assert_eq!(
         (s.failures, s.next_attempt),
         (1, due + 1000),
         "back-off 1 s"
     );
-    s.record(&failed(), None, due + 1000, &t);
+    s.record(view(&failed()), None, due + 1000, &t);
     assert_eq!(
         (s.failures, s.next_attempt),
         (2, due + 3000),
@@ -84,7 +89,12 @@ fn failures_back_off_and_the_last_good_set_is_served_within_stale_for_only() {
     assert_eq!(s.serving(due + 99_999), Serving::Stale);
     assert_eq!(s.serving(due + 100_000), Serving::None);
     // A good fetch clears the failures.
-    s.record(&fetched(jwks(&["k"]), 60, due + 3000), None, due + 3000, &t);
+    s.record(
+        view(&fetched(jwks(&["k"]), 60, due + 3000)),
+        None,
+        due + 3000,
+        &t,
+    );
     assert_eq!(
         (s.failures, s.next_attempt, s.last_error.clone()),
         (0, 0, None)
@@ -96,11 +106,11 @@ fn failures_back_off_and_the_last_good_set_is_served_within_stale_for_only() {
 fn only_an_answered_unknown_kid_refetch_counts_for_its_schedule() {
     let t = timing();
     let mut s = Slot::default();
-    s.record(&fetched(jwks(&["k"]), 3600, T0), None, T0, &t);
-    s.record(&failed(), Some(T0 + 5), T0 + 6, &t);
+    s.record(view(&fetched(jwks(&["k"]), 3600, T0)), None, T0, &t);
+    s.record(view(&failed()), Some(T0 + 5), T0 + 6, &t);
     assert_eq!(s.kid_refetches.streak, 0, "a failed refetch is not counted");
     s.record(
-        &fetched(jwks(&["k"]), 3600, T0 + 2000),
+        view(&fetched(jwks(&["k"]), 3600, T0 + 2000)),
         Some(T0 + 1900),
         T0 + 2000,
         &t,
@@ -115,9 +125,14 @@ fn only_an_answered_unknown_kid_refetch_counts_for_its_schedule() {
 fn a_newer_copy_is_adopted_and_an_older_one_is_not() {
     let t = timing();
     let mut mine = Slot::default();
-    mine.record(&fetched(jwks(&["a"]), 60, T0), None, T0, &t);
+    mine.record(view(&fetched(jwks(&["a"]), 60, T0)), None, T0, &t);
     let mut theirs = mine.clone();
-    theirs.record(&fetched(jwks(&["a", "b"]), 60, T0 + 10), None, T0 + 10, &t);
+    theirs.record(
+        view(&fetched(jwks(&["a", "b"]), 60, T0 + 10)),
+        None,
+        T0 + 10,
+        &t,
+    );
     let older = mine.clone();
     assert!(mine.adopt(&theirs));
     assert_eq!(mine.fetched_at, T0 + 10);
@@ -140,9 +155,14 @@ fn a_newer_copy_is_adopted_and_an_older_one_is_not() {
 fn a_slot_round_trips_as_json() {
     let t = timing();
     let mut s = Slot::default();
-    s.record(&fetched(jwks(&["a"]), 60, T0), Some(T0), T0, &t);
-    s.record(&failed(), None, T0 + 1, &t);
+    s.record(view(&fetched(jwks(&["a"]), 60, T0)), Some(T0), T0, &t);
+    s.record(view(&failed()), None, T0 + 1, &t);
     let json = serde_json::to_string(&s).unwrap();
     assert_eq!(serde_json::from_str::<Slot>(&json).unwrap(), s);
     assert_eq!(serde_json::from_str::<Slot>("{}").unwrap(), Slot::default());
+}
+
+/// A fetch's result as the slot takes it.
+fn view(r: &Result<crate::keycache::Good, String>) -> Result<&crate::keycache::Fresh, &str> {
+    r.as_ref().map(|g| &g.fresh).map_err(String::as_str)
 }

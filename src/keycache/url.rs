@@ -138,6 +138,17 @@ fn split(url: &str) -> Result<UrlParts, &'static str> {
     })
 }
 
+/// The discovery documents of `issuer`, in the order they are tried:
+/// `{issuer}/.well-known/openid-configuration`, then `…/smart-configuration` (a trailing `/` of
+/// the issuer is not doubled).
+pub fn discovery_urls(issuer: &str) -> [String; 2] {
+    let base = issuer.trim_end_matches('/');
+    [
+        format!("{base}/.well-known/openid-configuration"),
+        format!("{base}/.well-known/smart-configuration"),
+    ]
+}
+
 /// `localhost`, `127.0.0.0/8` or `[::1]`.
 pub fn is_loopback(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" {

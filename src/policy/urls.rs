@@ -4,12 +4,12 @@
 //! stable code in every host, not a warning at the first request.
 
 use super::{Policy, PolicyError};
-use crate::keycache::{check_url, Discovery};
+use crate::keycache::url::{check as check_url, discovery_urls};
 
 impl Policy {
     pub(super) fn validate_urls(&self) -> Result<(), PolicyError> {
         let loopback = self.key_cache.allow_loopback_http;
-        let refuse = |what: String, e: crate::keycache::UrlError| PolicyError {
+        let refuse = |what: String, e: crate::keycache::url::UrlError| PolicyError {
             code: e.code(),
             message: format!("{what}: {e} ({})", e.code()),
         };
@@ -29,8 +29,8 @@ impl Policy {
                 })?;
             }
             if iss.discovery {
-                let discovery = Discovery::new(name);
-                check_url(&discovery.urls()[0], loopback).map_err(|e| {
+                let [first, _] = discovery_urls(name);
+                check_url(&first, loopback).map_err(|e| {
                     refuse(
                         format!("the discovery of the issuer \"{name}\" (\"discovery\": true)"),
                         e,

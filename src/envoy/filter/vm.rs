@@ -9,18 +9,14 @@ use crate::envoy::manager::{Event, KeyManager, Refetch};
 use crate::envoy::waiting::{WaitFor, Waiter, Waiting};
 use crate::error::ErrorCode;
 use crate::guard::{self, Decision, Ready, Request, Ticket};
-use crate::keys::KeySet;
 use crate::plan::KeySource;
 use crate::verify::Verifier;
 use proxy_wasm::types::LogLevel;
-use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 /// Valid verdicts kept per VM, so a repeated token costs one signature check.
 pub const VERDICT_CACHE_SIZE: usize = 1024;
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 /// Tick period while requests wait or a refetch is wanted (ms).
 pub const FAST_TICK: u64 = 20;
@@ -146,7 +142,7 @@ impl Vm {
             let mut keys = self.keys.borrow_mut();
             let before: Vec<Option<u64>> = sources
                 .iter()
-                .map(|&i| keys.record(i).map(|r| r.generation))
+                .map(|&i| keys.record(i).map(|r| r.slot.generation))
                 .collect();
             let events: Vec<Event> = sources
                 .iter()
@@ -154,7 +150,7 @@ impl Vm {
                 .collect();
             let after: Vec<Option<u64>> = sources
                 .iter()
-                .map(|&i| keys.record(i).map(|r| r.generation))
+                .map(|&i| keys.record(i).map(|r| r.slot.generation))
                 .collect();
             (before != after, events)
         };
@@ -165,33 +161,11 @@ impl Vm {
     /// The guard's decision with the keys this VM holds for `sources`.
     fn decide(&self, ticket: &Ticket, sources: &[usize], now: u64) -> Decision {
         let keys = self.keys.borrow();
-        // Made only when a signature is checked: a cache hit merges nothing.
-        let set = || -> Cow<KeySet> {
-            match sources {
-                [one] => keys.keys(*one, now).map_or_else(
-                    || Cow::Owned(keys.unavailable(*one, now).unwrap_or_default()),
-                    Cow::Borrowed,
-                ),
-                many => {
-                    let mut all = KeySet::new();
-                    for &i in many {
-                        if let Some(k) = keys.keys(i, now) {
-                            all.extend(k.clone());
-                        } else if let Some(u) = keys.unavailable(i, now) {
-                            all.extend(u);
-                        }
-                    }
-                    Cow::Owned(all)
-                }
-            }
-        };
-        // One number for the key sets in play: a cached verdict is reused only while every
-        // one of them is the same generation and still served.
-        let generation = sources.iter().fold(FNV_OFFSET, |h, &i| {
-            [i as u64, keys.generation(i, now)]
-                .iter()
-                .fold(h, |h, v| (h ^ v).wrapping_mul(FNV_PRIME))
-        });
+        // Made only when a signature is checked: a cache hit merges nothing. One number for
+        // the key sets in play: a cached verdict is reused only while every one of them is the
+        // same generation and still served.
+        let set = || keys.key_set(sources, now);
+        let generation = keys.generation_of(sources, now);
         let now_secs = i64::try_from(now / 1000).unwrap_or(i64::MAX);
         guard::decide_ticket(
             &self.verifier,
