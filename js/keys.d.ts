@@ -37,6 +37,6 @@ export class RemoteKeys {
     unavailable?: (url: string, why: string) => unknown;
     store?: Store;
   });
-  keySetsFor(sources: object[]): Promise<{ sets: unknown[]; warnings: object[] }>;
+  keySetsFor(sources: object[]): Promise<{ sets: unknown[]; warnings: object[]; generation: number }>;
   refreshFor(sources: object[]): Promise<{ changed: boolean; warnings: object[] }>;
 }

@@ -116,6 +116,11 @@ export class RemoteCache {
     return { changed: outcome.ok && rec.value !== before, problem: outcome.problem };
   }
 
+  /** The core's generation of the value held for `key` (0: none yet). */
+  generationOf(key) {
+    return this.#records.get(key)?.slot.generation ?? 0;
+  }
+
   /** Free every value kept (the cache is not used again). */
   dispose() {
     for (const rec of this.#records.values()) {
@@ -284,15 +289,18 @@ export class RemoteKeys {
   }
 
   /**
-   * The key sets for the planned sources (in plan order) and the warnings to report.
+   * The key sets for the planned sources (in plan order), the warnings to report, and one
+   * generation for them (the core's, for the verdict cache: it moves when any set's bytes do).
    * @param {Array<{type: string, url?: string, issuer?: string}>} sources  from the core's keyPlan
    */
   async keySetsFor(sources, deadline = Date.now() + this.#settings.max_wait_ms) {
     const sets = [];
     const warnings = [];
+    const parts = [];
     const failedDiscovery = new Map();
     for (const url of await this.#urls(sources, warnings, deadline, failedDiscovery)) {
       const got = await this.#keySets.get(url, deadline);
+      parts.push([url, got.value ? this.#keySets.generationOf(url) : 0]);
       if (got.value) sets.push(got.value);
       if (got.stale) {
         warnings.push({ code: WARNINGS.keySetStale, message: `The key set from ${url} could not be refreshed (${got.problem}); the last good copy is used.` });
@@ -306,7 +314,7 @@ export class RemoteKeys {
       const marker = this.#marker(discoveryUrls(issuer)[0], `discovery failed: ${problem}`);
       if (marker) sets.push(marker);
     }
-    return { sets, warnings };
+    return { sets, warnings, generation: KeySlots.generation(JSON.stringify(parts)) };
   }
 
   /** The core's set for a source that could not be fetched, so the verdict says so. */

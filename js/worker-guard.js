@@ -99,7 +99,7 @@ function setUp(options, env, log) {
     store: options.store ?? workerStore(),
   });
   return {
-    gate, remote, upstream, generations: new Generations(), noKeys: new KeySet(),
+    gate, remote, upstream, noKeys: new KeySet(),
     maxWaitMs: settings.key_cache.max_wait_ms,
     maxRequestBytes: settings.max_request_bytes,
     audit: new AuditTrail(settings.audit, log),
@@ -225,13 +225,13 @@ async function withKeys(state, plan, finish) {
   const deadline = Date.now() + state.maxWaitMs;
   const first = await state.remote.keySetsFor(plan.sources, deadline);
   let warnings = first.warnings;
-  let outcome = withSets(state, first.sets, finish);
+  let outcome = withSets(state, first, finish);
   if (outcome.keys.refetch_unknown_kid) {
     const again = await state.remote.refreshFor(plan.sources, deadline);
     if (again.changed) {
       const next = await state.remote.keySetsFor(plan.sources, deadline);
       warnings = next.warnings;
-      outcome = withSets(state, next.sets, finish);
+      outcome = withSets(state, next, finish);
     } else {
       warnings = [...warnings, ...again.warnings];
     }
@@ -239,8 +239,8 @@ async function withKeys(state, plan, finish) {
   return { result: outcome.answer, warnings };
 }
 
-function withSets(state, sets, finish) {
-  const generation = state.generations.of(sets);
+/** `finish` with the key sets and the core's generation for them (js/keys.js `keySetsFor`). */
+function withSets(state, { sets, generation }, finish) {
   if (sets.length === 0) return finish(state.noKeys, generation);
   if (sets.length === 1) return finish(sets[0], generation);
   let union = sets[0];
@@ -253,38 +253,6 @@ function withSets(state, sets, finish) {
     return finish(union, generation);
   } finally {
     union.free();
-  }
-}
-
-/**
- * Key-set generations for the verified-token cache: every parsed key set (a new object each
- * time js/keys.js fetches or adopts bytes) gets a number that is never reused, and each
- * combination of sets gets its own, so a rotation or a refetch invalidates earlier verdicts.
- */
-class Generations {
-  #ids = new WeakMap();
-  #combos = new Map();
-  #next = 1;
-
-  of(sets) {
-    if (sets.length === 0) return 0;
-    const ids = sets.map((s) => {
-      let id = this.#ids.get(s);
-      if (id === undefined) {
-        id = this.#next++;
-        this.#ids.set(s, id);
-      }
-      return id;
-    });
-    if (ids.length === 1) return ids[0];
-    const key = ids.join(',');
-    let g = this.#combos.get(key);
-    if (g === undefined) {
-      if (this.#combos.size >= 256) this.#combos.clear();
-      g = this.#next++;
-      this.#combos.set(key, g);
-    }
-    return g;
   }
 }
 

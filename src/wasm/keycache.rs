@@ -116,6 +116,14 @@ impl WebKeySlots {
             .map_err(|e| JsError::new(&e.to_string()))
     }
 
+    /// One generation for the key sets a decision uses, for the verdict cache: `parts` is JSON
+    /// `[[url, generation], …]` (generation 0: not served) ([`keycache::generation::combine`]).
+    pub fn generation(parts: &str) -> f64 {
+        let parts: Vec<(String, u64)> = serde_json::from_str(parts).unwrap_or_default();
+        // Below 2^53: exact as a JS number.
+        keycache::generation::combine(parts.iter().map(|(u, g)| (u.as_str(), *g))) as f64
+    }
+
     /// The discovery documents of `issuer`, in the order they are tried (JSON array).
     #[wasm_bindgen(js_name = discoveryUrls)]
     pub fn discovery_urls(issuer: &str) -> Result<String, JsError> {
