@@ -51,10 +51,7 @@ impl Timing {
                     .unwrap_or_else(|| i64::try_from(now / 1000).unwrap_or(i64::MAX));
                 let seconds = super::http_date::parse(expires)
                     .map_or(0, |at| u64::try_from(at.saturating_sub(date)).unwrap_or(0));
-                self.capped(
-                    self.cache
-                        .fresh_for(Some(&format!("max-age={seconds}")), None),
-                )
+                self.capped(self.cache.bounded(seconds))
             }
             _ => self.fresh_for(cache_control, response.header("age")),
         }
