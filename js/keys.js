@@ -61,6 +61,8 @@ export class RemoteCache {
   #decode;
   #loadId;
   #dispose;
+  /** Whether `#slots` was made here (and is freed here). */
+  #ownSlots;
 
   /**
    * @param {{ settings: object, store: object, prefix: string,
@@ -73,6 +75,7 @@ export class RemoteCache {
    */
   constructor({ settings, store, prefix, load, loadId = '', decode, dispose, slots }) {
     this.#settings = settings;
+    this.#ownSlots = slots === undefined;
     this.#slots = slots ?? new KeySlots(JSON.stringify(settings));
     this.#loadId = loadId;
     this.#dispose = dispose ?? (() => {});
@@ -128,6 +131,8 @@ export class RemoteCache {
       rec.value = undefined;
     }
     this.#records.clear();
+    if (this.#ownSlots) this.#slots?.free();
+    this.#slots = null;
   }
 
   /** The core's view of a slot now: `{ serving, due, kid_refetch }`. */
@@ -200,7 +205,8 @@ export class RemoteCache {
         return { ok: true };
       } catch (e) {
         const problem = e instanceof FetchError || e instanceof UnusableDocument ? e.message : `${key}: ${e?.message ?? e}`;
-        rec.slot = JSON.parse(this.#slots.recordFailure(JSON.stringify(rec.slot), problem, Date.now())).slot;
+        // A cache disposed while its fetch was out has no rules left to record with.
+        if (this.#slots) rec.slot = JSON.parse(this.#slots.recordFailure(JSON.stringify(rec.slot), problem, Date.now())).slot;
         return { ok: false, problem };
       } finally {
         rec.inflight = null;
@@ -238,6 +244,8 @@ export class UnusableDocument extends Error {
 export class RemoteKeys {
   #keySets;
   #discovery;
+  /** The core's key-cache rules, shared by both caches. */
+  #slots;
   #settings;
   /** `unavailable(url, why)`: the core's empty key set standing for a source that failed. */
   #unavailable;
@@ -261,6 +269,7 @@ export class RemoteKeys {
       allowLoopbackHttp: settings.allow_loopback_http,
     };
     const slots = new KeySlots(JSON.stringify(settings));
+    this.#slots = slots;
     this.#keySets = new RemoteCache({
       settings,
       slots,
@@ -350,6 +359,8 @@ export class RemoteKeys {
   dispose() {
     this.#keySets.dispose();
     this.#discovery.dispose();
+    this.#slots?.free();
+    this.#slots = null;
     for (const { set } of this.#markers.values()) set.free?.();
     this.#markers.clear();
   }
