@@ -34,15 +34,12 @@ export async function drive(gate, keys, reqJson, { readBody, now, fetchKeys = tr
 }
 
 /**
- * The remote key sets one gate uses: `remote` (js/keys.js `RemoteKeys`), an empty set for
- * tokens that need none, and a generation per combination of parsed sets.
+ * The remote key sets one gate uses: `remote` (js/keys.js `RemoteKeys`) and an empty set for
+ * tokens that need none.
  */
 export class GateKeys {
   #remote;
   #maxWaitMs;
-  #ids = new WeakMap();
-  #combos = new Map();
-  #next = 1;
 
   constructor(remote, noKeys, maxWaitMs) {
     this.#remote = remote;
@@ -59,13 +56,13 @@ export class GateKeys {
     const deadline = Date.now() + this.#maxWaitMs;
     const first = await this.#remote.keySetsFor(sources, deadline);
     let warnings = first.warnings;
-    let outcome = this.#withSets(first.sets, finish);
+    let outcome = this.#withSets(first, finish);
     if (outcome.keys.refetch_unknown_kid) {
       const again = await this.#remote.refreshFor(sources, deadline);
       if (again.changed) {
         const next = await this.#remote.keySetsFor(sources, deadline);
         warnings = next.warnings;
-        outcome = this.#withSets(next.sets, finish);
+        outcome = this.#withSets(next, finish);
       } else {
         warnings = [...warnings, ...again.warnings.filter((w) => !warnings.some((x) => x.code === w.code && x.message === w.message))];
       }
@@ -73,9 +70,11 @@ export class GateKeys {
     return { answer: outcome.answer, warnings };
   }
 
-  /** `finish` with one key set from several (a union, freed after use). */
-  #withSets(sets, finish) {
-    const generation = this.#generation(sets);
+  /**
+   * `finish` with one key set from several (a union, freed after use), under the core's
+   * generation for them (js/keys.js `keySetsFor`: it moves only when a set's bytes do).
+   */
+  #withSets({ sets, generation }, finish) {
     if (sets.length === 0) return finish(this.none, generation);
     if (sets.length === 1) return finish(sets[0], generation);
     let union = sets[0];
@@ -89,31 +88,5 @@ export class GateKeys {
     } finally {
       union.free();
     }
-  }
-
-  /**
-   * The key-set generation for the core's verified-token cache: every parsed key set (a new
-   * object each time js/keys.js fetches or adopts bytes) gets a number that is never reused,
-   * and each combination of sets its own, so a rotation or a refetch invalidates earlier verdicts.
-   */
-  #generation(sets) {
-    if (sets.length === 0) return 0;
-    const ids = sets.map((s) => {
-      let id = this.#ids.get(s);
-      if (id === undefined) {
-        id = this.#next++;
-        this.#ids.set(s, id);
-      }
-      return id;
-    });
-    if (ids.length === 1) return ids[0];
-    const key = ids.join(',');
-    let g = this.#combos.get(key);
-    if (g === undefined) {
-      if (this.#combos.size >= 256) this.#combos.clear();
-      g = this.#next++;
-      this.#combos.set(key, g);
-    }
-    return g;
   }
 }

@@ -1,6 +1,9 @@
-// Bounded HTTP for key sets, discovery documents and introspection: https only (loopback http
-// when explicitly allowed), a timeout, a size cap, no redirects. Errors are FetchError with a
-// sentence a person can act on; nothing here knows what the bytes mean.
+// Bounded HTTP for key sets, discovery documents and introspection: a timeout, a size cap, no
+// redirects. Which URLs may be fetched is the core's rule (`checkUrl`), asked by the callers
+// before they fetch. Errors are FetchError with a sentence a person can act on; nothing here
+// knows what the bytes mean.
+
+import { KeySlots } from './pkg/azlens.js';
 
 export class FetchError extends Error {
   constructor(message) {
@@ -9,37 +12,26 @@ export class FetchError extends Error {
   }
 }
 
-const LOOPBACK_NAMES = new Set(['localhost', '[::1]']);
-
-/** Is `hostname` (as `URL` spells it) a loopback address? */
-export function isLoopback(hostname) {
-  return LOOPBACK_NAMES.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
-}
-
-/** The parsed URL, or a FetchError saying why it may not be fetched. */
+/**
+ * `url`, or a FetchError saying why it may not be fetched: the core's rule (https only; plain
+ * http on loopback with `allowLoopbackHttp`), src/keycache/url.rs. Needs the wasm module.
+ */
 export function checkUrl(url, { allowLoopbackHttp = false } = {}) {
-  let u;
   try {
-    u = new URL(url);
-  } catch {
-    throw new FetchError(`"${url}" is not a URL.`);
+    KeySlots.checkUrl(String(url), allowLoopbackHttp === true);
+  } catch (e) {
+    throw new FetchError(e?.message ?? String(e));
   }
-  if (u.protocol === 'https:') return u;
-  if (u.protocol === 'http:' && allowLoopbackHttp && isLoopback(u.hostname)) return u;
-  if (u.protocol === 'http:' && isLoopback(u.hostname)) {
-    throw new FetchError(`"${url}" is plain http; it is fetched only with keyCache.allowLoopbackHttp (tests and local development).`);
-  }
-  throw new FetchError(`"${url}" is not an https: URL; key sets and metadata are fetched over https only.`);
+  return url;
 }
 
 /**
- * Fetch `url` and return `{ status, headers, text }` for a 200 response.
+ * Fetch `url` (checked by the caller) and return `{ status, headers, text }` for a 200 response.
  * @param {string} url
  * @param {{ timeoutMs: number, maxBytes: number, allowLoopbackHttp?: boolean,
  *           method?: string, headers?: Record<string,string>, body?: string }} opts
  */
 export async function fetchText(url, opts) {
-  checkUrl(url, opts);
   const { timeoutMs, maxBytes } = opts;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);

@@ -13,7 +13,7 @@ import initWasm, {
   inspectOversized as coreInspectOversized, inspectBound as coreInspectBound,
 } from './pkg/azlens.js';
 import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS, inCallerNames } from './options.js';
-import { RemoteKeys, defaultStore, kidRefetchOf, WARNINGS } from './keys.js';
+import { RemoteKeys, defaultStore, WARNINGS } from './keys.js';
 import { bodyOf, requestJson, utf8Length, oversizedRequest } from './request.js';
 import { drive, GateKeys } from './gate.js';
 
@@ -137,9 +137,6 @@ export class TokenVerifier {
       maxBytes: settings.max_key_set_bytes,
       parseKeys: (bytes) => verifier.parseKeys(bytes),
       readDiscovery: (issuer, url, bytes) => verifier.readDiscovery(issuer, url, bytes),
-      lifetime: (cacheControl, age) => verifier.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
-      retryAfter: (failures) => verifier.keySetRetryAfter(failures),
-      kidRefetch: kidRefetchOf(verifier),
       unavailable: (url, why) => CoreKeySet.unavailable(url, why),
       store,
     });

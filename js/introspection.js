@@ -57,6 +57,8 @@ async function cacheKey(endpoint, clientId, token) {
  *   server's answer; rejects with OptionsError on bad options.
  */
 export async function introspect(token, options) {
+  // The endpoint is checked by the core's URL rule: the core must be loaded (idempotent).
+  await (await import('./index.js')).init();
   const auth = checkOptions(options);
   const { endpoint, clientId, clientSecret } = options;
   const store = options.store ?? sharedStore;

@@ -11,7 +11,7 @@ export class UnusableDocument extends Error {}
 /** OpenID and SMART discovery addresses of an issuer, in the order they are tried. */
 export function discoveryUrls(issuer: string): string[];
 
-/** A cache of remote documents of one kind, keyed by URL. */
+/** A cache of remote documents of one kind, keyed by URL, on the core's key-set lifecycle. */
 export class RemoteCache {
   constructor(options: {
     settings: object;
@@ -19,8 +19,8 @@ export class RemoteCache {
     prefix: string;
     load: (key: string) => Promise<{ text: string; headers: Headers }>;
     decode: (text: string, key: string) => unknown;
-    lifetime: (cacheControl: string | null, age: string | null) => number;
-    retryAfter: (failures: number) => number;
+    loadId?: string;
+    dispose?: (value: unknown) => void;
   });
   get(key: string): Promise<{ value: unknown; problem?: object; stale?: boolean }>;
 }
@@ -33,10 +33,10 @@ export class RemoteKeys {
     parseKeys: (bytes: Uint8Array) => unknown;
     /** The core's discovery reader (`Verifier.readDiscovery`): JSON `{ jwks_uri, warnings }`, or throws why the document is unusable. */
     readDiscovery: (issuer: string, url: string, bytes: Uint8Array) => string;
-    lifetime: (cacheControl?: string, age?: string) => number;
-    retryAfter: (failures: number) => number;
+    /** The core's key set standing for a source that could not be fetched. */
+    unavailable?: (url: string, why: string) => unknown;
     store?: Store;
   });
-  keySetsFor(sources: object[]): Promise<{ sets: unknown[]; warnings: object[] }>;
+  keySetsFor(sources: object[]): Promise<{ sets: unknown[]; warnings: object[]; generation: number }>;
   refreshFor(sources: object[]): Promise<{ changed: boolean; warnings: object[] }>;
 }

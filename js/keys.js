@@ -1,16 +1,15 @@
 // Remote key sets for the sources the core's key plan names: a `jwks_uri`, an allow-listed
-// `jku`, or issuer discovery. This file only moves bytes and keeps them fresh; which URL may be
-// fetched for a token is decided in Rust (`keyPlan`), and what the bytes mean is parsed in Rust.
-//
-// Per URL: freshness from Cache-Control within the policy's bounds (the core's rule, `lifetime`);
-// after failed fetches, the next waits 1 s, 2 s, 4 s … up to the cooldown (the core's `retryAfter`);
-// an unknown `kid` refetches on the core's schedule (`kidRefetch`: counted from the last
-// unknown-kid refetch that got an answer); concurrent misses share one request, across
-// verifiers too; after a failed refresh the last good set is served for a bounded stale window.
-// A call waits for fetches at most `max_wait_ms` in all (one deadline for the whole call).
+// `jku`, or issuer discovery. This file only moves bytes, keeps them (a store, timers, fetches
+// under way) and asks the core what they mean: which URL may be fetched for a token (`keyPlan`),
+// what the bytes are (`parseKeys`, `readDiscovery`), and the whole key-set lifecycle (`KeySlots`,
+// src/keycache/: freshness from Cache-Control/Age/Expires, back-off after failures, the stale
+// window, the unknown-kid schedule, generations, URL rules) — the same one the Envoy filter runs.
+// Concurrent misses share one request, across verifiers too. A call waits for fetches at most
+// `max_wait_ms` in all (one deadline for the whole call).
 
 import { fetchText, checkUrl, FetchError } from './http.js';
 import { MemoryStore } from './store.js';
+import { KeySlots } from './pkg/azlens.js';
 
 /** The store shared by every verifier that was not given one. */
 export const defaultStore = new MemoryStore();
@@ -22,16 +21,7 @@ export const WARNINGS = Object.freeze({
   discoveryFailed: 'discovery_failed',
 });
 
-/**
- * The core's unknown-kid refetch schedule over a core verifier or gate (both export it), in the
- * shape RemoteCache takes; a record is `{ last_ms, streak }`.
- */
-export function kidRefetchOf(core) {
-  return {
-    at: (r) => core.keySetKidRefetchAt(r.last_ms, r.streak),
-    answered: (r, started) => ({ last_ms: started, streak: core.keySetKidRefetchStreak(r.last_ms, r.streak, started) }),
-  };
-}
+const encoder = new TextEncoder();
 
 /**
  * Fetches under way, shared by every cache in this isolate (verifiers with different options
@@ -56,40 +46,37 @@ function left(deadline) {
 }
 
 /**
- * A cache of remote documents of one kind, keyed by URL (or issuer, for discovery).
+ * A cache of remote documents of one kind, keyed by URL (or issuer, for discovery). Each key has
+ * the core's slot (`KeySlots`); this class holds it, the decoded value, and the fetch under way.
  * `load(key)` fetches `{ text, headers }`; `decode(text, key)` turns the text into the value
- * kept (a parsed key set, a discovered `{ jwksUri, warnings }`) and throws when the text is unusable.
+ * kept (a parsed key set, a discovered `{ jwksUri, warnings }`) and throws when it is unusable.
  */
 export class RemoteCache {
   #records = new Map();
   #settings;
+  #slots;
   #store;
   #prefix;
   #load;
   #decode;
-
-  #lifetime;
-  #retryAfter;
-  #kidRefetch;
   #loadId;
   #dispose;
+  /** Whether `#slots` was made here (and is freed here). */
+  #ownSlots;
 
   /**
    * @param {{ settings: object, store: object, prefix: string,
    *           load: (key: string) => Promise<{text: string, headers: Headers}>,
    *           loadId?: string, decode: (text: string, key: string) => any,
-   *           dispose?: (value: any) => void,
-   *           lifetime: (cacheControl: ?string, age: ?string) => number,
-   *           retryAfter: (failures: number) => number,
-   *           kidRefetch?: { at: (r: object) => number, answered: (r: object, startedMs: number) => object } }} o
-   *   `loadId` names what `load` depends on besides the key (limits): caches with the same
-   *   prefix and `loadId` share fetches under way. `dispose` frees a value no longer kept.
+   *           dispose?: (value: any) => void, slots?: KeySlots }} o
+   *   `settings` is the policy's key_cache section (snake_case). `loadId` names what `load`
+   *   depends on besides the key (limits): caches with the same prefix and `loadId` share
+   *   fetches under way. `dispose` frees a value no longer kept.
    */
-  constructor({ settings, store, prefix, load, loadId = '', decode, dispose, lifetime, retryAfter, kidRefetch }) {
+  constructor({ settings, store, prefix, load, loadId = '', decode, dispose, slots }) {
     this.#settings = settings;
-    this.#lifetime = lifetime;
-    this.#retryAfter = retryAfter;
-    this.#kidRefetch = kidRefetch ?? { at: () => 0, answered: (r) => r };
+    this.#ownSlots = slots === undefined;
+    this.#slots = slots ?? new KeySlots(JSON.stringify(settings));
     this.#loadId = loadId;
     this.#dispose = dispose ?? (() => {});
     this.#store = store;
@@ -104,21 +91,17 @@ export class RemoteCache {
    */
   async get(key, deadline = Date.now() + this.#settings.max_wait_ms) {
     const rec = this.#record(key);
-    if (rec.value !== undefined && Date.now() < rec.freshUntil) return { value: rec.value };
+    // The hot path: the core's slot says until when its set is fresh.
+    if (rec.value !== undefined && Date.now() < rec.slot.fresh_until) return { value: rec.value };
     await this.#adoptStored(key, rec);
-    const now = Date.now();
-    if (rec.value !== undefined && now < rec.freshUntil) return { value: rec.value };
-    // After failed fetches, wait the core's back-off (1 s, 2 s, 4 s … up to the cooldown)
-    // instead of fetching on every request.
-    if (rec.lastProblem !== undefined && !rec.inflight && now - rec.lastAttempt < this.#retryAfter(rec.failures)) {
-      return this.#servable(rec, now)
-        ? { value: rec.value, stale: true, problem: rec.lastProblem }
-        : { value: null, problem: rec.lastProblem };
-    }
+    const look = this.#look(rec);
+    if (rec.value !== undefined && look.serving === 'fresh') return { value: rec.value };
+    // Nothing due while not fresh: the core's back-off after failures (1 s, 2 s, 4 s … up to
+    // the cooldown), instead of a fetch on every request.
+    if (!rec.inflight && look.due === null) return this.#served(rec, look, rec.slot.last_error);
     const outcome = await this.#waitFor(this.#fetch(key, rec), left(deadline));
     if (outcome.ok) return { value: rec.value };
-    if (this.#servable(rec, Date.now())) return { value: rec.value, stale: true, problem: outcome.problem };
-    return { value: null, problem: outcome.problem };
+    return this.#served(rec, this.#look(rec), outcome.problem);
   }
 
   /**
@@ -131,13 +114,14 @@ export class RemoteCache {
     const before = rec.value;
     await this.#adoptStored(key, rec);
     if (rec.value !== before) return { changed: true };
-    const now = Date.now();
-    if (!rec.inflight) {
-      const backingOff = rec.failures > 0 && now - rec.lastAttempt < this.#retryAfter(rec.failures);
-      if (backingOff || now < this.#kidRefetch.at(rec.kid)) return { changed: false };
-    }
+    if (!rec.inflight && !this.#look(rec, true).kid_refetch) return { changed: false };
     const outcome = await this.#waitFor(this.#fetch(key, rec, true), left(deadline));
     return { changed: outcome.ok && rec.value !== before, problem: outcome.problem };
+  }
+
+  /** The core's generation of the value held for `key` (0: none yet). */
+  generationOf(key) {
+    return this.#records.get(key)?.slot.generation ?? 0;
   }
 
   /** Free every value kept (the cache is not used again). */
@@ -147,20 +131,26 @@ export class RemoteCache {
       rec.value = undefined;
     }
     this.#records.clear();
+    if (this.#ownSlots) this.#slots?.free();
+    this.#slots = null;
   }
 
-  /** Is the last good value still within the stale window? */
-  #servable(rec, now) {
-    return rec.value !== undefined && now < rec.freshUntil + this.#settings.stale_for * 1000;
+  /** The core's view of a slot now: `{ serving, due, kid_refetch }`. */
+  #look(rec, wantRefetch = false) {
+    return JSON.parse(this.#slots.look(JSON.stringify(rec.slot), Date.now(), wantRefetch));
+  }
+
+  /** What a request gets when no fetch answered: the last good value while the core serves it. */
+  #served(rec, look, problem) {
+    return rec.value !== undefined && look.serving !== 'none'
+      ? { value: rec.value, stale: true, problem }
+      : { value: null, problem };
   }
 
   #record(key) {
     let rec = this.#records.get(key);
     if (!rec) {
-      rec = {
-        value: undefined, fetchedAt: 0, freshUntil: 0, lastAttempt: 0, failures: 0, inflight: null, lastProblem: undefined,
-        kid: { last_ms: 0, streak: 0 },
-      };
+      rec = { value: undefined, slot: {}, inflight: null };
       this.#records.set(key, rec);
     }
     return rec;
@@ -174,10 +164,12 @@ export class RemoteCache {
     } catch {
       return;
     }
-    if (!stored || typeof stored.text !== 'string' || !(stored.fetchedAt > rec.fetchedAt)) return;
+    if (!stored || typeof stored.text !== 'string' || typeof stored.slot !== 'object') return;
+    const slot = JSON.parse(this.#slots.adopt(JSON.stringify(rec.slot), JSON.stringify(stored.slot)));
+    if (slot === null) return;
     try {
-      const value = this.#decode(stored.text, key);
-      Object.assign(rec, { value, fetchedAt: stored.fetchedAt, freshUntil: stored.freshUntil, lastProblem: undefined });
+      rec.value = this.#decode(stored.text, key);
+      rec.slot = slot;
     } catch {
       // An unusable stored copy is ignored; the next fetch replaces it.
     }
@@ -185,33 +177,37 @@ export class RemoteCache {
 
   /**
    * One fetch per key at a time; concurrent callers share it. `unknownKid`: a refetch for an
-   * unknown `kid`, recorded for the core's schedule when it gets an answer. Resolves to
+   * unknown `kid`, which the core counts for its schedule when it gets an answer. Resolves to
    * `{ ok, problem? }`.
    */
   #fetch(key, rec, unknownKid = false) {
     if (rec.inflight) return rec.inflight;
     const started = Date.now();
-    rec.lastAttempt = started;
     rec.inflight = (async () => {
       try {
         const { text, headers } = await sharedLoad(`${this.#prefix}${this.#loadId}\n${key}`, () => this.#load(key));
         const value = this.#decode(text, key);
-        if (unknownKid) rec.kid = this.#kidRefetch.answered(rec.kid, started);
-        const s = this.#settings;
-        const seconds = this.#lifetime(headers.get('cache-control'), headers.get('age'));
-        const fetchedAt = Date.now();
-        Object.assign(rec, { value, fetchedAt, freshUntil: fetchedAt + seconds * 1000, lastProblem: undefined, failures: 0 });
-        const entry = { text, fetchedAt, freshUntil: rec.freshUntil };
+        const now = Date.now();
+        const got = JSON.parse(
+          this.#slots.recordGood(JSON.stringify(rec.slot), encoder.encode(text), JSON.stringify([...headers]), now, unknownKid ? started : -1),
+        );
+        rec.slot = got.slot;
+        if (got.changed || rec.value === undefined) {
+          rec.value = value;
+        } else if (value !== rec.value) {
+          this.#dispose(value); // the same bytes: the value already held stays
+        }
         try {
-          await this.#store.set(this.#prefix + key, entry, seconds + s.stale_for);
+          await this.#store.set(this.#prefix + key, { text, slot: rec.slot }, Math.max(1, (rec.slot.usable_until - now) / 1000));
         } catch {
           // A store that cannot keep the entry costs a refetch later, nothing more.
         }
         return { ok: true };
       } catch (e) {
-        rec.failures += 1;
-        rec.lastProblem = e instanceof FetchError || e instanceof UnusableDocument ? e.message : `${key}: ${e?.message ?? e}`;
-        return { ok: false, problem: rec.lastProblem };
+        const problem = e instanceof FetchError || e instanceof UnusableDocument ? e.message : `${key}: ${e?.message ?? e}`;
+        // A cache disposed while its fetch was out has no rules left to record with.
+        if (this.#slots) rec.slot = JSON.parse(this.#slots.recordFailure(JSON.stringify(rec.slot), problem, Date.now())).slot;
+        return { ok: false, problem };
       } finally {
         rec.inflight = null;
       }
@@ -248,6 +244,8 @@ export class UnusableDocument extends Error {
 export class RemoteKeys {
   #keySets;
   #discovery;
+  /** The core's key-cache rules, shared by both caches. */
+  #slots;
   #settings;
   /** `unavailable(url, why)`: the core's empty key set standing for a source that failed. */
   #unavailable;
@@ -257,15 +255,12 @@ export class RemoteKeys {
   /**
    * @param {{ settings: object, maxBytes: number, parseKeys: (bytes: Uint8Array) => object,
    *           readDiscovery: (issuer: string, url: string, bytes: Uint8Array) => string,
-   *           lifetime: (cacheControl: ?string, age: ?string) => number,
-   *           retryAfter: (failures: number) => number, store?: object }} o
-   *   `readDiscovery` is the core's reader of a discovery document (JSON `{ jwks_uri,
-   *   warnings }`, or throws why the document is unusable).
-   *   `settings` is the policy's key_cache section (snake_case); `lifetime` is the core's
-   *   `keySetLifetime` (seconds a response stays fresh, from its Cache-Control and Age) and
-   *   `retryAfter` its `keySetRetryAfter` (milliseconds to wait after failures in a row).
+   *           unavailable?: (url: string, why: string) => object, store?: object }} o
+   *   `settings` is the policy's key_cache section (snake_case). `readDiscovery` is the core's
+   *   reader of a discovery document (JSON `{ jwks_uri, warnings }`, or throws why the
+   *   document is unusable).
    */
-  constructor({ settings, maxBytes, parseKeys, readDiscovery, lifetime, retryAfter, kidRefetch, unavailable, store = defaultStore }) {
+  constructor({ settings, maxBytes, parseKeys, readDiscovery, unavailable, store = defaultStore }) {
     this.#settings = settings;
     this.#unavailable = unavailable;
     const http = {
@@ -273,15 +268,14 @@ export class RemoteKeys {
       maxBytes,
       allowLoopbackHttp: settings.allow_loopback_http,
     };
-    const encoder = new TextEncoder();
+    const slots = new KeySlots(JSON.stringify(settings));
+    this.#slots = slots;
     this.#keySets = new RemoteCache({
       settings,
+      slots,
       store,
-      prefix: 'azlens:jwks:',
-      lifetime,
-      retryAfter,
-      kidRefetch,
-      load: (url) => fetchText(url, http),
+      prefix: 'azlens:jwks:v2:',
+      load: (url) => fetchText(checkUrl(url, http), http),
       loadId: JSON.stringify(http),
       dispose: (keys) => keys.free?.(),
       decode: (text, url) => {
@@ -294,10 +288,9 @@ export class RemoteKeys {
     });
     this.#discovery = new RemoteCache({
       settings,
+      slots,
       store,
-      prefix: 'azlens:discovery:v2:',
-      lifetime,
-      retryAfter,
+      prefix: 'azlens:discovery:v3:',
       load: (issuer) => loadDiscovery(issuer, http),
       loadId: JSON.stringify(http),
       decode: (text, issuer) => discovered(text, issuer, http, (url, body) => readDiscovery(issuer, url, encoder.encode(body))),
@@ -305,15 +298,18 @@ export class RemoteKeys {
   }
 
   /**
-   * The key sets for the planned sources (in plan order) and the warnings to report.
+   * The key sets for the planned sources (in plan order), the warnings to report, and one
+   * generation for them (the core's, for the verdict cache: it moves when any set's bytes do).
    * @param {Array<{type: string, url?: string, issuer?: string}>} sources  from the core's keyPlan
    */
   async keySetsFor(sources, deadline = Date.now() + this.#settings.max_wait_ms) {
     const sets = [];
     const warnings = [];
+    const parts = [];
     const failedDiscovery = new Map();
     for (const url of await this.#urls(sources, warnings, deadline, failedDiscovery)) {
       const got = await this.#keySets.get(url, deadline);
+      parts.push([url, got.value ? this.#keySets.generationOf(url) : 0]);
       if (got.value) sets.push(got.value);
       if (got.stale) {
         warnings.push({ code: WARNINGS.keySetStale, message: `The key set from ${url} could not be refreshed (${got.problem}); the last good copy is used.` });
@@ -327,7 +323,7 @@ export class RemoteKeys {
       const marker = this.#marker(discoveryUrls(issuer)[0], `discovery failed: ${problem}`);
       if (marker) sets.push(marker);
     }
-    return { sets, warnings };
+    return { sets, warnings, generation: KeySlots.generation(JSON.stringify(parts)) };
   }
 
   /** The core's set for a source that could not be fetched, so the verdict says so. */
@@ -363,6 +359,8 @@ export class RemoteKeys {
   dispose() {
     this.#keySets.dispose();
     this.#discovery.dispose();
+    this.#slots?.free();
+    this.#slots = null;
     for (const { set } of this.#markers.values()) set.free?.();
     this.#markers.clear();
   }
@@ -387,10 +385,9 @@ export class RemoteKeys {
   }
 }
 
-/** `{iss}/.well-known/openid-configuration`, then `{iss}/.well-known/smart-configuration`. */
+/** The discovery documents of `issuer`, in the order the core tries them. */
 export function discoveryUrls(issuer) {
-  const base = issuer.replace(/\/+$/, '');
-  return [`${base}/.well-known/openid-configuration`, `${base}/.well-known/smart-configuration`];
+  return JSON.parse(KeySlots.discoveryUrls(issuer));
 }
 
 /** The first discovery document that answers, kept as `{url}\n{body}` (the core's reading depends on which one it was). */
@@ -398,7 +395,7 @@ async function loadDiscovery(issuer, http) {
   const problems = [];
   for (const url of discoveryUrls(issuer)) {
     try {
-      const { text, headers } = await fetchText(url, http);
+      const { text, headers } = await fetchText(checkUrl(url, http), http);
       return { text: `${url}\n${text}`, headers };
     } catch (e) {
       problems.push(e.message);

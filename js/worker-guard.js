@@ -14,7 +14,7 @@
 // client secrets) before the core sees it.
 
 import { initSync, Gate, KeySet } from './pkg/azlens.js';
-import { RemoteKeys, kidRefetchOf } from './keys.js';
+import { RemoteKeys } from './keys.js';
 import { workerStore } from './worker-store.js';
 import { oversizedRequest, readCapped } from './request.js';
 import { drive, GateKeys } from './gate.js';
@@ -96,9 +96,6 @@ function setUp(options, env, log) {
     maxBytes: settings.max_key_set_bytes,
     parseKeys: (bytes) => gate.parseKeys(bytes),
     readDiscovery: (issuer, url, bytes) => gate.readDiscovery(issuer, url, bytes),
-    lifetime: (cacheControl, age) => gate.keySetLifetime(cacheControl ?? undefined, age ?? undefined),
-    retryAfter: (failures) => gate.keySetRetryAfter(failures),
-    kidRefetch: kidRefetchOf(gate),
     unavailable: (url, why) => KeySet.unavailable(url, why),
     store: options.store ?? workerStore(),
   });

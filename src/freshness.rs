@@ -77,6 +77,11 @@ impl KeyCache {
             Some(CacheDirective::DoNotCache) => 0,
             Some(CacheDirective::Unspecified) | None => self.default_max_age,
         };
+        self.bounded(seconds)
+    }
+
+    /// A lifetime a response asked for (seconds), within the policy's bounds.
+    pub fn bounded(&self, seconds: u64) -> u64 {
         // The ceiling is applied last: it bounds how long a rotated-out key can still be
         // trusted, so it wins over the floor when a policy sets them the wrong way round.
         seconds.max(self.min_max_age).min(self.max_max_age).max(1)

@@ -36,6 +36,7 @@ pub mod freshness;
 pub mod gate;
 pub mod guard;
 pub mod json;
+pub mod keycache;
 pub mod keys;
 pub mod limits;
 pub mod plan;

@@ -94,7 +94,7 @@ impl Verifier {
             .collect::<Result<Vec<_>, _>>()?;
         let store = |anchors: Option<&Value>, what: &str| {
             TrustStore::from_policy(anchors, &policy.crls, policy.revocation, &policy.limits)
-                .map_err(|e| PolicyError(format!("{what}: {e}")))
+                .map_err(|e| PolicyError::from(format!("{what}: {e}")))
         };
         let shared_trust = store(policy.trust_anchors.as_ref(), "trust_anchors")?;
         let issuer_trust = policy
@@ -528,14 +528,14 @@ fn inline_keys(value: Option<&Value>, policy: &Policy, what: &str) -> Result<Key
             for item in items.iter().filter_map(Value::as_str) {
                 match KeySet::parse(item.as_bytes(), &policy.limits) {
                     Ok(s) => set.extend(s),
-                    Err(e) => return Err(PolicyError(format!("{what}: {}", e.message))),
+                    Err(e) => return Err(PolicyError::from(format!("{what}: {}", e.message))),
                 }
             }
             Ok(set)
         }
         other => KeySet::from_json(other, &policy.limits),
     };
-    parsed.map_err(|e| PolicyError(format!("{what}: {}", e.message)))
+    parsed.map_err(|e| PolicyError::from(format!("{what}: {}", e.message)))
 }
 
 /// Key sources named by the token itself are never trusted blindly (RFC 8725 §3.10).

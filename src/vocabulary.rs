@@ -215,7 +215,7 @@ mod tests {
     fn accepted(doc: Value) -> Vec<String> {
         let err = Policy::from_json(&doc.to_string())
             .err()
-            .map(|e| e.0)
+            .map(|e| e.message)
             .unwrap_or_default();
         let list = err
             .split("expected one of ")

@@ -305,7 +305,7 @@ fn garbage_in_x5c_or_trust_anchors_is_an_error_never_a_panic() {
     ] {
         let p = json!({"algorithms": ["ES256"], "trust_anchors": anchors});
         let e = Verifier::from_json(&p.to_string()).unwrap_err();
-        assert!(e.0.contains("trust_anchors"), "{e}");
+        assert!(e.message.contains("trust_anchors"), "{e}");
     }
 }
 

@@ -1,50 +1,21 @@
 // The key fetcher: runs in a sandboxed frame of the inspector (opaque origin, its own CSP that
-// allows https: and loopback http). The page posts it an address; it fetches the key set with
-// the JS shim's bounded HTTP (https only, no redirects, a timeout, a size cap) and discovery
-// order, and posts back the text. It is never given the token.
+// allows https: and loopback http). It only moves bytes: the page posts it an address the core
+// has already checked (keys-panel.js drives discovery and the URL rules through the core), it
+// fetches with the JS shim's bounded HTTP (no redirects, a timeout, a size cap) and posts back
+// the text and headers. It is never given the token.
 
-import { fetchText, checkUrl } from '/js/http.js';
-import { discoveryUrls } from '/js/keys.js';
+import { fetchText } from '/js/http.js';
 
-const HTTP = { timeoutMs: 10_000, maxBytes: 65_536, allowLoopbackHttp: true };
-
-async function viaDiscovery(issuer) {
-  const problems = [];
-  for (const url of discoveryUrls(issuer)) {
-    let doc;
-    try {
-      doc = JSON.parse((await fetchText(url, HTTP)).text);
-    } catch (e) {
-      problems.push(e instanceof SyntaxError ? `${url} is not JSON.` : e.message);
-      continue;
-    }
-    if (doc?.issuer !== issuer) {
-      problems.push(`${url} names the issuer ${JSON.stringify(doc?.issuer)}, not "${issuer}" (refused: a mismatch means the wrong server).`);
-      continue;
-    }
-    if (typeof doc.jwks_uri !== 'string') {
-      problems.push(`${url} has no "jwks_uri".`);
-      continue;
-    }
-    checkUrl(doc.jwks_uri, HTTP);
-    const { text } = await fetchText(doc.jwks_uri, HTTP);
-    return { text, message: `Fetched the key set of ${issuer} from ${doc.jwks_uri} (found by ${url}).` };
-  }
-  throw new Error(`Discovery of ${issuer} failed: ${problems.join(' ')}`);
-}
-
-async function direct(url) {
-  const { text } = await fetchText(url, HTTP);
-  return { text, message: `Fetched the key set from ${url}.` };
-}
+const HTTP = { timeoutMs: 10_000, maxBytes: 65_536 };
 
 window.addEventListener('message', async (event) => {
   if (event.source !== window.parent) return;
-  const { type, id, kind, url } = event.data ?? {};
+  const { type, id, url } = event.data ?? {};
   if (type !== 'fetch' || typeof url !== 'string') return;
   let answer;
   try {
-    answer = { ok: true, ...(kind === 'jwks' ? await direct(url) : await viaDiscovery(url)) };
+    const { status, headers, text } = await fetchText(url, HTTP);
+    answer = { ok: true, status, headers: [...headers], text };
   } catch (e) {
     answer = { ok: false, message: e?.message ?? String(e) };
   }

@@ -3,10 +3,10 @@
 //! Everything here except `filter` is plain Rust with unit tests that need no Envoy:
 //! - [`sources`]: which key-set URLs the filter fetches, through which Envoy cluster;
 //! - [`record`]: the per-URL record every VM of the process shares through proxy-wasm shared
-//!   data (raw key-set bytes, fetch times, a generation, the fetch lease);
-//! - [`freshness`]: `Cache-Control` max-age, bounds, failure back-off;
+//!   data (the core's key-set [`crate::keycache::Slot`], the raw bytes, the fetch lease);
 //! - [`manager`]: one VM's view of the shared records: the lease protocol (one fetch per refresh
-//!   across the process), parsing once per change, unknown-`kid` refetches with a cooldown;
+//!   across the process), parsing once per change; what is due and what a response means are
+//!   the core's key-set lifecycle ([`crate::keycache`]);
 //! - [`waiting`]: requests paused until keys arrive, with a deadline;
 //! - [`audit`]: the bounded queue of AuditEvents POSTed to the audit repository in batches;
 //! - [`exchange`]: Envoy's header pairs in, the guard's decision out as header edits or a reply.
@@ -16,7 +16,6 @@
 
 pub mod audit;
 pub mod exchange;
-pub mod freshness;
 pub mod manager;
 pub mod record;
 pub mod replay;

@@ -4,8 +4,11 @@
 //! fetch (an issuer's `jwks_uri`, an allow-listed `jku`) must be mapped in `envoy.clusters`.
 //! A gap is a configuration error, reported when the plugin starts rather than at the first
 //! request. OpenID/SMART discovery would make the URL depend on a fetched document, which no
-//! cluster can be named for in advance: it is refused here.
+//! cluster can be named for in advance: it is refused here. Which URLs may be fetched at all
+//! (https, loopback http when allowed) is the core's rule ([`crate::keycache::url`]), checked
+//! when the policy loads.
 
+use crate::keycache::check_url;
 use crate::policy::Policy;
 use std::fmt;
 
@@ -85,15 +88,8 @@ pub fn sources(policy: &Policy) -> Result<Vec<Source>, SourceError> {
                 "\"envoy.clusters\" maps \"{url}\" to an empty cluster name"
             )));
         }
-        let parts = split_url(url).map_err(|why| SourceError(format!("\"{url}\": {why}")))?;
-        if parts.scheme == "http"
-            && !(policy.key_cache.allow_loopback_http && is_loopback(&parts.host))
-        {
-            return Err(SourceError(format!(
-                "\"{url}\" is plain http; key sets must come over https (http is allowed for \
-                 loopback addresses only, with \"key_cache.allow_loopback_http\")"
-            )));
-        }
+        let parts = check_url(url, policy.key_cache.allow_loopback_http)
+            .map_err(|e| SourceError(e.to_string()))?;
         out.push(Source {
             url: url.clone(),
             cluster: cluster.clone(),
@@ -104,79 +100,6 @@ pub fn sources(policy: &Policy) -> Result<Vec<Source>, SourceError> {
         });
     }
     Ok(out)
-}
-
-/// The pieces of an absolute http(s) URL the call needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UrlParts {
-    pub scheme: String,
-    pub authority: String,
-    pub host: String,
-    pub path: String,
-}
-
-/// Split `scheme://authority/path?query`. User info and fragments have no place in a key-set
-/// URL and are refused.
-pub fn split_url(url: &str) -> Result<UrlParts, String> {
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or("not an absolute URL (scheme://host/path)")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "https" && scheme != "http" {
-        return Err(format!("the scheme \"{scheme}\" is not http or https"));
-    }
-    if url.contains('#') {
-        return Err("a key-set URL has no fragment".into());
-    }
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
-    if authority.is_empty() {
-        return Err("the URL has no host".into());
-    }
-    if authority.contains('@') {
-        return Err("a key-set URL carries no user name or password".into());
-    }
-    if authority
-        .bytes()
-        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-    {
-        return Err("the host contains spaces or control characters".into());
-    }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        match v6.split_once(']') {
-            Some((h, _)) => format!("[{h}]"),
-            None => return Err("an IPv6 host lacks its closing bracket".into()),
-        }
-    } else {
-        authority
-            .rsplit_once(':')
-            .map_or(authority, |(h, _)| h)
-            .to_owned()
-    };
-    let path = match path {
-        "" => "/".to_owned(),
-        p if p.starts_with('?') => format!("/{p}"),
-        p => p.to_owned(),
-    };
-    Ok(UrlParts {
-        scheme,
-        authority: authority.to_owned(),
-        host: host.to_ascii_lowercase(),
-        path,
-    })
-}
-
-/// `localhost`, `127.0.0.0/8` or `[::1]`.
-pub fn is_loopback(host: &str) -> bool {
-    if host == "localhost" || host == "[::1]" {
-        return true;
-    }
-    let octets: Vec<&str> = host.split('.').collect();
-    octets.len() == 4
-        && octets[0] == "127"
-        && octets
-            .iter()
-            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
 }
 
 #[cfg(test)]
@@ -197,7 +120,9 @@ mod tests {
                 d.insert(k.clone(), v.clone());
             }
         }
-        sources(&Policy::from_json(&doc.to_string()).unwrap())
+        // The policy's URL rules refuse some documents before the Envoy rules are asked.
+        let policy = Policy::from_json(&doc.to_string()).map_err(|e| SourceError(e.to_string()))?;
+        sources(&policy)
     }
 
     #[test]
@@ -264,29 +189,5 @@ mod tests {
         let empty = json!({"issuers": [{"issuer": "x", "jwks_uri": "https://a/k"}],
                           "envoy": {"clusters": {"https://a/k": " "}}});
         assert!(policy(empty).unwrap_err().0.contains("empty cluster"));
-    }
-
-    #[test]
-    fn splits_urls_strictly() {
-        let p = split_url("HTTPS://[::1]:8443?x=1").unwrap();
-        assert_eq!(
-            (p.scheme.as_str(), p.host.as_str(), p.path.as_str()),
-            ("https", "[::1]", "/?x=1")
-        );
-        assert_eq!(split_url("https://a.example").unwrap().path, "/");
-        for bad in [
-            "a.example/jwks",
-            "ftp://a/jwks",
-            "https:///jwks",
-            "https://u:p@a/jwks",
-            "https://a/jwks#x",
-            "https://[::1/jwks",
-            "https://a b/jwks",
-        ] {
-            assert!(split_url(bad).is_err(), "{bad}");
-        }
-        assert!(is_loopback("127.0.0.1") && is_loopback("127.1.2.3") && is_loopback("[::1]"));
-        assert!(!is_loopback("127.0.0.1.evil.example") && !is_loopback("128.0.0.1"));
-        assert!(!is_loopback("127.0.0.256"));
     }
 }

@@ -93,9 +93,9 @@ impl<T> Waiting<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::envoy::freshness::Timing;
-    use crate::envoy::manager::{Conflict, FetchResult, SharedStore};
+    use crate::envoy::manager::{Conflict, SharedStore};
     use crate::envoy::sources::Source;
+    use crate::keycache::{Completion, Timing};
     use crate::limits::Limits;
     use crate::policy::hosts::{EnvoySettings, KeyCache};
     use std::cell::RefCell;
@@ -167,10 +167,9 @@ mod tests {
         keys.complete(
             &store,
             "https://as.example/jwks",
-            FetchResult::Response {
+            Completion::Response {
                 status: 200,
-                cache_control: None,
-                age: None,
+                headers: Vec::new(),
                 body: body.to_vec(),
             },
             20,

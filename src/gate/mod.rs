@@ -23,7 +23,6 @@ use crate::keys::KeySet;
 use crate::plan::{key_plan, KeyPlan, KeySource};
 use crate::verify::Verifier;
 use serde::Serialize;
-use std::borrow::Cow;
 use std::rc::Rc;
 
 /// What the host does with a request next.
@@ -217,7 +216,7 @@ pub fn finish(
     generation: u64,
     now: i64,
 ) -> Outcome {
-    let keys = || merged(sets);
+    let keys = || crate::keycache::union(sets);
     let answer = match &ticket.pending {
         Pending::Guard(t) => Answer::Decision(Box::new(guard::finish(
             verifier, t, keys, generation, cache, now,
@@ -256,21 +255,6 @@ pub fn decide(verifier: &Verifier, mut request: Request, keys: &KeySet, now: i64
     match ready(verifier, &cache, request, body) {
         Ready::Reply(answer) => *answer,
         Ready::Fetch(ticket) => finish(verifier, &mut cache, &ticket, &[keys], 0, now).answer,
-    }
-}
-
-/// One key set from several (a borrowed one when there is only one).
-fn merged<'k>(sets: &[&'k KeySet]) -> Cow<'k, KeySet> {
-    match sets {
-        [] => Cow::Owned(KeySet::new()),
-        [one] => Cow::Borrowed(*one),
-        many => {
-            let mut all = KeySet::new();
-            for set in many {
-                all.extend((*set).clone());
-            }
-            Cow::Owned(all)
-        }
     }
 }
 

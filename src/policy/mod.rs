@@ -5,6 +5,7 @@
 //! [`hosts`] holds the sections that hosts act on (token sources, key cache, routes, forwarding).
 
 pub mod hosts;
+mod urls;
 
 use crate::alg::Algorithm;
 use crate::limits::Limits;
@@ -175,11 +176,25 @@ pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>
 
 /// Why a policy document was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyError(pub String);
+pub struct PolicyError {
+    /// A stable code: `policy_invalid`, or a narrower one (`key_set_url_…`).
+    pub code: &'static str,
+    /// What is wrong, in a sentence a person can act on.
+    pub message: String,
+}
+
+impl From<String> for PolicyError {
+    fn from(message: String) -> PolicyError {
+        PolicyError {
+            code: "policy_invalid",
+            message,
+        }
+    }
+}
 
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid policy: {}", self.0)
+        write!(f, "invalid policy: {}", self.message)
     }
 }
 
@@ -188,7 +203,8 @@ impl std::error::Error for PolicyError {}
 impl Policy {
     /// Read and check a policy document.
     pub fn from_json(text: &str) -> Result<Policy, PolicyError> {
-        let policy: Policy = serde_json::from_str(text).map_err(|e| PolicyError(e.to_string()))?;
+        let policy: Policy =
+            serde_json::from_str(text).map_err(|e| PolicyError::from(e.to_string()))?;
         policy.validate()?;
         Ok(policy)
     }
@@ -230,12 +246,12 @@ impl Policy {
     /// Checks serde cannot express.
     pub fn validate(&self) -> Result<(), PolicyError> {
         if self.algorithms.is_empty() {
-            return Err(PolicyError(
-                "\"algorithms\" is empty: name the algorithms your issuers sign with".into(),
+            return Err(PolicyError::from(
+                "\"algorithms\" is empty: name the algorithms your issuers sign with".to_owned(),
             ));
         }
         if self.leeway > MAX_LEEWAY {
-            return Err(PolicyError(format!(
+            return Err(PolicyError::from(format!(
                 "\"leeway\" is {} s; more than {MAX_LEEWAY} s hides real clock problems",
                 self.leeway
             )));
@@ -243,10 +259,12 @@ impl Policy {
         let mut seen = Vec::new();
         for iss in &self.issuers {
             if iss.issuer.is_empty() {
-                return Err(PolicyError("an issuer has an empty \"issuer\"".into()));
+                return Err(PolicyError::from(
+                    "an issuer has an empty \"issuer\"".to_owned(),
+                ));
             }
             if seen.contains(&iss.issuer.as_str()) {
-                return Err(PolicyError(format!(
+                return Err(PolicyError::from(format!(
                     "the issuer \"{}\" is listed twice",
                     iss.issuer
                 )));
@@ -254,7 +272,7 @@ impl Policy {
             seen.push(iss.issuer.as_str());
             if let Some(algs) = &iss.algorithms {
                 if let Some(a) = algs.iter().find(|a| !self.algorithms.contains(a)) {
-                    return Err(PolicyError(format!(
+                    return Err(PolicyError::from(format!(
                         "the issuer \"{}\" allows {a}, which the policy's \"algorithms\" does not",
                         iss.issuer
                     )));
@@ -263,20 +281,21 @@ impl Policy {
         }
         for name in &self.crit {
             if crate::token::header::REGISTERED.contains(&name.as_str()) {
-                return Err(PolicyError(format!(
+                return Err(PolicyError::from(format!(
                     "\"crit\" lists \"{name}\", a registered header parameter, which crit may not name"
                 )));
             }
         }
         self.validate_profiles()?;
         self.validate_routes()?;
-        self.forward.validate().map_err(PolicyError)?;
-        crate::dpop::validate(&self.token).map_err(PolicyError)?;
-        self.audit.validate().map_err(PolicyError)?;
+        self.validate_urls()?;
+        self.forward.validate().map_err(PolicyError::from)?;
+        crate::dpop::validate(&self.token).map_err(PolicyError::from)?;
+        self.audit.validate().map_err(PolicyError::from)?;
         if let Some(i) = &self.introspection {
-            i.validate().map_err(PolicyError)?;
+            i.validate().map_err(PolicyError::from)?;
         }
-        self.limits.check().map_err(PolicyError)
+        self.limits.check().map_err(PolicyError::from)
     }
 
     /// Profiles that must compare `aud` need something to compare it with.
@@ -292,13 +311,13 @@ impl Policy {
             let canonical =
                 crate::guard::canonical::canonical("GET", trimmed, "", Default::default());
             if canonical.as_ref().map(|c| c.path.as_str()) != Ok(trimmed) {
-                return Err(PolicyError(format!(
+                return Err(PolicyError::from(format!(
                     "the route \"{prefix}\" is not a canonical path (no \".\" or \"..\" segments, no \"//\", no \";\", escapes only where needed), so no request could match it"
                 )));
             }
             for op in &route.operations {
                 if !op.name.starts_with('$') || op.name.len() < 2 {
-                    return Err(PolicyError(format!(
+                    return Err(PolicyError::from(format!(
                         "the operation \"{}\" on route \"{prefix}\" must start with \"$\"",
                         op.name
                     )));
@@ -306,7 +325,7 @@ impl Policy {
             }
             if let Some(iua) = &route.iua {
                 iua.validate(prefix, route.fhir, route.open)
-                    .map_err(PolicyError)?;
+                    .map_err(PolicyError::from)?;
             }
             if let Some(m) = route
                 .methods
@@ -314,15 +333,15 @@ impl Policy {
                 .flatten()
                 .find(|m| m.is_empty() || !m.bytes().all(|b| b.is_ascii_uppercase()))
             {
-                return Err(PolicyError(format!(
+                return Err(PolicyError::from(format!(
                     "the route \"{prefix}\" lists the method \"{m}\"; methods are upper-case (GET, POST…)"
                 )));
             }
         }
         let r = &self.request;
         if r.max_target_bytes == 0 || r.max_query_params == 0 || r.max_bundle_entries == 0 {
-            return Err(PolicyError(
-                "request limits must be greater than zero".into(),
+            return Err(PolicyError::from(
+                "request limits must be greater than zero".to_owned(),
             ));
         }
         // What the guard reads stays bounded whatever the policy says: each limit has a ceiling.
@@ -333,7 +352,7 @@ impl Policy {
             ("request.max_bundle_entries", r.max_bundle_entries, 1000),
         ] {
             if value > ceiling {
-                return Err(PolicyError(format!(
+                return Err(PolicyError::from(format!(
                     "{name} is {value}; it may be at most {ceiling}"
                 )));
             }
@@ -359,17 +378,17 @@ impl Policy {
                 Profile::SmartBackend
                     if !has_audience && self.profile_options.token_endpoint.is_none() =>
                 {
-                    return Err(PolicyError(format!(
+                    return Err(PolicyError::from(format!(
                         "{who} uses the smart-backend profile but names neither \"profile_options.token_endpoint\" nor an \"audience\": set the token endpoint URL client assertions must name"
                     )))
                 }
                 Profile::CdsHooks if !has_audience => {
-                    return Err(PolicyError(format!(
+                    return Err(PolicyError::from(format!(
                         "{who} uses the cds-hooks profile but names no \"audience\": set it to this CDS Service's endpoint URL"
                     )))
                 }
                 Profile::Oidc if !has_audience => {
-                    return Err(PolicyError(format!(
+                    return Err(PolicyError::from(format!(
                         "{who} uses the oidc profile but names no \"audience\": set it to the client_id ID tokens must be issued to"
                     )))
                 }
@@ -473,14 +492,16 @@ mod tests {
             );
             let e = with(&format!(r#"{{"{field}": {}}}"#, ceiling + 1)).unwrap_err();
             assert!(
-                e.0.contains(&format!("\"limits.{field}\" is {}", ceiling + 1))
-                    && e.0.contains(&format!("at most {ceiling}")),
+                e.message
+                    .contains(&format!("\"limits.{field}\" is {}", ceiling + 1))
+                    && e.message.contains(&format!("at most {ceiling}")),
                 "{e}"
             );
         }
         let e = with(r#"{"max_keys": 0}"#).unwrap_err();
         assert!(
-            e.0.contains("\"limits.max_keys\" must be greater than zero"),
+            e.message
+                .contains("\"limits.max_keys\" must be greater than zero"),
             "{e}"
         );
         assert!(with(r#"{"max_nested_depth": 0}"#).is_ok());

@@ -4,6 +4,7 @@
 //! JS objects field by field). `js/index.js` is the API people use; this is its engine.
 //! [`worker`] is the edge worker's `Gate`.
 
+pub mod keycache;
 pub mod worker;
 
 use crate::error::ErrorCode;

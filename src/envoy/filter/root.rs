@@ -4,10 +4,10 @@
 use super::host::{self, EnvoyStore};
 use super::stream::Stream;
 use super::vm::{self, Vm, FAST_TICK};
-use crate::envoy::freshness::Timing;
-use crate::envoy::manager::{FetchResult, KeyManager};
+use crate::envoy::manager::KeyManager;
 use crate::envoy::replay::SharedReplay;
 use crate::envoy::sources;
+use crate::keycache::{Completion, Timing};
 use crate::verify::Verifier;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{ContextType, MapType};
@@ -94,7 +94,7 @@ impl Root {
                     let events = vm.keys.borrow_mut().complete(
                         &EnvoyStore,
                         &order.url,
-                        FetchResult::Failed(why),
+                        Completion::Failed(why),
                         now,
                     );
                     vm::log_events(&events);
@@ -137,23 +137,26 @@ impl Context for Root {
         };
         let limit = vm.verifier.policy().limits.max_key_set_bytes;
         let result = if num_headers == 0 {
-            FetchResult::Failed(
+            Completion::Failed(
                 "no response: the connection failed or was reset, or the body passed Envoy's \
                  runtime limit http.async_response_buffer_limit"
                     .into(),
             )
         } else if body_size > limit {
-            FetchResult::Failed(format!(
+            Completion::Failed(format!(
                 "the response is {body_size} bytes; limits.max_key_set_bytes is {limit}"
             ))
         } else {
             let status = host::header(MapType::HttpCallResponseHeaders, ":status")
                 .and_then(|s| s.parse::<u16>().ok())
                 .unwrap_or(0);
-            FetchResult::Response {
+            let headers = host::headers(MapType::HttpCallResponseHeaders)
+                .into_iter()
+                .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
+                .collect();
+            Completion::Response {
                 status,
-                cache_control: host::header(MapType::HttpCallResponseHeaders, "cache-control"),
-                age: host::header(MapType::HttpCallResponseHeaders, "age"),
+                headers,
                 body: host::call_response_body(body_size),
             }
         };

@@ -18,8 +18,6 @@ use std::collections::HashMap;
 
 /// Valid verdicts kept per VM, so a repeated token costs one signature check.
 pub const VERDICT_CACHE_SIZE: usize = 1024;
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 /// Tick period while requests wait or a refetch is wanted (ms).
 pub const FAST_TICK: u64 = 20;
@@ -170,7 +168,7 @@ impl Vm {
             let mut keys = self.keys.borrow_mut();
             let before: Vec<Option<u64>> = sources
                 .iter()
-                .map(|&i| keys.record(i).map(|r| r.generation))
+                .map(|&i| keys.record(i).map(|r| r.slot.generation))
                 .collect();
             let events: Vec<Event> = sources
                 .iter()
@@ -178,7 +176,7 @@ impl Vm {
                 .collect();
             let after: Vec<Option<u64>> = sources
                 .iter()
-                .map(|&i| keys.record(i).map(|r| r.generation))
+                .map(|&i| keys.record(i).map(|r| r.slot.generation))
                 .collect();
             (before != after, events)
         };
@@ -201,11 +199,7 @@ impl Vm {
             .collect();
         // One number for the key sets in play: a cached verdict is reused only while every
         // one of them is the same generation and still served.
-        let generation = sources.iter().fold(FNV_OFFSET, |h, &i| {
-            [i as u64, keys.generation(i, now)]
-                .iter()
-                .fold(h, |h, v| (h ^ v).wrapping_mul(FNV_PRIME))
-        });
+        let generation = keys.generation_of(sources, now);
         let now_secs = i64::try_from(now / 1000).unwrap_or(i64::MAX);
         gate::finish(
             &self.verifier,
