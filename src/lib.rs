@@ -31,6 +31,7 @@ pub mod dpop;
 #[cfg(feature = "envoy")]
 pub mod envoy;
 pub mod error;
+pub mod fetch_url;
 pub mod fhir;
 pub mod freshness;
 pub mod gate;

@@ -5,7 +5,7 @@
 //! A gap is a configuration error, reported when the plugin starts rather than at the first
 //! request. OpenID/SMART discovery would make the URL depend on a fetched document, which no
 //! cluster can be named for in advance: it is refused here. Which URLs may be fetched at all
-//! (https, loopback http when allowed) is the core's rule ([`crate::keycache::url`]), checked
+//! (https, loopback http when allowed) is the core's rule ([`crate::fetch_url`]), checked
 //! when the policy loads.
 
 use crate::keycache::check_url;

@@ -3,13 +3,13 @@
 //! status), `{issuer}/.well-known/smart-configuration`. The first document that arrives decides:
 //! its `issuer` must be exactly the issuer asked about ([`crate::discovery::read`], which also
 //! lists the document's other problems as warnings), and its `jwks_uri` must pass the same URL
-//! rules as a configured one ([`super::url`]). A document that fails either is refused — the
+//! rules as a configured one ([`crate::fetch_url`]). A document that fails either is refused — the
 //! other document is not tried, since a server that answers with the wrong issuer is the wrong
 //! server.
 
 use super::response::Completion;
-use super::url;
 use crate::error::Warning;
+use crate::fetch_url as url;
 use crate::policy::Policy;
 use serde::Serialize;
 

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! host                                    core (per key-set URL: a Slot)
-//!  │ url::check(url)          at policy load: https only, http on loopback when allowed
+//!  │ fetch_url::check(url)     at policy load: https only, http on loopback when allowed
 //!  │ slot.due(now, want)  ──► None | Missing | Scheduled | UnknownKid   (back-off, kid schedule)
 //!  │ fetch the URL (status, headers, bytes)
 //!  │ check(completion) ─────► Good { keys, digest, lifetime } | problem
@@ -28,8 +28,8 @@ pub mod http_date;
 pub mod merge;
 pub mod response;
 pub mod slot;
-pub mod url;
 
+pub use crate::fetch_url::{check as check_url, UrlError, UrlParts};
 pub use complete::{check, Fresh, Good};
 pub use discovery::{Discovery, DiscoveryStep, Found};
 pub use due::FetchWhy;
@@ -37,4 +37,3 @@ pub use freshness::Timing;
 pub use merge::union;
 pub use response::Completion;
 pub use slot::{Serving, Slot};
-pub use url::{check as check_url, UrlError, UrlParts};

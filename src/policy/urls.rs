@@ -1,15 +1,15 @@
 //! Every URL the policy makes a host fetch keys from — an issuer's `jwks_uri`, its `jku`
 //! allow-list, its discovery documents, CRLs — passes the key cache's URL rules
-//! ([`crate::keycache::url`]) when the policy loads, so a bad one is a policy error with a
+//! ([`crate::fetch_url`]) when the policy loads, so a bad one is a policy error with a
 //! stable code in every host, not a warning at the first request.
 
 use super::{Policy, PolicyError};
-use crate::keycache::url::{check as check_url, discovery_urls};
+use crate::fetch_url::{check as check_url, discovery_urls};
 
 impl Policy {
     pub(super) fn validate_urls(&self) -> Result<(), PolicyError> {
         let loopback = self.key_cache.allow_loopback_http;
-        let refuse = |what: String, e: crate::keycache::url::UrlError| PolicyError {
+        let refuse = |what: String, e: crate::fetch_url::UrlError| PolicyError {
             code: e.code(),
             message: format!("{what}: {e} ({})", e.code()),
         };

@@ -127,7 +127,7 @@ impl WebKeySlots {
     /// The discovery documents of `issuer`, in the order they are tried (JSON array).
     #[wasm_bindgen(js_name = discoveryUrls)]
     pub fn discovery_urls(issuer: &str) -> Result<String, JsError> {
-        super::to_json(&keycache::url::discovery_urls(issuer))
+        super::to_json(&crate::fetch_url::discovery_urls(issuer))
     }
 }
 

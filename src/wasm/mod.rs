@@ -144,20 +144,6 @@ impl WebVerifier {
     pub fn key_set_retry_after(&self, failures: u32) -> f64 {
         self.inner.policy().key_cache.retry_after_ms(failures) as f64
     }
-
-    /// The earliest time (ms since the epoch) a token with an unknown `kid` may refetch a key
-    /// set whose last answered unknown-`kid` refetch started at `last_ms`, `streak` in a row
-    /// (the core's schedule, [`crate::freshness`]).
-    #[wasm_bindgen(js_name = keySetKidRefetchAt)]
-    pub fn key_set_kid_refetch_at(&self, last_ms: f64, streak: u32) -> f64 {
-        kid_refetch_at(self.inner.policy(), last_ms, streak)
-    }
-
-    /// The streak after an unknown-`kid` refetch that started at `started_ms` got an answer.
-    #[wasm_bindgen(js_name = keySetKidRefetchStreak)]
-    pub fn key_set_kid_refetch_streak(&self, last_ms: f64, streak: u32, started_ms: f64) -> u32 {
-        kid_refetch_streak(self.inner.policy(), last_ms, streak, started_ms)
-    }
 }
 
 fn ms(n: f64) -> u64 {
@@ -166,32 +152,6 @@ fn ms(n: f64) -> u64 {
     } else {
         0
     }
-}
-
-/// `keySetKidRefetchAt()` of both exported verifiers.
-pub(crate) fn kid_refetch_at(policy: &crate::Policy, last_ms: f64, streak: u32) -> f64 {
-    let r = crate::freshness::KidRefetches {
-        last_ms: ms(last_ms),
-        streak,
-    };
-    policy.key_cache.kid_refetch_at(r) as f64
-}
-
-/// `keySetKidRefetchStreak()` of both exported verifiers.
-pub(crate) fn kid_refetch_streak(
-    policy: &crate::Policy,
-    last_ms: f64,
-    streak: u32,
-    started_ms: f64,
-) -> u32 {
-    let r = crate::freshness::KidRefetches {
-        last_ms: ms(last_ms),
-        streak,
-    };
-    policy
-        .key_cache
-        .kid_refetch_answered(r, ms(started_ms))
-        .streak
 }
 
 /// `hostSettings()` of both exported verifiers.

@@ -182,20 +182,6 @@ impl Gate {
         self.verifier.policy().key_cache.retry_after_ms(failures) as f64
     }
 
-    /// The earliest time (ms) a token with an unknown `kid` may refetch (the core's schedule;
-    /// see `Verifier.keySetKidRefetchAt`).
-    #[wasm_bindgen(js_name = keySetKidRefetchAt)]
-    pub fn key_set_kid_refetch_at(&self, last_ms: f64, streak: u32) -> f64 {
-        crate::wasm::kid_refetch_at(self.verifier.policy(), last_ms, streak)
-    }
-
-    /// The streak after an answered unknown-`kid` refetch (see
-    /// `Verifier.keySetKidRefetchStreak`).
-    #[wasm_bindgen(js_name = keySetKidRefetchStreak)]
-    pub fn key_set_kid_refetch_streak(&self, last_ms: f64, streak: u32, started_ms: f64) -> u32 {
-        crate::wasm::kid_refetch_streak(self.verifier.policy(), last_ms, streak, started_ms)
-    }
-
     /// The verified-token cache's counters, `{"hits", "misses", "len"}`.
     #[wasm_bindgen(js_name = cacheStats)]
     pub fn cache_stats(&self) -> Result<String, JsError> {

@@ -2,7 +2,7 @@
 //! plain `http:` on a loopback address when the policy opts in (`key_cache.allow_loopback_http`,
 //! for tests and local development). No user info (a credential has no place in a key-set URL)
 //! and no fragment. The policy's own URLs are checked when it loads ([`crate::Policy::validate`]);
-//! a URL a discovery document names is checked when it arrives ([`super::discovery`]).
+//! a URL a discovery document names is checked when it arrives ([`crate::keycache::discovery`]).
 
 use std::fmt;
 
@@ -163,5 +163,5 @@ pub fn is_loopback(host: &str) -> bool {
 }
 
 #[cfg(test)]
-#[path = "url_tests.rs"]
+#[path = "fetch_url_tests.rs"]
 mod tests;
