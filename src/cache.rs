@@ -135,12 +135,32 @@ impl VerdictCache {
         generation: u64,
         now: i64,
     ) -> Rc<Verdict> {
+        self.verify_decoded(verifier, key, token, None, plan, keys, generation, now)
+    }
+
+    /// [`Self::verify_keyed`] for a token the host decoded already (`parsed`, from `token`):
+    /// a miss checks it without decoding it again.
+    #[allow(clippy::too_many_arguments)]
+    pub fn verify_decoded<'k>(
+        &mut self,
+        verifier: &Verifier,
+        key: TokenKey,
+        token: &str,
+        parsed: Option<&crate::token::ParsedToken>,
+        plan: Option<&Rc<KeyPlan>>,
+        keys: impl FnOnce() -> Cow<'k, KeySet>,
+        generation: u64,
+        now: i64,
+    ) -> Rc<Verdict> {
         if let Some(v) = self.lookup(key, token, plan, generation, now) {
             self.hits += 1;
             return v;
         }
         self.misses += 1;
-        let verdict = Rc::new(verifier.verify(token, &keys(), now));
+        let verdict = Rc::new(match parsed {
+            Some(parsed) => verifier.verify_parsed(parsed, &keys(), now),
+            None => verifier.verify(token, &keys(), now),
+        });
         if let Some(until) = verifier.valid_until(&verdict) {
             if until > now {
                 self.insert(

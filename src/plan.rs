@@ -43,15 +43,17 @@ pub struct KeyPlan {
 
 /// Decide which key sources to fetch for `token` under `policy`.
 pub fn key_plan(token: &str, policy: &Policy) -> KeyPlan {
-    let parsed = match token::parse(token, &policy.limits) {
-        Ok(p) => p,
-        Err(e) => {
-            return KeyPlan {
-                errors: vec![e],
-                ..KeyPlan::default()
-            }
-        }
-    };
+    match token::parse(token, &policy.limits) {
+        Ok(parsed) => key_plan_parsed(&parsed, policy),
+        Err(e) => KeyPlan {
+            errors: vec![e],
+            ..KeyPlan::default()
+        },
+    }
+}
+
+/// [`key_plan`] for a token already parsed.
+pub fn key_plan_parsed(parsed: &token::ParsedToken, policy: &Policy) -> KeyPlan {
     let mut plan = KeyPlan {
         kid: parsed.header.kid.clone(),
         ..KeyPlan::default()

@@ -249,3 +249,26 @@ fn an_introspected_token_with_an_unknown_kid_asks_for_a_refetch_too() {
     let outcome = finish(&v, &mut cache, &ticket, &[&set("k1", SECRET)], 1, NOW);
     assert!(matches!(outcome.keys, KeyAction::RefetchUnknownKid(_)));
 }
+
+#[test]
+fn a_new_token_is_decoded_once_and_a_verified_one_not_at_all() {
+    let v = verifier();
+    let mut cache = VerdictCache::new(8);
+    let t = token("k1", SECRET);
+    let decoded = |ticket: &Ticket| match &ticket.pending {
+        Pending::Guard(g) => g.carries_decoded_token(),
+        Pending::Introspection { .. } => panic!("not a guard ticket"),
+    };
+    let first = fetch(begin(&v, &cache, get("/fhir/Patient/123", Some(&t)), None));
+    assert!(
+        decoded(&first),
+        "decoded for its plan, kept for the signature check"
+    );
+    let outcome = finish(&v, &mut cache, &first, &[&set("k1", SECRET)], 1, NOW);
+    assert!(matches!(outcome.answer, Answer::Decision(ref d) if d.allow));
+    let again = fetch(begin(&v, &cache, get("/fhir/Patient/123", Some(&t)), None));
+    assert!(
+        !decoded(&again),
+        "the cached verdict's plan: nothing decoded"
+    );
+}

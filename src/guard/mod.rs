@@ -26,7 +26,7 @@ use crate::cache::{TokenKey, VerdictCache};
 use crate::error::{ErrorCode, Problem};
 use crate::keys::KeySet;
 use crate::limits::{clip, MAX_ECHO_BYTES};
-use crate::plan::{key_plan, KeyPlan};
+use crate::plan::{key_plan, key_plan_parsed, KeyPlan};
 use crate::policy::hosts::{HeaderRule, Route};
 use crate::profiles::smart::{self, FhirAccess};
 use crate::verify::{Verdict, Verifier};
@@ -217,6 +217,17 @@ pub(crate) struct Ticket {
     key: TokenKey,
     /// Which key sources to fetch for the token.
     pub plan: Rc<KeyPlan>,
+    /// The token as decoded for its plan, for the signature check (absent when the plan came
+    /// from the cache: the verdict usually does too).
+    parsed: Option<Rc<crate::token::ParsedToken>>,
+}
+
+#[cfg(test)]
+impl Ticket {
+    /// Whether the token was decoded for this ticket (and will not be again in `finish`).
+    pub(crate) fn carries_decoded_token(&self) -> bool {
+        self.parsed.is_some()
+    }
 }
 
 /// The first step: decided already, or a token to decide once its keys are there.
@@ -235,13 +246,23 @@ pub(crate) fn begin(verifier: &Verifier, req: &Request, cache: &VerdictCache) ->
         Err(decision) => return Ready::Done(decision),
     };
     let key = cache.key(&found.token);
-    let plan = cache
-        .plan(key, &found.token)
-        .unwrap_or_else(|| Rc::new(key_plan(&found.token, verifier.policy())));
+    let policy = verifier.policy();
+    // Decoded once: for the plan here, and for the signature check in `finish`.
+    let (plan, parsed) = match cache.plan(key, &found.token) {
+        Some(plan) => (plan, None),
+        None => match crate::token::parse(&found.token, &policy.limits) {
+            Ok(parsed) => (
+                Rc::new(key_plan_parsed(&parsed, policy)),
+                Some(Rc::new(parsed)),
+            ),
+            Err(_) => (Rc::new(key_plan(&found.token, policy)), None),
+        },
+    };
     Ready::Fetch(Ticket {
         found: Box::new(found),
         key,
         plan,
+        parsed,
     })
 }
 
@@ -257,10 +278,11 @@ pub(crate) fn finish<'k>(
     cache: &mut VerdictCache,
     now: i64,
 ) -> Decision {
-    let verdict = cache.verify_keyed(
+    let verdict = cache.verify_decoded(
         verifier,
         ticket.key,
         &ticket.found.token,
+        ticket.parsed.as_deref(),
         Some(&ticket.plan),
         keys,
         generation,
