@@ -1,4 +1,5 @@
 use super::*;
+use crate::keycache::test_support::{completion, jwks, T0, URL};
 use crate::keycache::Completion;
 use crate::policy::hosts::{EnvoySettings, KeyCache};
 use std::cell::{Cell, RefCell};
@@ -29,23 +30,8 @@ impl SharedStore for Store {
     }
 }
 
-const URL: &str = "https://as.example/jwks";
-const T0: u64 = 1_800_000_000_000;
-
-fn jwks(kids: &[&str]) -> Vec<u8> {
-    let keys: Vec<String> = kids
-        .iter()
-        .map(|k| format!(r#"{{"kty":"oct","kid":"{k}","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}}"#))
-        .collect();
-    format!(r#"{{"keys":[{}]}}"#, keys.join(",")).into_bytes()
-}
-
 fn ok(body: Vec<u8>, cache_control: &str) -> Completion {
-    Completion::Response {
-        status: 200,
-        headers: vec![("cache-control".into(), cache_control.into())],
-        body,
-    }
+    completion(200, &[("cache-control", cache_control)], body)
 }
 
 fn vm(name: &str, store: &Store) -> KeyManager {

@@ -1,24 +1,8 @@
 use super::*;
-
-const URL: &str = "https://as.example/jwks";
-
-pub(crate) fn jwks(kids: &[&str]) -> Vec<u8> {
-    let keys: Vec<String> = kids
-        .iter()
-        .map(|k| format!(r#"{{"kty":"oct","kid":"{k}","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}}"#))
-        .collect();
-    format!(r#"{{"keys":[{}]}}"#, keys.join(",")).into_bytes()
-}
+use crate::keycache::test_support::{completion, jwks, URL};
 
 fn ok(body: Vec<u8>, headers: &[(&str, &str)]) -> Completion {
-    Completion::Response {
-        status: 200,
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-        body,
-    }
+    completion(200, headers, body)
 }
 
 fn check_at(c: &Completion) -> Result<Good, String> {

@@ -1,18 +1,8 @@
 use super::*;
 use crate::keycache::complete::check;
 use crate::keycache::response::Completion;
+use crate::keycache::test_support::{timing, T0};
 use crate::limits::Limits;
-use crate::policy::hosts::KeyCache;
-
-const T0: u64 = 1_800_000_000_000;
-
-fn timing() -> Timing {
-    Timing::of(&KeyCache {
-        refetch_cooldown: 30,
-        stale_for: 100,
-        ..KeyCache::default()
-    })
-}
 
 /// A slot holding one good fetch at `T0`, fresh for an hour.
 fn holding() -> Slot {

@@ -1,4 +1,9 @@
 use super::*;
+use crate::keycache::test_support::completion;
+
+fn response(headers: &[(&str, &str)]) -> Completion {
+    completion(200, headers, Vec::new())
+}
 
 fn timing(refresh_interval: Option<u64>) -> Timing {
     Timing::new(
@@ -8,17 +13,6 @@ fn timing(refresh_interval: Option<u64>) -> Timing {
             ..EnvoySettings::default()
         },
     )
-}
-
-fn response(headers: &[(&str, &str)]) -> Completion {
-    Completion::Response {
-        status: 200,
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-        body: Vec::new(),
-    }
 }
 
 /// Sun, 06 Nov 1994 08:49:37 GMT, in milliseconds.

@@ -28,6 +28,8 @@ pub mod http_date;
 pub mod merge;
 pub mod response;
 pub mod slot;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use crate::fetch_url::{check as check_url, UrlError, UrlParts};
 pub use complete::{check, Fresh, Good};

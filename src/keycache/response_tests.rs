@@ -1,14 +1,12 @@
 use super::*;
+use crate::keycache::test_support::completion;
 
 fn response(status: u16, body: &[u8]) -> Completion {
-    Completion::Response {
+    completion(
         status,
-        headers: vec![
-            ("Cache-Control".into(), "max-age=60".into()),
-            ("age".into(), "5".into()),
-        ],
-        body: body.to_vec(),
-    }
+        &[("Cache-Control", "max-age=60"), ("age", "5")],
+        body.to_vec(),
+    )
 }
 
 #[test]

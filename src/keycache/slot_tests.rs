@@ -1,27 +1,8 @@
 use super::super::complete::{check, Good};
 use super::super::response::Completion;
 use super::*;
+use crate::keycache::test_support::{jwks, timing, T0, URL};
 use crate::limits::Limits;
-use crate::policy::hosts::KeyCache;
-
-const URL: &str = "https://as.example/jwks";
-const T0: u64 = 1_800_000_000_000;
-
-fn jwks(kids: &[&str]) -> Vec<u8> {
-    let keys: Vec<String> = kids
-        .iter()
-        .map(|k| format!(r#"{{"kty":"oct","kid":"{k}","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}}"#))
-        .collect();
-    format!(r#"{{"keys":[{}]}}"#, keys.join(",")).into_bytes()
-}
-
-fn timing() -> Timing {
-    Timing::of(&KeyCache {
-        refetch_cooldown: 30,
-        stale_for: 100,
-        ..KeyCache::default()
-    })
-}
 
 fn fetched(body: Vec<u8>, max_age: u64, now: u64) -> Result<Good, String> {
     let c = Completion::Response {
