@@ -21,6 +21,13 @@ pub struct WebVerifier {
     inner: crate::Verifier,
 }
 
+/// What `Verifier.verify` answers: the verdict, and what the key cache must do next.
+#[derive(Serialize)]
+struct Verified<'a> {
+    answer: &'a crate::Verdict,
+    keys: crate::gate::KeyAction,
+}
+
 #[wasm_bindgen(js_class = Verifier)]
 impl WebVerifier {
     /// Read a policy document (JSON text). Throws with the policy error on a bad policy.
@@ -45,7 +52,10 @@ impl WebVerifier {
         } else {
             crate::gate::KeyAction::Keep
         };
-        to_json(&serde_json::json!({"answer": verdict, "keys": keys}))
+        to_json(&Verified {
+            answer: &verdict,
+            keys,
+        })
     }
 
     /// The verdict on a token of `bytes` bytes (UTF-8) that is over `limits.max_token_bytes`,
