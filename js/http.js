@@ -14,7 +14,7 @@ export class FetchError extends Error {
 
 /**
  * `url`, or a FetchError saying why it may not be fetched: the core's rule (https only; plain
- * http on loopback with `allowLoopbackHttp`), src/keycache/url.rs. Needs the wasm module.
+ * http on loopback with `allowLoopbackHttp`), src/fetch_url.rs. Needs the wasm module.
  */
 export function checkUrl(url, { allowLoopbackHttp = false } = {}) {
   try {

@@ -9,7 +9,7 @@
 
 import { fetchText, checkUrl, FetchError } from './http.js';
 import { MemoryStore } from './store.js';
-import { KeySlots } from './pkg/azlens.js';
+import { KeySlots, KeyDiscovery } from './pkg/azlens.js';
 
 /** The store shared by every verifier that was not given one. */
 export const defaultStore = new MemoryStore();
@@ -390,18 +390,36 @@ export function discoveryUrls(issuer) {
   return JSON.parse(KeySlots.discoveryUrls(issuer));
 }
 
-/** The first discovery document that answers, kept as `{url}\n{body}` (the core's reading depends on which one it was). */
+/**
+ * The discovery document the core's steps settle on (src/keycache/discovery.rs: which document
+ * next, issuer match, jwks_uri under the URL rules), kept as `{url}\n{body}` (the core's reading
+ * depends on which one it was). This only fetches.
+ */
 async function loadDiscovery(issuer, http) {
-  const problems = [];
-  for (const url of discoveryUrls(issuer)) {
-    try {
-      const { text, headers } = await fetchText(checkUrl(url, http), http);
-      return { text: `${url}\n${text}`, headers };
-    } catch (e) {
-      problems.push(e.message);
+  const discovery = new KeyDiscovery(issuer, http.allowLoopbackHttp === true);
+  const bodies = new Map();
+  try {
+    let step = JSON.parse(discovery.start());
+    while (step.step === 'fetch') {
+      let answer;
+      try {
+        answer = await fetchText(step.url, http);
+      } catch (e) {
+        step = JSON.parse(discovery.failed(e.message));
+        continue;
+      }
+      bodies.set(step.url, answer);
+      const bytes = new TextEncoder().encode(answer.text);
+      step = JSON.parse(discovery.complete(answer.status, JSON.stringify([...answer.headers]), bytes));
     }
+    if (step.step === 'found') {
+      const { text, headers } = bodies.get(step.document);
+      return { text: `${step.document}\n${text}`, headers };
+    }
+    throw new UnusableDocument(step.problem);
+  } finally {
+    discovery.free();
   }
-  throw new FetchError(problems.join(' '));
 }
 
 /**
