@@ -129,11 +129,13 @@ impl Facts {
 }
 
 impl Facts {
-    /// The verified token's facts: user, client, token id, IUA attributes.
+    /// The verified token's facts: user, client, token id, and its IUA `attrs` (read once by
+    /// the guard, which also decides the route's IUA rules on them).
     pub fn token(
         &mut self,
         payload: &serde_json::Map<String, serde_json::Value>,
         atna: Option<&str>,
+        attrs: &crate::guard::iua_rules::Attributes,
     ) {
         use crate::limits::{clip, MAX_ECHO_BYTES};
         let text = |name: &str| {
@@ -145,11 +147,10 @@ impl Facts {
         self.user = atna.map(|a| clip(a, 3 * MAX_ECHO_BYTES).into_owned());
         self.client_id = text("client_id");
         self.token_id = text("jti");
-        let attrs = crate::guard::iua_rules::Attributes::read(payload);
-        self.purpose_of_use = attrs.purpose_of_use;
-        self.subject_role = attrs.subject_role;
-        self.subject_name = attrs.subject_name;
-        self.consent_doc = attrs.consent_doc;
+        self.purpose_of_use = attrs.purpose_of_use.clone();
+        self.subject_role = attrs.subject_role.clone();
+        self.subject_name = attrs.subject_name.clone();
+        self.consent_doc = attrs.consent_doc.clone();
     }
 
     /// What the FHIR reading of the request found: interaction, resource, the one patient.

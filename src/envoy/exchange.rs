@@ -19,8 +19,13 @@ pub fn request_from_headers(headers: Vec<(String, Vec<u8>)>) -> Request {
         match name.as_str() {
             ":method" => method = value,
             ":path" => path = value,
-            ":scheme" => scheme = Some(value),
-            ":authority" => authority = Some(value),
+            // The first of each, as a host lookup by name would give.
+            ":scheme" => {
+                scheme.get_or_insert(value);
+            }
+            ":authority" => {
+                authority.get_or_insert(value);
+            }
             n if n.starts_with(':') => {}
             _ => rest.push((name, value)),
         }

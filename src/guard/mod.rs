@@ -569,12 +569,13 @@ impl<'a> Gate<'a> {
             );
         }
         let atna = crate::profiles::atna::user_name(payload);
-        self.audit.token(payload, atna.as_deref());
+        let attrs = iua_rules::Attributes::read(payload);
+        self.audit.token(payload, atna.as_deref(), &attrs);
         if let Some(refusal) = self.sender_refusal(token, payload, now) {
             return refusal;
         }
         if let Some(route) = self.route {
-            if let Some(refusal) = self.route_refusal(route, payload) {
+            if let Some(refusal) = self.route_refusal(route, payload, &attrs) {
                 return refusal;
             }
         }
@@ -590,7 +591,12 @@ impl<'a> Gate<'a> {
     }
 
     /// The route's own demands on a valid token: issuer, scopes, the FHIR/SMART decision.
-    fn route_refusal(&mut self, route: &Route, payload: &Map<String, Value>) -> Option<Decision> {
+    fn route_refusal(
+        &mut self,
+        route: &Route,
+        payload: &Map<String, Value>,
+        attrs: &iua_rules::Attributes,
+    ) -> Option<Decision> {
         let iss = payload.get("iss").and_then(Value::as_str).unwrap_or("");
         if !route.issuers.is_empty() && !route.issuers.iter().any(|i| i == iss) {
             let msg = format!("Tokens from \"{iss}\" are not accepted on this path.");
@@ -634,9 +640,8 @@ impl<'a> Gate<'a> {
             Some(p) => iua_rules::Reach::One(p),
             None => iua_rules::Reach::NotOne,
         };
-        let attrs = iua_rules::Attributes::read(payload);
         let settings = &self.verifier.policy().iua_rules;
-        match iua_rules::decide(rules, settings, &attrs, smart_patient, reach) {
+        match iua_rules::decide(rules, settings, attrs, smart_patient, reach) {
             Ok(pass) => {
                 self.audit.break_glass = pass.break_glass;
                 if pass.break_glass {

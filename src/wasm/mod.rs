@@ -125,13 +125,7 @@ impl WebVerifier {
     /// recorded at `now` (seconds since the epoch, the host's clock).
     #[wasm_bindgen(js_name = auditEvent)]
     pub fn audit_event(&self, facts_json: &str, now: f64) -> Result<String, JsError> {
-        let facts: crate::audit::Facts = serde_json::from_str(facts_json)
-            .map_err(|e| JsError::new(&format!("the decision's audit facts: {e}")))?;
-        to_json(&crate::audit::balp::event(
-            &facts,
-            &self.inner.policy().audit,
-            epoch_seconds(now),
-        ))
+        audit_event_under(self.inner.policy(), facts_json, now)
     }
 
     /// The settings a host needs to fetch keys, defaults filled in: the policy's `key_cache`
@@ -156,6 +150,23 @@ impl WebVerifier {
     }
 }
 
+/// `auditEvent()` of both exported verifiers.
+pub(crate) fn audit_event_under(
+    policy: &crate::Policy,
+    facts_json: &str,
+    now: f64,
+) -> Result<String, JsError> {
+    let facts: crate::audit::Facts = serde_json::from_str(facts_json)
+        .map_err(|e| JsError::new(&format!("the decision's audit facts: {e}")))?;
+    to_json(&crate::audit::balp::event(
+        &facts,
+        &policy.audit,
+        epoch_seconds(now),
+    ))
+}
+
+/// A count from a JS double (milliseconds, a key-set generation): NaN, infinities and negatives
+/// become 0.
 fn ms(n: f64) -> u64 {
     if n.is_finite() && n > 0.0 {
         n as u64

@@ -10,7 +10,7 @@
 use crate::cache::VerdictCache;
 use crate::gate;
 use crate::guard::Request;
-use crate::wasm::WebKeySet;
+use crate::wasm::{to_json, WebKeySet};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
@@ -109,8 +109,8 @@ impl Gate {
             &mut self.cache,
             t,
             &[&keys.inner],
-            whole(generation) as u64,
-            whole(now),
+            super::ms(generation),
+            super::epoch_seconds(now),
         );
         to_json(&Finished {
             answer: &outcome.answer,
@@ -139,13 +139,7 @@ impl Gate {
     /// recorded at `now` (seconds since the epoch, the host's clock).
     #[wasm_bindgen(js_name = auditEvent)]
     pub fn audit_event(&self, facts_json: &str, now: f64) -> Result<String, JsError> {
-        let facts: crate::audit::Facts = serde_json::from_str(facts_json)
-            .map_err(|e| JsError::new(&format!("the decision's audit facts: {e}")))?;
-        to_json(&crate::audit::balp::event(
-            &facts,
-            &self.verifier.policy().audit,
-            whole(now),
-        ))
+        super::audit_event_under(self.verifier.policy(), facts_json, now)
     }
 
     /// Read a fetched key set within the policy's limits (for the shim's remote key cache).
@@ -192,13 +186,4 @@ impl Gate {
 
 fn request(json: &str) -> Result<Request, JsError> {
     serde_json::from_str(json).map_err(|e| JsError::new(&format!("azlens: request: {e}")))
-}
-
-fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, JsError> {
-    serde_json::to_string(value).map_err(|e| JsError::new(&format!("azlens: {e}")))
-}
-
-/// JS numbers are doubles; the core counts whole units. `as` saturates (NaN becomes 0).
-fn whole(n: f64) -> i64 {
-    n.floor() as i64
 }
