@@ -1,22 +1,25 @@
 //! Montgomery arithmetic modulo a large odd `n`, for the RSA public operation.
 //!
-//! Algorithm: Montgomery multiplication (Montgomery 1985) in the finely integrated product
-//! scanning form ("FIPS", Koç–Acar–Kaliski 1996, §6), with a *reduced radix*: limbs hold `w`
-//! bits (`w` = 28, or 27 for moduli above 3556 bits) in `u64` words, so a 64-bit product of two
-//! limbs has `2w` bits and every product of a result column can be summed in one `u64` with no
-//! carry handling at all. A column then costs two loads, a multiply and an add per product —
-//! wasm32 has a native 64-bit multiply, and no carry chain serialises the inner loop.
+//! Algorithm: Montgomery multiplication (Montgomery 1985) by rows ("separated operand
+//! scanning", Koç–Acar–Kaliski 1996, §3) with a *reduced radix* and lazy carries: limbs hold
+//! `w` bits (`w` = 28, or 27 for moduli above 3556 bits) in `u64` words, so a 64-bit product of
+//! two limbs has `2w` bits and every product that lands in one column of the double-width
+//! accumulator can be summed in its `u64` with no carry handling at all. A row adds `x·y[j]`
+//! into the accumulator for every j: one multiply and one add per product, in loops as long as
+//! the modulus, and the only carry per column is passed on once its Montgomery digit is chosen.
+//! Rows go two at a time (`a·b[i]`, `a·b[i+1]`, and both reduction digits in one pass), so
+//! each accumulator word is loaded and stored once per two rows.
 //!
 //! Bound: a column sums at most `2L` products (`L` limbs; `ab` and `mn` terms), each below
 //! `2^(2w)`, plus the carry from the column before (below `2^(64-w+1)`). `L ≤ 127` at `w = 28`
 //! and `L ≤ 511` at `w = 27` keep that below `2^64`; the constructor picks `w` accordingly.
 //!
-//! Squaring uses the symmetry of `a·a` (each cross product once, doubled), which saves about a
-//! third of the work. Two columns are computed at a time (register blocking): each limb loaded
-//! serves two products. `R` is chosen above `4n` so that results need no conditional
-//! subtraction between multiplications (Walter 1999: inputs below `2n` give outputs below
-//! `2n`); only [`Modulus::finish`] reduces below n. Everything is variable-time: only public
-//! values pass through here.
+//! Squaring forms each cross product `a[i]·a[j]` (i < j) once, doubles the columns and adds
+//! the squares, which saves a third of the work. `R` is chosen above `4n` so that results
+//! need no conditional subtraction between multiplications (Walter 1999: inputs below `2n`
+//! give outputs below `2n`); only [`Modulus::finish`] reduces below n. Everything is
+//! variable-time: only public values pass through here. Debug builds (the test suite) check
+//! every addition for overflow, so a wrong bound would trap there.
 
 /// Most limbs a 28-bit representation may have without overflowing a column (see the header).
 const MAX_LIMBS_W28: usize = 127;
@@ -30,8 +33,6 @@ pub struct Modulus {
     mask: u64,
     /// Limbs of n, least significant first, each below `2^w`.
     n: Vec<u64>,
-    /// The same limbs, most significant first (product scanning walks one operand backwards).
-    n_rev: Vec<u64>,
     /// `-n⁻¹ mod 2^w`.
     n0_inv: u64,
     /// `R² mod n`.
@@ -60,13 +61,11 @@ impl Modulus {
         let len = (bits + 2).div_ceil(w as usize);
         let mask = (1u64 << w) - 1;
         let n = from_be(n_be, w, len);
-        let n_rev: Vec<u64> = n.iter().rev().copied().collect();
         let n0_inv = neg_inverse(n[0]) & mask;
         let mut m = Modulus {
             w,
             mask,
             n,
-            n_rev,
             n0_inv,
             r2: Vec::new(),
         };
@@ -101,104 +100,132 @@ impl Modulus {
     /// `a·b·R⁻¹ mod n` (below 2n) for `a, b < 2n`.
     pub fn mul(&self, a: &[u64], b: &[u64], scratch: &mut Scratch) -> Limbs {
         let l = self.limbs();
-        scratch.rev.clear();
-        scratch.rev.extend(b.iter().rev());
-        let b_rev = &scratch.rev;
-        // Column c of a·b: Σ a[j]·b[c−j] over j ∈ [max(0, c+1−l), min(c+1, l)).
-        let range = |c: usize| (c.saturating_sub(l - 1), (c + 1).min(l));
-        self.reduce(
-            |c| pair(a, b_rev, l, c, range(c), range(c + 1)),
-            |c| column(a, b_rev, l, c, range(c)),
-            &mut scratch.m,
-        )
+        let Scratch {
+            t,
+            a: a_buf,
+            b: b_buf,
+        } = scratch;
+        let a = padded(a, l, a_buf);
+        let b = padded(b, l, b_buf);
+        let (n, mask, n0_inv) = (&self.n[..], self.mask, self.n0_inv);
+        t.clear();
+        t.resize(2 * l + 1, 0);
+        let mut i = 0;
+        while i + 1 < l {
+            let (b0, b1) = (b[i], b[i + 1]);
+            // Both digits first: m0 clears column i, then m1 clears column i+1 (which also
+            // receives column i's carry and row i's terms for it).
+            let col = t[i] + a[0] * b0;
+            let m0 = ((col & mask) * n0_inv) & mask;
+            let c0 = (col + m0 * n[0]) >> self.w;
+            let col = t[i + 1] + a[1] * b0 + m0 * n[1] + c0 + a[0] * b1;
+            let m1 = ((col & mask) * n0_inv) & mask;
+            // Columns i+1 … i+l−1 take both rows' terms; the digits' own columns are done.
+            for ((((tj, &aj), &a_prev), &nj), &n_prev) in t[i + 1..i + l]
+                .iter_mut()
+                .zip(&a[1..])
+                .zip(a)
+                .zip(&n[1..])
+                .zip(n)
+            {
+                *tj += aj * b0 + m0 * nj + a_prev * b1 + m1 * n_prev;
+            }
+            t[i + l] += a[l - 1] * b1 + m1 * n[l - 1];
+            t[i + 1] += c0;
+            let c1 = t[i + 1] >> self.w;
+            t[i + 2] += c1;
+            i += 2;
+        }
+        if i < l {
+            let bi = b[i];
+            let m = (((t[i] + a[0] * bi) & mask) * n0_inv) & mask;
+            for ((tj, &aj), &nj) in t[i..i + l].iter_mut().zip(a).zip(n) {
+                *tj += aj * bi + m * nj;
+            }
+            let carry = t[i] >> self.w;
+            t[i + 1] += carry;
+        }
+        self.high_half(t)
     }
 
     /// `a·a·R⁻¹ mod n` (below 2n) for `a < 2n`.
     pub fn square(&self, a: &[u64], scratch: &mut Scratch) -> Limbs {
         let l = self.limbs();
-        scratch.rev.clear();
-        scratch.rev.extend(a.iter().rev());
-        let a_rev = &scratch.rev;
-        // Column c of a·a: twice Σ a[j]·a[c−j] over the pairs j < c − j, plus a[c/2]² for even c.
-        let range = |c: usize| (c.saturating_sub(l - 1), c.div_ceil(2));
-        let middle = |c: usize| {
-            if c % 2 == 0 {
-                a[c / 2] * a[c / 2]
-            } else {
-                0
+        let Scratch { t, a: a_buf, .. } = scratch;
+        let a = padded(a, l, a_buf);
+        t.clear();
+        t.resize(2 * l + 1, 0);
+        // Cross products a[i]·a[j] (i < j), rows i and i+1 together: row i reaches columns
+        // 2i+1 … i+l−1, row i+1 columns 2i+3 … i+l.
+        let mut i = 0;
+        while i + 2 < l {
+            let (x0, x1) = (a[i], a[i + 1]);
+            t[2 * i + 1] += x0 * x1;
+            t[2 * i + 2] += x0 * a[i + 2];
+            for ((tj, &p), &q) in t[2 * i + 3..i + l]
+                .iter_mut()
+                .zip(&a[i + 3..])
+                .zip(&a[i + 2..])
+            {
+                *tj += x0 * p + x1 * q;
             }
-        };
-        self.reduce(
-            |c| {
-                let (s0, s1) = pair(a, a_rev, l, c, range(c), range(c + 1));
-                (2 * s0 + middle(c), 2 * s1 + middle(c + 1))
-            },
-            |c| 2 * column(a, a_rev, l, c, range(c)) + middle(c),
-            &mut scratch.m,
-        )
+            t[i + l] += x1 * a[l - 1];
+            i += 2;
+        }
+        if i + 1 < l {
+            t[2 * i + 1] += a[i] * a[i + 1];
+        }
+        // Doubled, plus the squares.
+        for (k, &ak) in a.iter().enumerate() {
+            t[2 * k] = 2 * t[2 * k] + ak * ak;
+            t[2 * k + 1] *= 2;
+        }
+        self.reduce(t);
+        self.high_half(t)
     }
 
-    /// Montgomery reduction interleaved with the product, column by column (FIPS), two columns
-    /// at a time: `pair_product(c)` gives the product parts of columns c and c+1,
-    /// `single_product(c)` of one column. Column c also sums `m[j]·n[c−j]` for the digits m
-    /// already chosen, and then either chooses digit `m[c]` (c < l) or emits an output limb.
-    fn reduce(
-        &self,
-        pair_product: impl Fn(usize) -> (u64, u64),
-        single_product: impl Fn(usize) -> u64,
-        m: &mut Vec<u64>,
-    ) -> Limbs {
+    /// Montgomery reduction of the product in `t` (`2l + 1` words), rows two at a time: after
+    /// it, the low `l` columns are zero and the high half holds the result, carries pending.
+    fn reduce(&self, t: &mut [u64]) {
         let l = self.limbs();
-        let n_rev = &self.n_rev;
-        m.clear();
-        m.resize(l, 0);
-        let mut out = vec![0u64; l];
-        let mut acc = 0u64;
-        // Digits m[j] with j < c (and j < l) that column c uses.
-        let m_range = |c: usize| (c.saturating_sub(l - 1), c.min(l));
-        let mut c = 0;
-        while c < 2 * l - 1 {
-            if c + 2 < 2 * l - 1 {
-                let (p0, p1) = pair_product(c);
-                // Column c+1 would also use m[c], which column c has yet to choose: its range
-                // stops below c here, and that term is added after the digit.
-                let (lo1, hi1) = m_range(c + 1);
-                let (q0, q1) = pair(m, n_rev, l, c, m_range(c), (lo1, hi1.min(c)));
-                acc = self.column_end(acc + p0 + q0, c, m, &mut out);
-                acc += p1 + q1;
-                if c < l {
-                    acc += m[c] * self.n[1 % l];
-                }
-                acc = self.column_end(acc, c + 1, m, &mut out);
-                c += 2;
-            } else {
-                acc += single_product(c) + column(m, n_rev, l, c, m_range(c));
-                acc = self.column_end(acc, c, m, &mut out);
-                c += 1;
+        let (n, mask, n0_inv) = (&self.n[..], self.mask, self.n0_inv);
+        let mut i = 0;
+        while i + 1 < l {
+            let m0 = ((t[i] & mask) * n0_inv) & mask;
+            let c0 = (t[i] + m0 * n[0]) >> self.w;
+            let m1 = (((t[i + 1] + m0 * n[1] + c0) & mask) * n0_inv) & mask;
+            for ((tj, &nj), &n_prev) in t[i + 1..i + l].iter_mut().zip(&n[1..]).zip(n) {
+                *tj += m0 * nj + m1 * n_prev;
             }
+            t[i + l] += m1 * n[l - 1];
+            t[i + 1] += c0;
+            let c1 = t[i + 1] >> self.w;
+            t[i + 2] += c1;
+            i += 2;
         }
-        out[l - 1] = acc;
+        if i < l {
+            let m = ((t[i] & mask) * n0_inv) & mask;
+            for (tj, &nj) in t[i..i + l].iter_mut().zip(n) {
+                *tj += m * nj;
+            }
+            let carry = t[i] >> self.w;
+            t[i + 1] += carry;
+        }
+    }
+
+    /// The high half of a reduced accumulator as limbs, its pending carries propagated. The
+    /// value is below `2n < R`, so nothing carries out of the top limb.
+    fn high_half(&self, t: &[u64]) -> Limbs {
+        let l = self.limbs();
+        let mut out = vec![0u64; l];
+        let mut carry = 0u64;
+        for (limb, &word) in out.iter_mut().zip(&t[l..]) {
+            let v = word + carry;
+            *limb = v & self.mask;
+            carry = v >> self.w;
+        }
+        debug_assert_eq!(carry, 0, "a Montgomery result is below R");
         out
-    }
-
-    /// Finish column c: choose its digit (c < l) or emit its output limb; returns the carry.
-    #[inline(always)]
-    fn column_end(&self, acc: u64, c: usize, m: &mut [u64], out: &mut [u64]) -> u64 {
-        if c < self.limbs() {
-            self.digit(acc, &mut m[c])
-        } else {
-            out[c - self.limbs()] = acc & self.mask;
-            acc >> self.w
-        }
-    }
-
-    /// The Montgomery digit of a column: `m = acc·(−n⁻¹) mod 2^w`, so that `acc + m·n[0]` is a
-    /// multiple of `2^w`; returns that sum's carry into the next column.
-    #[inline(always)]
-    fn digit(&self, acc: u64, m: &mut u64) -> u64 {
-        let mk = ((acc & self.mask) * self.n0_inv) & self.mask;
-        *m = mk;
-        (acc + mk * self.n[0]) >> self.w
     }
 
     /// Reduce a result below `2n` to the canonical residue below n.
@@ -259,61 +286,22 @@ impl Modulus {
 /// Buffers reused across the multiplications of one exponentiation.
 #[derive(Default)]
 pub struct Scratch {
-    rev: Vec<u64>,
-    m: Vec<u64>,
+    /// The double-width accumulator.
+    t: Vec<u64>,
+    /// Operands shorter than the modulus, zero-extended.
+    a: Vec<u64>,
+    b: Vec<u64>,
 }
 
-/// `Σ x[j]·y[c−j]` over `j ∈ [lo, hi)`, with y read through its reversal
-/// (`y[c−j] = y_rev[l−1−c+j]`) so both operands walk forwards.
-fn column(x: &[u64], y_rev: &[u64], l: usize, c: usize, (lo, hi): (usize, usize)) -> u64 {
-    if lo >= hi {
-        return 0;
+/// `x` as exactly `l` limbs: itself when it has them, else zero-extended (or cut) into `buf`.
+fn padded<'a>(x: &'a [u64], l: usize, buf: &'a mut Vec<u64>) -> &'a [u64] {
+    if x.len() == l {
+        return x;
     }
-    dot(&x[lo..hi], &y_rev[l + lo - 1 - c..])
-}
-
-/// Columns c and c+1 at once (ranges `r0`, `r1`): over their common j range each `x[j]` and
-/// `y[c+1−j]` is loaded once and serves both columns (register blocking); the few terms outside
-/// the common range are summed singly.
-fn pair(
-    x: &[u64],
-    y_rev: &[u64],
-    l: usize,
-    c: usize,
-    r0: (usize, usize),
-    r1: (usize, usize),
-) -> (u64, u64) {
-    let (lo, hi) = (r0.0.max(r1.0), r0.1.min(r1.1));
-    if lo >= hi {
-        return (column(x, y_rev, l, c, r0), column(x, y_rev, l, c + 1, r1));
-    }
-    // Column c reads y_rev from l−1−c+lo, column c+1 one element earlier; lo ≥ r1.0 keeps
-    // that index in range.
-    let start = l + lo - 1 - c;
-    let (s0, s1) = dot_pair(&x[lo..hi], &y_rev[start..], y_rev[start - 1]);
-    (
-        s0 + column(x, y_rev, l, c, (r0.0, lo)) + column(x, y_rev, l, c, (hi, r0.1)),
-        s1 + column(x, y_rev, l, c + 1, (r1.0, lo)) + column(x, y_rev, l, c + 1, (hi, r1.1)),
-    )
-}
-
-/// `(Σ x[t]·y[t], Σ x[t]·y[t−1])` with `y[−1] = before`: each y is loaded once and kept for the
-/// next step.
-fn dot_pair(x: &[u64], y: &[u64], before: u64) -> (u64, u64) {
-    let mut previous = before;
-    let (mut s0, mut s1) = (0u64, 0u64);
-    for (&a, &current) in x.iter().zip(y) {
-        s0 += a * current;
-        s1 += a * previous;
-        previous = current;
-    }
-    (s0, s1)
-}
-
-/// `Σ x[i]·y[i]` over the shorter length. Callers keep it below 2^64 (see the header); plain
-/// arithmetic so that debug builds (the test suite) would trap if that bound were ever wrong.
-fn dot(x: &[u64], y: &[u64]) -> u64 {
-    x.iter().zip(y).fold(0u64, |acc, (&a, &b)| acc + a * b)
+    buf.clear();
+    buf.extend(x.iter().take(l));
+    buf.resize(l, 0);
+    buf
 }
 
 /// `-x⁻¹ mod 2^64` for odd `x`, by Newton iteration.
