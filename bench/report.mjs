@@ -290,22 +290,42 @@ function workerSection() {
   const out = ['## Edge worker in workerd', ''];
   if (worker.skipped) return [...out, skipped(worker)].join('\n');
   out.push(
-    `${worker.description} Load: \`wrk -t1 -c${worker.connections} -d${worker.duration_s}s\` against workerd on 127.0.0.1, ${worker.rounds} interleaved rounds per row group; requests/s and latency (ms): median <sub>min–max</sub> over rounds.`,
+    `${worker.description} Load: \`wrk -t1 -c${worker.connections} -d${worker.duration_s}s\` against workerd on 127.0.0.1, ${worker.rounds} interleaved rounds per row group; requests/s, latency (ms) and the CPU time of the worker's workerd process per request (all its threads, from /proc): median <sub>min–max</sub> over rounds.`,
     '',
   );
+  const cpu = (c) => (c.cpu_us ? `${int(c.cpu_us.median)} <sub>${int(c.cpu_us.min)}–${int(c.cpu_us.max)}</sub>` : '—');
   const rows = [];
   for (const [key, sc] of Object.entries(worker.scenarios)) {
-    for (const [n, c] of Object.entries(sc.contenders)) rows.push(loadRow(`${key}: ${n}`, c));
+    for (const [n, c] of Object.entries(sc.contenders)) rows.push([...loadRow(`${key}: ${n}`, c), cpu(c)]);
   }
-  out.push(table(['load: worker', 'requests/s', 'p50 ms', 'p99 ms', 'errors¹'], rows), '');
+  out.push(table(['load: worker', 'requests/s', 'p50 ms', 'p99 ms', 'errors¹', 'workerd CPU µs per request'], rows), '');
   out.push('¹ responses other than 200, and socket errors, over all rounds.', '');
+  const scenarios = Object.entries(worker.scenarios);
   out.push(
+    'Ratios within a round: requests/s (the goal\'s measure), and by CPU (jose\'s workerd CPU per request ÷ the worker\'s; the machine\'s other tenants move this one less):',
+    '',
     table(
-      ['load', 'edge worker ÷ jose', 'verify() ÷ jose'],
-      Object.entries(worker.scenarios).map(([key, sc]) => [key, times(sc.ratios['azlens edge worker ÷ jose']), times(sc.ratios['azlens verify() ÷ jose'])]),
+      ['load', 'edge worker ÷ jose', 'verify() ÷ jose', 'edge worker ÷ jose, by CPU', 'verify() ÷ jose, by CPU'],
+      scenarios.map(([key, sc]) => [
+        key,
+        times(sc.ratios['azlens edge worker ÷ jose']),
+        times(sc.ratios['azlens verify() ÷ jose']),
+        sc.cpu_ratios ? times(sc.cpu_ratios['azlens edge worker ÷ jose']) : '—',
+        sc.cpu_ratios ? times(sc.cpu_ratios['azlens verify() ÷ jose']) : '—',
+      ]),
     ),
+    '',
   );
-  out[out.length - 1] = `Requests/s ratios within a round:\n\n${out[out.length - 1]}`;
+  const withAdded = scenarios.filter(([, sc]) => sc.added_cpu_us);
+  if (withAdded.length > 0) {
+    const names = Object.keys(withAdded[0][1].added_cpu_us);
+    const plus = (x) => `${x.median < 0 ? '−' : '+'}${int(Math.abs(x.median))} <sub>${int(x.min)}–${int(x.max)}</sub>`;
+    out.push(
+      'What each worker adds to the workerd CPU per request of the worker that only forwards (µs, within a round):',
+      '',
+      table(['load', ...names], withAdded.map(([key, sc]) => [key, ...names.map((n) => plus(sc.added_cpu_us[n]))])),
+    );
+  }
   return out.join('\n');
 }
 

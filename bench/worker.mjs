@@ -1,19 +1,23 @@
 // The edge worker under load: requests/s and p50/p99 through workerd (miniflare's, pinned by
-// bench/package-lock.json) on 127.0.0.1, with a valid bearer token from the fixtures. Four
+// bench/package-lock.json) on 127.0.0.1, with a valid bearer token from the fixtures. Five
 // workers, each in its own workerd and each sending what it lets through to the same origin
 // worker (bench/worker/origin.js, bound as UPSTREAM):
 //
 //   azlens edge worker   js/worker.js, the project's guard, the policy with the key inline
+//   …, audit log off     the same with `audit.log` false: what the AuditEvent log line costs
 //   azlens verify()      bench/worker/azlens.js: the JS shim's createVerifier, then forward
 //   jose                 bench/worker/jose.js: the same with jose's jwtVerify
 //   no verification      bench/worker/plain.js: forward only
 //
 // Workers are started the way the worker suite starts js/worker.js (modules found from the
 // script, the same module rules and compatibility date); wrk loads one at a time, interleaved
-// by round.
+// by round. Besides requests/s, each round reads the CPU time of the workerd process that runs
+// the worker (/proc: every thread of it, user and system) and divides it by the requests the
+// round answered: a figure the other tenants of the machine move far less than throughput.
 
 import { Miniflare } from 'miniflare';
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fixtures, setting, stats, writeResult, loadAverage, ROOT, OUT } from './lib/measure.mjs';
 import { wrk, wrkVersion } from './lib/wrk.mjs';
@@ -37,18 +41,44 @@ const COMPATIBILITY_DATE = '2026-04-01';
 
 const WORKERS = {
   'azlens edge worker': 'js/worker.js',
+  // The same guard with `audit.log` off: what its default AuditEvent log line costs.
+  'azlens edge worker, audit log off': 'js/worker.js',
   'azlens verify()': 'bench/worker/azlens.js',
   'jose': 'bench/worker/jose.js',
   'no verification': 'bench/worker/plain.js',
 };
 
-async function start(script, alg) {
+// CPU time of a process (all its threads), in microseconds, from /proc/PID/stat.
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+function cpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+}
+
+/** The workerd processes this Node process started (Miniflare runs one per instance). */
+function workerdChildren() {
+  const pids = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [comm, rest] = [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), stat.slice(stat.lastIndexOf(')') + 2)];
+      if (comm.startsWith('workerd') && Number(rest.split(' ')[1]) === process.pid) pids.push(Number(pid));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}
+
+async function start(name, script, alg) {
   const f = fx.algorithms[alg];
   const policy = {
     algorithms: [alg],
     issuers: [{ issuer: fx.issuer, audience: fx.audience, keys: f.jwks }],
     forward: { headers: { 'x-auth-sub': 'sub' } },
+    ...(name.endsWith('audit log off') ? { audit: { log: false } } : {}),
   };
+  const before = new Set(workerdChildren());
   const mf = new Miniflare({
     host: '127.0.0.1',
     port: 0,
@@ -76,7 +106,10 @@ async function start(script, alg) {
       { name: 'origin', modules: true, scriptPath: join(ROOT, 'bench/worker/origin.js'), compatibilityDate: COMPATIBILITY_DATE },
     ],
   });
-  return { mf, url: (await mf.ready).href };
+  const url = (await mf.ready).href;
+  const pids = workerdChildren().filter((pid) => !before.has(pid));
+  if (pids.length !== 1) throw new Error(`${name}: expected one new workerd process, found ${pids.length}`);
+  return { mf, url, pid: pids[0] };
 }
 
 /** The token with one character of its claims changed: its signature no longer matches. */
@@ -93,7 +126,10 @@ async function measure(running, load) {
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < names.length; i++) {
       const name = names[(i + r) % names.length];
-      rounds[name].push(await wrk(running[name].url, { ...load, seconds: SECONDS }));
+      const cpu0 = cpuMicros(running[name].pid);
+      const round = await wrk(running[name].url, { ...load, seconds: SECONDS });
+      round.cpu_us = (cpuMicros(running[name].pid) - cpu0) / round.requests;
+      rounds[name].push(round);
     }
   }
   const contenders = {};
@@ -105,14 +141,23 @@ async function measure(running, load) {
       rps: stats(rs.map((x) => x.rps)),
       p50_ms: stats(rs.map((x) => x.p50_ms)),
       p99_ms: stats(rs.map((x) => x.p99_ms)),
+      cpu_us: stats(rs.map((x) => x.cpu_us)),
       errors: rs.reduce((a, x) => a + x.errors, 0),
       requests: rs.reduce((a, x) => a + x.requests, 0),
     };
   }
   const ratio = (a, b) => stats(rounds[a].map((x, i) => x.rps / rounds[b][i].rps));
+  // By CPU: jose's workerd CPU per request ÷ the contender's, within a round (≥ 1: cheaper).
+  const byCpu = (a, b) => stats(rounds[a].map((x, i) => rounds[b][i].cpu_us / x.cpu_us));
+  // What a worker adds to the CPU per request of the one that only forwards.
+  const added = Object.fromEntries(
+    names.filter((n) => n !== 'no verification').map((n) => [n, stats(rounds[n].map((x, i) => x.cpu_us - rounds['no verification'][i].cpu_us))]),
+  );
   return {
     contenders,
     ratios: { 'azlens edge worker ÷ jose': ratio('azlens edge worker', 'jose'), 'azlens verify() ÷ jose': ratio('azlens verify()', 'jose') },
+    cpu_ratios: { 'azlens edge worker ÷ jose': byCpu('azlens edge worker', 'jose'), 'azlens verify() ÷ jose': byCpu('azlens verify()', 'jose') },
+    added_cpu_us: added,
   };
 }
 
@@ -122,7 +167,7 @@ for (const alg of ALGS) {
   const pool = join(OUT, 'fixtures', `pool-${alg}.txt`);
   const running = {};
   try {
-    for (const [name, script] of Object.entries(WORKERS)) running[name] = await start(script, alg);
+    for (const [name, script] of Object.entries(WORKERS)) running[name] = await start(name, script, alg);
     // Each verifying worker must accept the token and refuse a tampered one before it is loaded.
     for (const [name, { url }] of Object.entries(running)) {
       const ok = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
@@ -139,7 +184,7 @@ for (const alg of ALGS) {
       const key = `${alg}, ${kind}`;
       scenarios[key] = await measure(running, how);
       const c = scenarios[key].contenders;
-      console.log(`worker ${key}: ${Object.keys(c).map((n) => `${n} ${Math.round(c[n].rps.median)} req/s p50 ${c[n].p50_ms.median.toFixed(2)} ms`).join(', ')}`);
+      console.log(`worker ${key}: ${Object.keys(c).map((n) => `${n} ${Math.round(c[n].rps.median)} req/s p50 ${c[n].p50_ms.median.toFixed(2)} ms ${Math.round(c[n].cpu_us.median)} µs CPU`).join(', ')}`);
     }
   } finally {
     for (const { mf } of Object.values(running)) await mf.dispose();
@@ -151,7 +196,7 @@ writeResult(
   'worker',
   {
     description:
-      'Four workers, each forwarding what it lets through to the same origin worker (a service binding answering `ok`): **azlens edge worker** is the project\'s guard (`js/worker.js`) with the key inline in its policy; **azlens verify()** is a few lines over the JS shim (`createVerifier` once per isolate, `verify` per request); **jose** is the same few lines with `importJWK` once and `jwtVerify` per request; **no verification** only forwards. Each answers 200 for the valid token, and the verifying ones 401 for a tampered token (checked before the load). *Same token*: every request carries the one token (the edge worker\'s verified-token cache answers after the first); *new token*: each request carries the next of 2,500 distinct valid tokens from the same key, more than the cache holds, so every request is a full verification.',
+      'Five workers, each forwarding what it lets through to the same origin worker (a service binding answering `ok`): **azlens edge worker** is the project\'s guard (`js/worker.js`) with the key inline in its policy; **azlens verify()** is a few lines over the JS shim (`createVerifier` once per isolate, `verify` per request); **jose** is the same few lines with `importJWK` once and `jwtVerify` per request; **azlens edge worker, audit log off** is the guard with `audit: { log: false }` (by default it logs an IHE BALP AuditEvent for every decision); **no verification** only forwards. Each answers 200 for the valid token, and the verifying ones 401 for a tampered token (checked before the load). *Same token*: every request carries the one token (the edge worker\'s verified-token cache answers after the first); *new token*: each request carries the next of 2,500 distinct valid tokens from the same key, more than the cache holds, so every request is a full verification.',
     connections: CONNECTIONS,
     duration_s: SECONDS,
     rounds: ROUNDS,
