@@ -113,6 +113,8 @@ export class TokenVerifier {
   #maxTokenBytes;
   #maxInspectBytes;
   #maxRequestBytes;
+  /** False when the policy names no remote key source: verify() then needs no key plan. */
+  #fetchesKeys;
   /** Calls under way, and whether `free()` was asked for while they ran. */
   #busy = 0;
   #retired = false;
@@ -144,6 +146,7 @@ export class TokenVerifier {
     this.#maxTokenBytes = settings.max_token_bytes;
     this.#maxInspectBytes = settings.max_inspect_bytes;
     this.#maxRequestBytes = settings.max_request_bytes;
+    this.#fetchesKeys = settings.fetches_keys;
     this.#gateKeys = new GateKeys(this.#remote, this.#noKeys, settings.key_cache.max_wait_ms);
   }
 
@@ -198,10 +201,11 @@ export class TokenVerifier {
       const refused = this.#core.verifyOversized(utf8Length(text));
       if (refused) return { ...JSON.parse(refused), header: null, payload: null };
     }
-    const plan = JSON.parse(this.#core.keyPlan(text));
     // `{answer: verdict, keys}`: the core says when the key cache must refetch (js/gate.js).
     const check = (keys) => JSON.parse(this.#core.verify(text, keys, at));
-    const { answer: result, warnings } = plan.errors.length > 0 || plan.sources.length === 0
+    // With inline keys only, every plan is empty: the core verifies with them directly.
+    const plan = this.#fetchesKeys ? JSON.parse(this.#core.keyPlan(text)) : null;
+    const { answer: result, warnings } = plan === null || plan.errors.length > 0 || plan.sources.length === 0
       ? { answer: check(this.#noKeys).answer, warnings: [] }
       : await this.#gateKeys.finishWith(plan.sources, check);
     // The core's verdict as it is (profile, context, key…), with header and payload always present.

@@ -94,6 +94,16 @@ pub fn key_plan_parsed(parsed: &token::ParsedToken, policy: &Policy) -> KeyPlan 
     plan
 }
 
+/// Whether [`key_plan`] plans no source for any token under `policy`: it names no `jwks_uri`,
+/// discovery, `jku` or CRL URL, so only inline keys can verify. A host may then skip asking for
+/// a plan (the verdict is the same as with an empty one).
+pub fn never_fetches(policy: &Policy) -> bool {
+    policy.crl_urls.is_empty()
+        && policy.issuers.iter().all(|i| {
+            i.jwks_uri.is_none() && !i.discovery && i.jku.is_empty() && i.crl_urls.is_empty()
+        })
+}
+
 fn push_crls(plan: &mut KeyPlan, urls: &[&String]) {
     for url in urls {
         let source = KeySource::Crl {
@@ -116,6 +126,38 @@ mod tests {
             encode(header.as_bytes()),
             encode(payload.as_bytes())
         )
+    }
+
+    #[test]
+    fn a_policy_without_remote_names_never_fetches_and_each_name_makes_it_fetch() {
+        let base = r#"{"algorithms":["RS256","ES256"],"trust_anchors":"x","issuers":[{"issuer":"https://ehr.example","keys":{"keys":[]}}]}"#;
+        let inline = Policy::from_json(base).unwrap();
+        assert!(never_fetches(&inline));
+        // Tokens that name every kind of source: none is planned.
+        for header in [
+            r#"{"alg":"RS256","kid":"a"}"#,
+            r#"{"alg":"RS256","jku":"https://ehr.example/jwks"}"#,
+            r#"{"alg":"ES256","x5c":["MA=="]}"#,
+        ] {
+            for iss in ["https://ehr.example", "https://other.example"] {
+                let plan = key_plan(&token(header, &format!(r#"{{"iss":"{iss}"}}"#)), &inline);
+                assert!(plan.sources.is_empty(), "{header} from {iss}");
+            }
+        }
+        for extra in [
+            r#""jwks_uri":"https://ehr.example/jwks""#,
+            r#""discovery":true"#,
+            r#""jku":["https://ehr.example/jwks"]"#,
+            r#""crl_urls":["https://ca.example/int.crl"]"#,
+        ] {
+            let doc = base.replace(r#""keys":{"keys":[]}"#, extra);
+            assert!(!never_fetches(&Policy::from_json(&doc).unwrap()), "{extra}");
+        }
+        let policy_crls = base.replace(
+            r#""trust_anchors":"x""#,
+            r#""trust_anchors":"x","crl_urls":["https://ca.example/root.crl"]"#,
+        );
+        assert!(!never_fetches(&Policy::from_json(&policy_crls).unwrap()));
     }
 
     #[test]

@@ -185,6 +185,8 @@ pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsErr
         max_inspect_bytes: usize,
         max_request_bytes: usize,
         audit: &'a crate::audit::AuditSettings,
+        /// False when the policy names no remote source: no key plan is needed to verify.
+        fetches_keys: bool,
     }
     to_json(&HostSettings {
         key_cache: &policy.key_cache,
@@ -193,6 +195,7 @@ pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsErr
         max_inspect_bytes: report::max_input_bytes(&policy.limits),
         max_request_bytes: guard::request::max_description_bytes(&policy.limits),
         audit: &policy.audit,
+        fetches_keys: !crate::plan::never_fetches(policy),
     })
 }
 
