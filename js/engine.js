@@ -19,9 +19,10 @@ export function engine() {
 }
 
 /**
- * Instantiate the build whose glue is `glue` (its `.wasm` at `wasmUrl`) from `source`: a
- * `WebAssembly.Module`, the bytes, a URL or a Response; with none, Node reads `wasmUrl` from disk
- * and a browser fetches it.
+ * Instantiate the build whose glue is `glue` from `source`: a `WebAssembly.Module`, the bytes, a
+ * URL or a Response; with none, Node reads the file `wasmUrl()` names and a browser fetches it.
+ * `wasmUrl` is a function: workerd gives modules no `import.meta.url` to resolve against, and
+ * there the module is always passed in.
  */
 export async function instantiate(glue, wasmUrl, source) {
   if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
@@ -30,10 +31,11 @@ export async function instantiate(glue, wasmUrl, source) {
     // getBuiltinModule, not import(): bundlers and workerd's module loader never see a Node
     // built-in to resolve, so this one file serves every host unchanged.
     const fs = process.getBuiltinModule?.('node:fs/promises');
+    const url = wasmUrl();
     if (!fs) {
-      throw new Error(`azlens: this Node (${process.version}) is older than 20.16; pass the module's bytes: init(await readFile(new URL('${wasmUrl}')))`);
+      throw new Error(`azlens: this Node (${process.version}) is older than 20.16; pass the module's bytes: init(await readFile(new URL('${url}')))`);
     }
-    glue.initSync({ module: await fs.readFile(wasmUrl) });
+    glue.initSync({ module: await fs.readFile(url) });
   } else {
     await glue.default(source === undefined ? undefined : { module_or_path: source });
   }

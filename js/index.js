@@ -40,7 +40,7 @@ export function init(source) {
 }
 
 function load(source) {
-  return instantiate(full, new URL('./pkg/azlens_bg.wasm', import.meta.url), source);
+  return instantiate(full, () => new URL('./pkg/azlens_bg.wasm', import.meta.url), source);
 }
 
 let initialised = false;

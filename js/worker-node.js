@@ -5,7 +5,7 @@
 import { instantiate } from './engine.js';
 import { guard, gateBuild } from './worker-guard.js';
 
-await instantiate(gateBuild, new URL('./pkg-gate/azlens_bg.wasm', import.meta.url));
+await instantiate(gateBuild, () => new URL('./pkg-gate/azlens_bg.wasm', import.meta.url));
 
 export { guard, ConfigError, policyFrom } from './worker-guard.js';
 export default guard();
