@@ -15,9 +15,10 @@ include $(sort $(wildcard mk/*.mk))
 
 .PHONY: help build test bench
 help:
-	@echo "make serve   build everything and serve the inspector on http://127.0.0.1:8080"
+	@echo "make serve   build the page's module (js/pkg/) and serve the inspector on http://127.0.0.1:8080"
 	@echo "make test    run every test suite (installs what it needs)"
-	@echo "make build   build the WASM modules and the JS package"
+	@echo "make build   build the WASM modules and the JS package: js/pkg/ (full: Node, the page),"
+	@echo "             js/pkg-gate/ (the edge worker: no inspection report), the Envoy filter"
 	@echo "make bench   run the benchmarks and rewrite BENCHMARKS.md"
 
 build: $(BUILD_TARGETS)

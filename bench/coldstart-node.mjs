@@ -1,13 +1,15 @@
 // Size of the shipped wasm modules, and cold start in Node: each sample is a fresh Node process
 // (V8 keeps compiled wasm per process, so a second compile in the same process is not cold),
-// azlens and jose processes interleaved. Timed from inside the process, after Node's own start:
+// the contenders' processes interleaved. Timed from inside the process, after Node's own start:
 //
-//   azlens  import the wasm-bindgen glue, read the .wasm, WebAssembly.compile, instantiate
-//           (initSync), first verification (policy and key set parsed, token verified)
-//   jose    import('jose'), importJWK, first jwtVerify
+//   azlens       the full web build (js/pkg/: Node's shim and the page): import the wasm-bindgen
+//                glue, read the .wasm, WebAssembly.compile, instantiate (initSync), first
+//                verification (policy and key set parsed, token verified)
+//   azlens-gate  the same with the gate build the edge worker ships (js/pkg-gate/: no report)
+//   jose         import('jose'), importJWK, first jwtVerify
 //
 // Usage: node bench/coldstart-node.mjs            (the benchmark; writes coldstart-node.json)
-//        node bench/coldstart-node.mjs --child azlens|jose ALG   (one sample, JSON on stdout)
+//        node bench/coldstart-node.mjs --child azlens|azlens-gate|jose ALG   (one sample, JSON on stdout)
 
 import { readFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -17,10 +19,13 @@ import { performance } from 'node:perf_hooks';
 import { relative } from 'node:path';
 
 const ALGS = ['RS256', 'ES256'];
+/** The wasm-bindgen builds `make build` writes, by contender. */
+const BUILDS = { azlens: 'pkg', 'azlens-gate': 'pkg-gate' };
+const CONTENDERS = [...Object.keys(BUILDS), 'jose'];
 
 if (process.argv[2] === '--child') {
   const [, , , who, alg] = process.argv;
-  process.stdout.write(JSON.stringify(who === 'azlens' ? await azlensSample(alg) : await joseSample(alg)));
+  process.stdout.write(JSON.stringify(who === 'jose' ? await joseSample(alg) : await azlensSample(BUILDS[who], alg)));
 } else {
   await main();
 }
@@ -30,13 +35,13 @@ async function loadFixtures() {
   return fixtures();
 }
 
-async function azlensSample(alg) {
+async function azlensSample(dir, alg) {
   const fx = await loadFixtures();
   const f = fx.algorithms[alg];
   const t0 = performance.now();
-  const glue = await import('../js/pkg/azlens.js');
+  const glue = await import(`../js/${dir}/azlens.js`);
   const t1 = performance.now();
-  const bytes = readFileSync(new URL('../js/pkg/azlens_bg.wasm', import.meta.url));
+  const bytes = readFileSync(new URL(`../js/${dir}/azlens_bg.wasm`, import.meta.url));
   const t2 = performance.now();
   const module = await WebAssembly.compile(bytes);
   const t3 = performance.now();
@@ -82,28 +87,32 @@ async function main() {
   const self = fileURLToPath(import.meta.url);
 
   const web = `${ROOT}/js/pkg/azlens_bg.wasm`;
+  const gate = `${ROOT}/js/pkg-gate/azlens_bg.wasm`;
   const envoy = process.env.AZLENS_ENVOY_WASM;
   const sizes = {
     web: { ...size(web), path: shown(web) },
+    gate: { ...size(gate), path: shown(gate) },
     envoy: envoy && existsSync(envoy)
       ? { ...size(envoy), path: shown(envoy) }
-      : { skipped: envoy ? `${envoy} was not built` : 'the Envoy filter build (mk/40-envoy.mk) is not on this branch yet' },
+      : { skipped: envoy ? `${envoy} was not built` : 'AZLENS_ENVOY_WASM was not set (`make bench-coldstart-node` sets it)' },
   };
   const sizeOf = (s) => (s.skipped ? s.skipped : `${s.raw} B raw, ${s.gzip} B gzipped`);
   for (const [name, s] of Object.entries(sizes)) console.log(`size ${name}: ${sizeOf(s)}`);
 
   const algorithms = {};
   for (const alg of ALGS) {
-    const runs = { azlens: [], jose: [] };
+    const runs = Object.fromEntries(CONTENDERS.map((who) => [who, []]));
     for (let i = 0; i < samples; i++) {
-      for (const who of i % 2 ? ['jose', 'azlens'] : ['azlens', 'jose']) {
+      // Each round starts with the next contender, so none always runs first.
+      const order = CONTENDERS.map((_, j) => CONTENDERS[(i + j) % CONTENDERS.length]);
+      for (const who of order) {
         const out = execFileSync(process.execPath, [self, '--child', who, alg], { cwd: `${ROOT}/bench`, encoding: 'utf8' });
         runs[who].push(JSON.parse(out));
       }
     }
     const phases = (list) => Object.fromEntries(Object.keys(list[0]).map((k) => [k, stats(list.map((s) => s[k]))]));
-    algorithms[alg] = { azlens: phases(runs.azlens), jose: phases(runs.jose) };
-    console.log(`cold start ${alg}: azlens ${algorithms[alg].azlens.total.median.toFixed(1)} ms, jose ${algorithms[alg].jose.total.median.toFixed(1)} ms`);
+    algorithms[alg] = Object.fromEntries(CONTENDERS.map((who) => [who, phases(runs[who])]));
+    console.log(`cold start ${alg}: ${CONTENDERS.map((who) => `${who} ${algorithms[alg][who].total.median.toFixed(1)} ms`).join(', ')}`);
   }
   writeResult('coldstart-node', { samples, sizes, algorithms }, startLoad);
 }

@@ -3,7 +3,7 @@
 // before they fetch. Errors are FetchError with a sentence a person can act on; nothing here
 // knows what the bytes mean.
 
-import { KeySlots } from './pkg/azlens.js';
+import { engine } from './engine.js';
 
 export class FetchError extends Error {
   constructor(message) {
@@ -18,7 +18,7 @@ export class FetchError extends Error {
  */
 export function checkUrl(url, { allowLoopbackHttp = false } = {}) {
   try {
-    KeySlots.checkUrl(String(url), allowLoopbackHttp === true);
+    engine().KeySlots.checkUrl(String(url), allowLoopbackHttp === true);
   } catch (e) {
     throw new FetchError(e?.message ?? String(e));
   }

@@ -5,13 +5,15 @@
 //   await init();
 //   const result = await verify(token, { keys, algorithms: ['RS256'], issuer, audience });
 
-import initWasm, {
-  initSync, Verifier as CoreVerifier, Gate as CoreGate, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
+import * as full from './pkg/azlens.js';
+import {
+  Verifier as CoreVerifier, Gate as CoreGate, KeySet as CoreKeySet, errorCodes as coreErrorCodes, version as coreVersion,
   policySchema as corePolicySchema,
   iuaRulesAlone as coreIuaRulesAlone,
   inspect as coreInspect, inspectWithKeys as coreInspectWithKeys, parseKeys as coreParseKeys,
   inspectOversized as coreInspectOversized, inspectBound as coreInspectBound,
 } from './pkg/azlens.js';
+import { instantiate } from './engine.js';
 import { policyFrom, nowFrom, keySetFrom, OptionsError, JS_ONLY_OPTIONS, inCallerNames } from './options.js';
 import { RemoteKeys, defaultStore, WARNINGS } from './keys.js';
 import { bodyOf, requestJson, utf8Length, oversizedRequest } from './request.js';
@@ -24,7 +26,8 @@ export { introspect } from './introspection.js';
 let ready = null;
 
 /**
- * Load the WebAssembly module; idempotent (later calls return the first call's promise).
+ * Load the WebAssembly module (the full build, js/pkg/: verification and the inspection report);
+ * idempotent (later calls return the first call's promise).
  * With no argument, Node reads `pkg/azlens_bg.wasm` from disk and a browser fetches it.
  * workerd (and anything else) may pass a `WebAssembly.Module`, the bytes, a URL or a Response.
  */
@@ -36,23 +39,8 @@ export function init(source) {
   return ready;
 }
 
-async function load(source) {
-  if (source instanceof WebAssembly.Module || source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
-    initSync({ module: source });
-    return;
-  }
-  if (source === undefined && typeof process !== 'undefined' && process.versions?.node) {
-    // getBuiltinModule, not import(): bundlers and workerd's module loader never see a Node
-    // built-in to resolve, so this one file serves every host unchanged.
-    const fs = process.getBuiltinModule?.('node:fs/promises');
-    const wasmUrl = new URL('./pkg/azlens_bg.wasm', import.meta.url);
-    if (!fs) {
-      throw new Error(`azlens: this Node (${process.version}) is older than 20.16; pass the module's bytes: init(await readFile(new URL('${wasmUrl}')))`);
-    }
-    initSync({ module: await fs.readFile(wasmUrl) });
-    return;
-  }
-  await initWasm(source === undefined ? undefined : { module_or_path: source });
+function load(source) {
+  return instantiate(full, () => new URL('./pkg/azlens_bg.wasm', import.meta.url), source);
 }
 
 let initialised = false;

@@ -9,7 +9,7 @@
 
 import { fetchText, checkUrl, FetchError } from './http.js';
 import { MemoryStore } from './store.js';
-import { KeySlots, KeyDiscovery } from './pkg/azlens.js';
+import { engine } from './engine.js';
 
 /** The store shared by every verifier that was not given one. */
 export const defaultStore = new MemoryStore();
@@ -76,7 +76,7 @@ export class RemoteCache {
   constructor({ settings, store, prefix, load, loadId = '', decode, dispose, slots }) {
     this.#settings = settings;
     this.#ownSlots = slots === undefined;
-    this.#slots = slots ?? new KeySlots(JSON.stringify(settings));
+    this.#slots = slots ?? new (engine().KeySlots)(JSON.stringify(settings));
     this.#loadId = loadId;
     this.#dispose = dispose ?? (() => {});
     this.#store = store;
@@ -268,7 +268,7 @@ export class RemoteKeys {
       maxBytes,
       allowLoopbackHttp: settings.allow_loopback_http,
     };
-    const slots = new KeySlots(JSON.stringify(settings));
+    const slots = new (engine().KeySlots)(JSON.stringify(settings));
     this.#slots = slots;
     this.#keySets = new RemoteCache({
       settings,
@@ -323,7 +323,7 @@ export class RemoteKeys {
       const marker = this.#marker(discoveryUrls(issuer)[0], `discovery failed: ${problem}`);
       if (marker) sets.push(marker);
     }
-    return { sets, warnings, generation: KeySlots.generation(JSON.stringify(parts)) };
+    return { sets, warnings, generation: engine().KeySlots.generation(JSON.stringify(parts)) };
   }
 
   /** The core's set for a source that could not be fetched, so the verdict says so. */
@@ -387,7 +387,7 @@ export class RemoteKeys {
 
 /** The discovery documents of `issuer`, in the order the core tries them. */
 export function discoveryUrls(issuer) {
-  return JSON.parse(KeySlots.discoveryUrls(issuer));
+  return JSON.parse(engine().KeySlots.discoveryUrls(issuer));
 }
 
 /**
@@ -396,7 +396,7 @@ export function discoveryUrls(issuer) {
  * depends on which one it was). This only fetches.
  */
 async function loadDiscovery(issuer, http) {
-  const discovery = new KeyDiscovery(issuer, http.allowLoopbackHttp === true);
+  const discovery = new (engine().KeyDiscovery)(issuer, http.allowLoopbackHttp === true);
   const bodies = new Map();
   try {
     let step = JSON.parse(discovery.start());

@@ -13,7 +13,9 @@
 // policy that reads `env:NAME` is replaced by the binding `NAME` (a secret, for introspection
 // client secrets) before the core sees it.
 
-import { initSync, Gate, KeySet } from './pkg/azlens.js';
+// The gate build (js/pkg-gate/: the core without the inspection report), wherever the worker runs.
+import * as gateBuild from './pkg-gate/azlens.js';
+import { useBuild } from './engine.js';
 import { RemoteKeys } from './keys.js';
 import { workerStore } from './worker-store.js';
 import { oversizedRequest, readCapped } from './request.js';
@@ -29,16 +31,22 @@ export class ConfigError extends Error {
   }
 }
 
+const { Gate, KeySet } = gateBuild;
+export { gateBuild };
+
 let wasmReady = false;
 let wasmModule = null;
-/** The WebAssembly module the guard instantiates (workerd: `import wasm from './pkg/azlens_bg.wasm'`). */
+/** The gate build's module the guard instantiates (workerd: `import wasm from './pkg-gate/azlens_bg.wasm'`). */
 export function useWasmModule(module) {
   wasmModule = module;
 }
 function loadWasm() {
   if (!wasmReady) {
-    // Elsewhere (worker-node.js) init() of index.js has instantiated the same glue already.
-    if (wasmModule !== null) initSync({ module: wasmModule });
+    // Elsewhere worker-node.js has instantiated the gate build already.
+    if (wasmModule !== null) {
+      gateBuild.initSync({ module: wasmModule });
+      useBuild(gateBuild);
+    }
     wasmReady = true;
   }
 }

@@ -1,13 +1,14 @@
 # The JS package: node --test suites over the real built WASM module, with loopback HTTP
 # servers started by the tests; the same package inside workerd (miniflare, pinned by
 # js/test/workerd/package-lock.json). Also checks that the core (no features) builds for both
-# wasm targets, and that the web feature is lint-clean for wasm32.
+# wasm targets, and that both wasm builds (web with and without report) are lint-clean.
 .PHONY: test-js test-js-workerd lint-web
 TEST_TARGETS += test-js
 WORKERD_TEST_DEPS := js/test/workerd/node_modules/.package-lock.json
 
 lint-web: .tools/rustup-targets
-	@echo "== cargo clippy --features web --target wasm32-unknown-unknown -D warnings"
+	@echo "== cargo clippy --features web(,report) --target wasm32-unknown-unknown -D warnings (both wasm builds)"
+	cargo clippy --lib --features web,report --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --lib --features web --target wasm32-unknown-unknown -- -D warnings
 
 $(WORKERD_TEST_DEPS): js/test/workerd/package.json js/test/workerd/package-lock.json

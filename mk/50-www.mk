@@ -24,8 +24,9 @@ chromium:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
-# The page needs only the web build (skipped when nothing changed), not the Envoy filter.
-serve: build-wasm
+# The page needs only the full web build, js/pkg/ (skipped when nothing changed): not the edge
+# worker's gate build, not the Envoy filter.
+serve: build-web
 	@echo "== serving www/ and js/ on http://127.0.0.1:$(PORT) (Ctrl-C stops)"
 	node www/serve.mjs --port $(PORT)
 

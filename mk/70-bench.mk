@@ -4,7 +4,7 @@
 # The pieces run one after the other even under `make -j` (order-only prerequisites chain them):
 # two benchmarks sharing two cores would measure each other. Quick runs: BENCH_ROUNDS=3.
 .PHONY: bench-deps bench-fixtures bench-verify-node bench-verify-native bench-inspect-node \
-	bench-coldstart-node bench-worker bench-envoy bench-wrk bench-report
+	bench-coldstart-node bench-coldstart-envoy bench-worker bench-envoy bench-wrk bench-report
 
 BENCH_OUT := $(CURDIR)/target/bench
 BENCH_RESULTS := $(BENCH_OUT)/results
@@ -56,10 +56,17 @@ bench-inspect-node: build-wasm bench-deps bench-fixtures | bench-verify-native
 	@echo "== inspect() in Node: azlens vs jose decodeJwt + decodeProtectedHeader"
 	node bench/inspect-node.mjs
 
-# The Envoy filter's size is measured when its build (mk/40-envoy.mk: ENVOY_WASM) exists.
-bench-coldstart-node: build-wasm bench-deps bench-fixtures | bench-inspect-node
-	@echo "== wasm sizes and cold start in fresh Node processes: azlens vs jose"
+# The sizes of the three builds (web, gate, Envoy filter: mk/20-wasm.mk, mk/40-envoy.mk), and cold
+# start of the two wasm-bindgen builds in fresh Node processes.
+bench-coldstart-node: build-wasm build-envoy bench-deps bench-fixtures | bench-inspect-node
+	@echo "== wasm sizes, and cold start in fresh Node processes: azlens full and gate builds vs jose"
 	AZLENS_ENVOY_WASM="$(ENVOY_WASM)" node bench/coldstart-node.mjs
+
+# The Envoy filter's cold start: fresh Envoy processes, start to first answered request, against
+# the same bootstrap with an empty wasm filter and with none.
+bench-coldstart-envoy: build-envoy $(BENCH_EMPTY_FILTER) $(ENVOY_VENV)/.installed bench-fixtures | bench-coldstart-node
+	@echo "== Envoy cold start: start → first answered request, azlens filter vs empty wasm filter vs no filter"
+	"$(ENVOY_VENV)/bin/python" bench/coldstart-envoy.py "$(BENCH_OUT)/fixtures" "$(BENCH_RESULTS)/coldstart-envoy.json" "$(ENVOY_WASM)" "$(BENCH_EMPTY_FILTER)"
 
 # wrk from Debian, installed when missing (the host load tests use it).
 .PHONY: bench-wrk
@@ -68,7 +75,7 @@ bench-wrk:
 		echo "== apt-get install -y wrk (the load generator of the worker and Envoy benchmarks)"; \
 		apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }; fi
 
-bench-worker: build-wasm bench-deps bench-fixtures bench-wrk | bench-coldstart-node
+bench-worker: build-wasm bench-deps bench-fixtures bench-wrk | bench-coldstart-envoy
 	@echo "== edge worker under load in workerd (miniflare): azlens vs jose vs no verification"
 	WRANGLER_SEND_METRICS=false node bench/worker.mjs
 
@@ -88,7 +95,7 @@ bench-envoy: build-envoy $(BENCH_EMPTY_FILTER) $(ENVOY_VENV)/.installed bench-fi
 	"$(ENVOY_VENV)/bin/python" bench/envoy-load.py "$(BENCH_OUT)/fixtures" "$(BENCH_RESULTS)/envoy.json" "$(ENVOY_WASM)" "$(BENCH_EMPTY_FILTER)"
 
 BENCH_PIECES := bench-verify-node bench-verify-native bench-inspect-node bench-coldstart-node \
-	bench-worker bench-envoy
+	bench-coldstart-envoy bench-worker bench-envoy
 
 bench-report: bench-size $(BENCH_PIECES)
 	@echo "== BENCHMARKS.md from $(BENCH_RESULTS)/*.json"

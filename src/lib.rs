@@ -43,6 +43,7 @@ pub mod limits;
 pub mod plan;
 pub mod policy;
 pub mod profiles;
+#[cfg(feature = "report")]
 pub mod report;
 pub mod time;
 pub mod token;

@@ -40,6 +40,14 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The longest input inspection reads, in bytes: a token at `max_token_bytes` with room for
+    /// what people paste around and inside it (a scheme word, white space, line breaks). Hosts
+    /// check a string's length against it before copying the string into WebAssembly memory.
+    /// It lives here, not in `report`, so builds without the report state it too.
+    pub fn max_inspect_bytes(&self) -> usize {
+        self.max_token_bytes.saturating_mul(2).saturating_add(1024)
+    }
+
     /// The most a policy may raise each limit to. Work and memory grow with these: inspecting or
     /// verifying one token takes up to ~35 times its size in WebAssembly memory (measured: 9 MB
     /// for a 256 KiB token of small claims, 35 MB for 1 MiB), and wasm memory, once grown, is

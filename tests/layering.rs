@@ -1,6 +1,7 @@
 //! The layering rules of src/, read from the source itself so they stay true: no circle between
-//! modules that must stack (alg below keys; smart's scopes below its authorize), and verification
-//! never importing from inspection (`report`), which only the host adapters and the CLI may use.
+//! modules that must stack (alg below keys; smart's scopes below its authorize), verification
+//! never importing from inspection (`report`), which only the inspection exports of the wasm
+//! host and the CLI may use, and the gateways (built without feature `report`) never reaching it.
 //!
 //! A module here is a file (`src/alg/ecdsa.rs` is `alg::ecdsa`, `src/alg/mod.rs` is `alg`); an
 //! edge is any `crate::…` or `super::…` path in it, resolved to the longest module it names.
@@ -23,8 +24,13 @@ const VERIFICATION: &[&str] = &[
 ];
 const INSPECTION: &str = "report";
 
-/// Who may import `crate::report` besides report itself: the host adapters and the CLI.
-const REPORT_USERS: &[&str] = &["wasm", "envoy", "bin"];
+/// Who may import `crate::report` besides report itself: the wasm host's inspection exports and
+/// the CLI, both compiled only with feature `report`.
+const REPORT_USERS: &[&str] = &["wasm::inspect", "bin"];
+
+/// Hosts built without feature `report`: src/wasm/ as the edge worker's gate build (all of it
+/// but `wasm::inspect`) and the Envoy filter. If they reached inspection they would not build.
+const GATEWAYS: &[(&str, &str)] = &[("wasm", "wasm::inspect"), ("envoy", "")];
 
 struct Source {
     /// module path → its file
@@ -180,7 +186,7 @@ fn reach(
     let mut seen = BTreeSet::new();
     let mut queue: Vec<Vec<String>> = edges
         .keys()
-        .filter(|m| within(m, from))
+        .filter(|m| within(m, from) && !within(m, avoid))
         .map(|m| vec![m.clone()])
         .collect();
     while let Some(trail) = queue.pop() {
@@ -241,8 +247,8 @@ fn verification_never_imports_inspection() {
         for t in targets {
             assert!(
                 !within(t, INSPECTION),
-                "{module} imports {t}: only report/ itself, the host adapters and the CLI may use \
-                 inspection; move what both need into a core module"
+                "{module} imports {t}: only report/ itself, src/wasm/inspect.rs and the CLI may \
+                 use inspection; move what both need into a core module"
             );
         }
     }
@@ -250,6 +256,24 @@ fn verification_never_imports_inspection() {
         if let Some(trail) = reach(&edges, v, INSPECTION, "") {
             panic!(
                 "verification reaches inspection: {}; move what both need into a core module",
+                trail.join(" → ")
+            );
+        }
+    }
+}
+
+#[test]
+fn gateways_never_reach_inspection() {
+    let edges = Source::read().edges();
+    assert!(
+        edges["wasm::inspect"].contains("report"),
+        "the reader sees the inspection exports use report"
+    );
+    for (host, built_with_report) in GATEWAYS {
+        if let Some(trail) = reach(&edges, host, INSPECTION, built_with_report) {
+            panic!(
+                "{host} is built without feature `report` but reaches inspection: {}; keep \
+                 what needs the report in src/wasm/inspect.rs (or behind the feature)",
                 trail.join(" → ")
             );
         }

@@ -1,6 +1,6 @@
 // Rewrites the "Size" section of BENCHMARKS.md (between its markers) from the wasm files named
-// on the command line: `node js/bench/size.mjs BENCHMARKS.md "label=path" …`. The first file
-// labelled "shipped" is the one people download.
+// on the command line: `node js/bench/size.mjs BENCHMARKS.md "label=path" …`. Rows whose label
+// starts with "**shipped**" are the modules people download; each gets a line by section.
 
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { gzipSync, brotliCompressSync } from 'node:zlib';
@@ -55,15 +55,18 @@ const section = [
   '<!-- size:begin (written by `make bench-size`) -->',
   '## Size',
   '',
-  'The web build (`make build`): `wasm32-unknown-unknown`, release profile, feature `web`,',
-  'wasm-bindgen `--target web`, binaryen `wasm-opt` from npm. The `target_features` section is',
-  'kept (wasm-bindgen reads it); the name section is not shipped.',
+  'Three builds (`make build`), release profile, binaryen `wasm-opt` from npm. The **full web build**',
+  '(js/pkg/, for Node and the page: `wasm32-unknown-unknown`, features `web,report`, wasm-bindgen',
+  '`--target web`) at each stage; the **gate build** the edge worker ships (js/pkg-gate/: the same',
+  'with feature `web` alone, no inspection report); the **Envoy filter** (`wasm32-wasip1`, feature',
+  '`envoy`, no report). The `target_features` section is kept (wasm-bindgen reads it); the name',
+  'section is not shipped.',
   '',
   '| stage | raw | gzip -9 | brotli |',
   '|---|---|---|---|',
   ...rows.map((r) => `| ${r.label} | ${r.raw} B (${kib(r.raw)}) | ${r.gzip} B (${kib(r.gzip)}) | ${r.brotli} B (${kib(r.brotli)}) |`),
   '',
-  `Shipped module by section: ${bySection(rows.at(-1).sections)}.`,
+  ...rows.filter((r) => r.label.startsWith('**shipped**')).map((r) => `- ${r.label.replace('**shipped**: ', '')} by section: ${bySection(r.sections)}.`),
   '',
   `Measured ${new Date().toISOString().slice(0, 10)} on ${os.arch()} ${cpu}, ${os.cpus().length} cores, Node ${process.version}.`,
   '<!-- size:end -->',

@@ -20,7 +20,7 @@ test('npm pack, install in a fresh folder, import azlens and azlens/worker in No
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], JS));
   const files = packed.files.map((f) => f.path);
-  for (const f of ['LICENSE', 'README.md', 'package.json', 'index.js', 'index.d.ts', 'pkg/azlens_bg.wasm', 'worker.js', 'worker-node.js']) {
+  for (const f of ['LICENSE', 'README.md', 'package.json', 'index.js', 'index.d.ts', 'pkg/azlens_bg.wasm', 'pkg-gate/azlens_bg.wasm', 'engine.js', 'worker.js', 'worker-node.js']) {
     assert.ok(files.includes(f), `${f} is in the package: ${files.join(' ')}`);
   }
   assert.ok(!files.some((f) => f.startsWith('test/') || f.startsWith('node_modules/')), files.join(' '));

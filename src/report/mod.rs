@@ -114,16 +114,6 @@ pub fn inspect(token: &str, now: i64, opts: &InspectOptions<'_>) -> Report {
     inspect_at(token, now, opts, 0)
 }
 
-/// The longest input [`inspect`] reads, in bytes: a token at `limits.max_token_bytes` with room
-/// for what people paste around and inside it (a scheme word, white space, line breaks).
-/// Hosts check a string's length against it before copying the string into WebAssembly memory.
-pub fn max_input_bytes(limits: &Limits) -> usize {
-    limits
-        .max_token_bytes
-        .saturating_mul(2)
-        .saturating_add(1024)
-}
-
 impl Report {
     /// A report of `kind` on `length` bytes with `findings` and nothing read yet.
     fn blank(kind: TokenKind, length: usize, findings: Vec<Finding>) -> Report {
@@ -148,10 +138,10 @@ impl Report {
     }
 }
 
-/// The report on an input of `len` bytes that is over [`max_input_bytes`], made from its length
-/// alone (a host need not copy the input to get it); `None` within the bound.
+/// The report on an input of `len` bytes that is over [`Limits::max_inspect_bytes`], made from
+/// its length alone (a host need not copy the input to get it); `None` within the bound.
 pub fn oversized_input(len: usize, limits: &Limits) -> Option<Report> {
-    let max = max_input_bytes(limits);
+    let max = limits.max_inspect_bytes();
     (len > max).then(|| {
         let mut r = Report::blank(
             TokenKind::Opaque,
@@ -740,7 +730,7 @@ mod tests {
     #[test]
     fn input_over_the_inspection_bound_is_reported_from_its_length() {
         let limits = Limits::default();
-        let max = max_input_bytes(&limits);
+        let max = limits.max_inspect_bytes();
         assert!(oversized_input(max, &limits).is_none());
         let r = inspect(&"a".repeat(max + 1), NOW, &InspectOptions::default());
         assert_eq!(r.findings[0].code, "too_large");

@@ -3,14 +3,19 @@
 //! returns the core's answers as JSON strings (one `JSON.parse` in JS is cheaper than building
 //! JS objects field by field). `js/index.js` is the API people use; this is its engine.
 //! [`worker`] is the edge worker's `Gate`.
+//!
+//! Two builds come from here: with feature `report` (js/pkg/: Node, the page) `inspect.rs` adds
+//! the inspection report's exports; without it (js/pkg-gate/: the edge worker) they and all of
+//! `crate::report` are left out, for a smaller module and a faster cold start.
 
+#[cfg(feature = "report")]
+pub mod inspect;
 pub mod keycache;
 pub mod worker;
 
 use crate::error::ErrorCode;
 use crate::guard;
 use crate::plan;
-use crate::report::{self, InspectOptions};
 use crate::Limits;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -18,7 +23,7 @@ use wasm_bindgen::prelude::*;
 /// A policy document made ready to verify (its inline keys parsed once).
 #[wasm_bindgen(js_name = Verifier)]
 pub struct WebVerifier {
-    inner: crate::Verifier,
+    pub(crate) inner: crate::Verifier,
 }
 
 /// What `Verifier.verify` answers: the verdict, and what the key cache must do next.
@@ -68,15 +73,6 @@ impl WebVerifier {
             .transpose()
     }
 
-    /// The report on an input of `bytes` bytes (UTF-8) over `hostSettings().max_inspect_bytes`,
-    /// as JSON, without the input (checked before copying it into WebAssembly memory); `null`
-    /// within the bound.
-    #[wasm_bindgen(js_name = inspectOversized)]
-    pub fn inspect_oversized(&self, bytes: f64) -> Option<String> {
-        report::oversized_input(byte_count(bytes), &self.inner.policy().limits)
-            .map(|r| report::to_json(&r))
-    }
-
     /// `{"decision": …}` (400 `invalid_request`) for a request whose description (the JSON
     /// `Gate.begin` takes) is `bytes` bytes, over `hostSettings().max_request_bytes`, from its
     /// method and path alone; `null` within the bound.
@@ -108,17 +104,6 @@ impl WebVerifier {
     #[wasm_bindgen(js_name = readDiscovery)]
     pub fn read_discovery(&self, issuer: &str, url: &str, bytes: &[u8]) -> Result<String, JsError> {
         read_discovery_under(self.inner.policy(), issuer, url, bytes)
-    }
-
-    /// Inspect `token` at `now`, verifying it under this policy with its inline keys plus
-    /// `keys` (nested signed statements are verified with `keys` alone). The report as JSON.
-    pub fn inspect(&self, token: &str, keys: &WebKeySet, now: f64) -> String {
-        let opts = InspectOptions {
-            limits: self.inner.policy().limits.clone(),
-            keys: Some(&keys.inner),
-            verifier: Some(&self.inner),
-        };
-        report::to_json(&report::inspect(token, epoch_seconds(now), &opts))
     }
 
     /// The IHE BALP `AuditEvent` (FHIR R4 JSON) for a decision's `audit` facts (as JSON),
@@ -192,7 +177,7 @@ pub(crate) fn host_settings_json(policy: &crate::Policy) -> Result<String, JsErr
         key_cache: &policy.key_cache,
         max_key_set_bytes: policy.limits.max_key_set_bytes,
         max_token_bytes: policy.limits.max_token_bytes,
-        max_inspect_bytes: report::max_input_bytes(&policy.limits),
+        max_inspect_bytes: policy.limits.max_inspect_bytes(),
         max_request_bytes: guard::request::max_description_bytes(&policy.limits),
         audit: &policy.audit,
         fetches_keys: !crate::plan::never_fetches(policy),
@@ -274,35 +259,6 @@ impl WebKeySet {
         inner.extend(other.inner.clone());
         WebKeySet { inner }
     }
-}
-
-/// Inspect any string someone believes is a token, at `now`: the report as JSON. Never throws.
-#[wasm_bindgen]
-pub fn inspect(token: &str, now: f64) -> String {
-    report::inspect_json(token, epoch_seconds(now))
-}
-
-/// The report on an input of `bytes` bytes over the default limits' inspection bound (the
-/// number `inspectBound()` gives), without the input; `null` within the bound.
-#[wasm_bindgen(js_name = inspectOversized)]
-pub fn inspect_oversized(bytes: f64) -> Option<String> {
-    report::oversized_input(byte_count(bytes), &Limits::default()).map(|r| report::to_json(&r))
-}
-
-/// The longest input `inspect` and `inspectWithKeys` read under the default limits, in bytes.
-#[wasm_bindgen(js_name = inspectBound)]
-pub fn inspect_bound() -> f64 {
-    report::max_input_bytes(&Limits::default()) as f64
-}
-
-/// Inspect and check the signature and times with `keys` (no policy: any algorithm the keys fit).
-#[wasm_bindgen(js_name = inspectWithKeys)]
-pub fn inspect_with_keys(token: &str, keys: &WebKeySet, now: f64) -> String {
-    let opts = InspectOptions {
-        keys: Some(&keys.inner),
-        ..InspectOptions::default()
-    };
-    report::to_json(&report::inspect(token, epoch_seconds(now), &opts))
 }
 
 /// Read a key set in any supported format under the default limits (for inspection without a

@@ -1,12 +1,13 @@
 // The deployment as wrangler.toml describes it: wrangler 4.86.0 bundles js/worker.js with the
-// WASM (`deploy --dry-run`, nothing uploaded), and the bundle runs in workerd with the sample
-// policy from the file. Requests here never need a key set, so nothing leaves loopback: the
-// upstream is replaced by a loopback server, and no banner, update check or metrics run.
+// WASM (`deploy --dry-run`, nothing uploaded) — the gate build, without the inspection report —
+// and the bundle runs in workerd with the sample policy from the file. Requests here never need
+// a key set, so nothing leaves loopback: the upstream is replaced by a loopback server, and no
+// banner, update check or metrics run.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { unstable_readConfig } from 'wrangler';
@@ -37,7 +38,13 @@ test('wrangler.toml bundles, and the bundle guards with the sample policy', asyn
   assert.match(run.stdout, /--dry-run: exiting now/);
   const files = readdirSync(out.dir);
   assert.ok(files.includes('worker.js'), files.join(' '));
-  assert.ok(files.some((f) => f.endsWith('.wasm')), files.join(' '));
+  // The worker ships the gate build (js/pkg-gate/, no inspection report) and only it: neither
+  // the full build's module nor its glue is in the bundle.
+  const wasm = files.filter((f) => f.endsWith('.wasm'));
+  assert.equal(wasm.length, 1, files.join(' '));
+  const shipped = readFileSync(join(out.dir, wasm[0]));
+  assert.ok(shipped.equals(readFileSync(join(h.ROOT, 'js', 'pkg-gate', 'azlens_bg.wasm'))), `${wasm[0]} is js/pkg-gate/azlens_bg.wasm`);
+  assert.doesNotMatch(readFileSync(join(out.dir, 'worker.js'), 'utf8'), /inspectWithKeys/);
 
   const config = unstable_readConfig({ config: join(h.ROOT, 'wrangler.toml') });
   assert.equal(config.send_metrics, false);
