@@ -24,14 +24,15 @@ import copy
 import http.client
 import json
 import os
-import statistics
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "hosts", "envoy"))
+sys.path.insert(0, os.path.join(ROOT, "bench", "lib"))
 
 import harness  # noqa: E402  (the Envoy suite's process harness)
+from results import stats, write_result  # noqa: E402  (bench/lib/results.py)
 
 SAMPLES = int(os.environ.get("BENCH_ENVOY_COLD_SAMPLES", "7"))
 CONTENDERS = ["azlens", "empty wasm filter", "no filter"]
@@ -95,10 +96,6 @@ def sample(conf: dict, port: int, token: str) -> float:
         envoy.stop()
 
 
-def stats(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
-
-
 def main() -> int:
     fixtures_dir, out_path, wasm, empty_wasm = sys.argv[1:5]
     load_start = os.getloadavg()[0]
@@ -118,20 +115,18 @@ def main() -> int:
         for n in CONTENDERS if n != "no filter"
     }
     print("envoy cold start: " + ", ".join(f"{n} {first[n]['median']:.1f} ms" for n in CONTENDERS), flush=True)
-    result = {
-        "bench": "coldstart-envoy",
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "load": {"start": load_start, "end": os.getloadavg()[0]},
-        "description": __doc__.split("Usage:")[0].strip(),
-        "samples": SAMPLES,
-        "envoy_concurrency": 1,
-        "first_answer_ms": first,
-        "added_ms": added,
-    }
-    with open(out_path, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    print(f"wrote {out_path}")
+    write_result(
+        out_path,
+        "coldstart-envoy",
+        load_start,
+        {
+            "description": __doc__.split("Usage:")[0].strip(),
+            "samples": SAMPLES,
+            "envoy_concurrency": 1,
+            "first_answer_ms": first,
+            "added_ms": added,
+        },
+    )
     return 0
 
 

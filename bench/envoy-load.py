@@ -29,7 +29,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -38,8 +37,10 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "hosts", "envoy"))
+sys.path.insert(0, os.path.join(ROOT, "bench", "lib"))
 
 import harness  # noqa: E402  (the Envoy suite's process harness)
+from results import stats, write_result  # noqa: E402  (bench/lib/results.py)
 
 WRK_SCRIPT = os.path.join(ROOT, "bench", "lib", "wrk-json.lua")
 ROUNDS = int(os.environ.get("BENCH_ENVOY_ROUNDS", "3"))
@@ -177,10 +178,6 @@ def wrk(port: int, connections: int, seconds: int, token: str, pool: str | None)
     }
 
 
-def stats(values: list[float]) -> dict:
-    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
-
-
 def version(cmd: list[str]) -> str:
     try:
         done = subprocess.run(cmd, capture_output=True, text=True)
@@ -262,20 +259,18 @@ def main() -> int:
     finally:
         envoy.stop()
 
-    result = {
-        "bench": "envoy",
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "load": {"start": load_start, "end": os.getloadavg()[0]},
-        "description": __doc__.split("\n\nEnvoy is started")[0].split("Usage:")[0].strip(),
-        "versions": {"envoy": envoy_version(envoy_bin), "wrk": version(["wrk", "--version"]).split(" Copyright")[0]},
-        "envoy_concurrency": 1,
-        "cache_size": CACHE,
-        "scenarios": scenarios,
-    }
-    with open(out_path, "w") as f:
-        json.dump(result, f, indent=2)
-        f.write("\n")
-    print(f"wrote {out_path}")
+    write_result(
+        out_path,
+        "envoy",
+        load_start,
+        {
+            "description": __doc__.split("\n\nEnvoy is started")[0].split("Usage:")[0].strip(),
+            "versions": {"envoy": envoy_version(envoy_bin), "wrk": version(["wrk", "--version"]).split(" Copyright")[0]},
+            "envoy_concurrency": 1,
+            "cache_size": CACHE,
+            "scenarios": scenarios,
+        },
+    )
     return 0
 
 
