@@ -7,8 +7,9 @@
 //! accumulator can be summed in its `u64` with no carry handling at all. A row adds `x·y[j]`
 //! into the accumulator for every j: one multiply and one add per product, in loops as long as
 //! the modulus, and the only carry per column is passed on once its Montgomery digit is chosen.
-//! Rows go two at a time (`a·b[i]`, `a·b[i+1]`, and both reduction digits in one pass), so
-//! each accumulator word is loaded and stored once per two rows.
+//! A product is formed first (rows of `a·b`, or the cross products of a square), then reduced
+//! by one routine ([`Modulus::reduce`]); both passes take rows two at a time, so each
+//! accumulator word is loaded and stored once per two rows.
 //!
 //! Bound: a column sums at most `2L` products (`L` limbs; `ab` and `mn` terms), each below
 //! `2^(2w)`, plus the carry from the column before (below `2^(64-w+1)`). `L ≤ 127` at `w = 28`
@@ -107,44 +108,26 @@ impl Modulus {
         } = scratch;
         let a = padded(a, l, a_buf);
         let b = padded(b, l, b_buf);
-        let (n, mask, n0_inv) = (&self.n[..], self.mask, self.n0_inv);
         t.clear();
         t.resize(2 * l + 1, 0);
+        // Rows a·b[i] and a·b[i+1] together: row i reaches columns i … i+l−1, row i+1 one more.
         let mut i = 0;
         while i + 1 < l {
             let (b0, b1) = (b[i], b[i + 1]);
-            // Both digits first: m0 clears column i, then m1 clears column i+1 (which also
-            // receives column i's carry and row i's terms for it).
-            let col = t[i] + a[0] * b0;
-            let m0 = ((col & mask) * n0_inv) & mask;
-            let c0 = (col + m0 * n[0]) >> self.w;
-            let col = t[i + 1] + a[1] * b0 + m0 * n[1] + c0 + a[0] * b1;
-            let m1 = ((col & mask) * n0_inv) & mask;
-            // Columns i+1 … i+l−1 take both rows' terms; the digits' own columns are done.
-            for ((((tj, &aj), &a_prev), &nj), &n_prev) in t[i + 1..i + l]
-                .iter_mut()
-                .zip(&a[1..])
-                .zip(a)
-                .zip(&n[1..])
-                .zip(n)
-            {
-                *tj += aj * b0 + m0 * nj + a_prev * b1 + m1 * n_prev;
+            t[i] += a[0] * b0;
+            for ((tj, &aj), &a_prev) in t[i + 1..i + l].iter_mut().zip(&a[1..]).zip(a) {
+                *tj += aj * b0 + a_prev * b1;
             }
-            t[i + l] += a[l - 1] * b1 + m1 * n[l - 1];
-            t[i + 1] += c0;
-            let c1 = t[i + 1] >> self.w;
-            t[i + 2] += c1;
+            t[i + l] += a[l - 1] * b1;
             i += 2;
         }
         if i < l {
             let bi = b[i];
-            let m = (((t[i] + a[0] * bi) & mask) * n0_inv) & mask;
-            for ((tj, &aj), &nj) in t[i..i + l].iter_mut().zip(a).zip(n) {
-                *tj += aj * bi + m * nj;
+            for (tj, &aj) in t[i..i + l].iter_mut().zip(a) {
+                *tj += aj * bi;
             }
-            let carry = t[i] >> self.w;
-            t[i + 1] += carry;
         }
+        self.reduce(t);
         self.high_half(t)
     }
 
