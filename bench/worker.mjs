@@ -48,10 +48,18 @@ const WORKERS = {
   'no verification': 'bench/worker/plain.js',
 };
 
-// CPU time of a process (all its threads), in microseconds, from /proc/PID/stat.
+/** /proc/PID/stat as its command name and the fields after it (fields[0] is the state). */
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The name is in parentheses and may itself hold spaces or parentheses: cut at the last one.
+  const close = stat.lastIndexOf(')');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), fields: stat.slice(close + 2).split(' ') };
+}
+
+// CPU time of a process (all its threads, user and system), in microseconds.
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 function cpuMicros(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const { fields } = procStat(pid);
   return (Number(fields[11]) + Number(fields[12])) * TICK_US;
 }
 
@@ -60,9 +68,8 @@ function workerdChildren() {
   const pids = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const [comm, rest] = [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), stat.slice(stat.lastIndexOf(')') + 2)];
-      if (comm.startsWith('workerd') && Number(rest.split(' ')[1]) === process.pid) pids.push(Number(pid));
+      const { comm, fields } = procStat(pid);
+      if (comm.startsWith('workerd') && Number(fields[1]) === process.pid) pids.push(Number(pid));
     } catch {
       // the process ended meanwhile
     }
