@@ -8,7 +8,7 @@
 //! into the accumulator for every j: one multiply and one add per product, in loops as long as
 //! the modulus, and the only carry per column is passed on once its Montgomery digit is chosen.
 //! A product is formed first (rows of `a·b`, or the cross products of a square), then reduced
-//! by one routine ([`Modulus::reduce`]); both passes take rows two at a time, so each
+//! by one routine (`Modulus::reduce`); both passes take rows two at a time, so each
 //! accumulator word is loaded and stored once per two rows.
 //!
 //! Bound: a column sums at most `2L` products (`L` limbs; `ab` and `mn` terms), each below
